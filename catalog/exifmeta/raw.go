@@ -1,0 +1,113 @@
+package exifmeta
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// raw fills Meta.Raw with every entry the walker kept.
+func (r *reader) raw() {
+	if len(r.w.entries) == 0 {
+		return
+	}
+	r.m.Raw = make(map[string]string, len(r.w.entries))
+	for _, e := range r.w.entries {
+		key := tagName(e.ifd, e.tag)
+		if _, dup := r.m.Raw[key]; dup {
+			continue
+		}
+		r.m.Raw[key] = r.render(key, e)
+	}
+}
+
+// render turns an entry into printable text of at most about MaxRawValue
+// bytes plus a truncation note.
+func (r *reader) render(key string, e entry) string {
+	switch e.typ {
+	case tASCII:
+		return r.capText(key, textOf(e.val))
+	case tByte, tUndefined, tSByte:
+		v := e.val
+		if e.tag == 0x9286 && len(v) >= 8 && e.ifd == "Exif" { // UserComment: 8-byte charset prefix
+			if cs := string(bytes.TrimRight(v[:8], "\x00 ")); cs == "ASCII" || cs == "" {
+				return r.capText(key, textOf(v[8:]))
+			}
+		}
+		if isText(v) {
+			return r.capText(key, textOf(v))
+		}
+		if len(v) <= maxBinaryShown {
+			return "hex:" + hex.EncodeToString(v)
+		}
+		return fmt.Sprintf("(binary, %d bytes)", len(v))
+	}
+	var b strings.Builder
+	n := int(e.count)
+	for i := 0; i < n; i++ {
+		if b.Len() >= MaxRawValue {
+			r.warn("raw: %s has %d values, cut after %d", key, n, i)
+			fmt.Fprintf(&b, " …(truncated, %d values)", n)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		switch e.typ {
+		case tShort:
+			b.WriteString(strconv.FormatUint(uint64(r.w.order.Uint16(e.val[2*i:])), 10))
+		case tSShort:
+			b.WriteString(strconv.FormatInt(int64(int16(r.w.order.Uint16(e.val[2*i:]))), 10))
+		case tLong, tIFD:
+			b.WriteString(strconv.FormatUint(uint64(r.w.order.Uint32(e.val[4*i:])), 10))
+		case tSLong:
+			b.WriteString(strconv.FormatInt(int64(int32(r.w.order.Uint32(e.val[4*i:]))), 10))
+		case tRational, tSRational:
+			q := r.w.rationals(entry{typ: e.typ, count: 1, val: e.val[8*i:]}, 1)[0]
+			b.WriteString(strconv.FormatInt(q[0], 10) + "/" + strconv.FormatInt(q[1], 10))
+		case tFloat:
+			b.WriteString(fmtFloat(float64(math.Float32frombits(r.w.order.Uint32(e.val[4*i:])))))
+		case tDouble:
+			b.WriteString(fmtFloat(math.Float64frombits(r.w.order.Uint64(e.val[8*i:]))))
+		}
+	}
+	return b.String()
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// textOf cuts at the first NUL, trims trailing blanks and NULs.
+func textOf(v []byte) string {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		v = v[:i]
+	}
+	return string(bytes.TrimRight(v, " \x00"))
+}
+
+// isText reports bytes that are valid UTF-8 without control characters
+// other than tab/newline, ignoring trailing NULs.
+func isText(v []byte) bool {
+	v = bytes.TrimRight(v, "\x00")
+	if len(v) == 0 || !utf8.Valid(v) {
+		return false
+	}
+	for _, c := range v {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// capText caps a text value at MaxRawValue bytes and marks the cut.
+func (r *reader) capText(key, s string) string {
+	if len(s) <= MaxRawValue {
+		return clean(s)
+	}
+	r.warn("raw: %s value of %d bytes cut to %d", key, len(s), MaxRawValue)
+	return clean(s[:MaxRawValue]) + fmt.Sprintf(" …(truncated, %d bytes)", len(s))
+}
