@@ -1,0 +1,358 @@
+package media
+
+import (
+	"image"
+	"image/color"
+)
+
+// Shrink returns img scaled down by one area-average (box) filter so that
+// its longest side is at most maxSide, keeping the aspect ratio (each side
+// rounded, never below 1). It never upscales: an image that already fits
+// (or maxSide <= 0) comes back as a converted copy.
+//
+// Weights are exact areas: every output pixel is the mean of the source
+// area it covers, source pixels cut by its border counting with their
+// fractional coverage (integer arithmetic, rounded to nearest), so
+// non-integer ratios such as 4000 -> 1024 are handled exactly.
+//
+// The result is a new image with its origin at (0, 0). An *image.Gray stays
+// *image.Gray; every other input becomes *image.NRGBA with straight alpha.
+// Colour channels are averaged as stored (straight RGB) and alpha on its
+// own, so fully transparent pixels keep their colour, the way the PDQ
+// reference drops alpha. *image.YCbCr (all subsample ratios) is averaged
+// plane by plane at each plane's own resolution and converted to RGB only
+// at the output size; *image.Gray, *image.NRGBA, *image.RGBA, *image.CMYK
+// and *image.Paletted read their pixel buffers directly; anything else goes
+// through At.
+func Shrink(img image.Image, maxSide int) image.Image {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := fitSize(sw, sh, maxSide)
+	if sw <= 0 || sh <= 0 {
+		if _, ok := img.(*image.Gray); ok {
+			return image.NewGray(image.Rect(0, 0, 0, 0))
+		}
+		return image.NewNRGBA(image.Rect(0, 0, 0, 0))
+	}
+	switch m := img.(type) {
+	case *image.Gray:
+		out := image.NewGray(image.Rect(0, 0, dw, dh))
+		resample(grayRows(m), dw, dh, out.Pix)
+		return out
+	case *image.YCbCr:
+		if out := shrinkYCbCr(m, dw, dh); out != nil {
+			return out
+		}
+	case *image.NRGBA:
+		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+		resample(nrgbaRows(m), dw, dh, out.Pix)
+		return out
+	case *image.RGBA:
+		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+		resample(rgbaRows(m), dw, dh, out.Pix)
+		return out
+	case *image.CMYK:
+		rgb := make([]uint8, dw*dh*3)
+		resample(cmykRows(m), dw, dh, rgb)
+		return rgbToNRGBA(rgb, dw, dh)
+	case *image.Paletted:
+		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+		resample(palettedRows(m), dw, dh, out.Pix)
+		return out
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	resample(genericRows(img), dw, dh, out.Pix)
+	return out
+}
+
+// fitSize is the output size for Shrink.
+func fitSize(w, h, maxSide int) (int, int) {
+	if maxSide <= 0 || (w <= maxSide && h <= maxSide) {
+		return w, h
+	}
+	scale := func(short, long int) int {
+		n := int((2*int64(short)*int64(maxSide) + int64(long)) / (2 * int64(long)))
+		return max(n, 1)
+	}
+	if w >= h {
+		return maxSide, scale(h, w)
+	}
+	return scale(w, h), maxSide
+}
+
+// rows is a source plane: w x h pixels of ch interleaved 8-bit channels,
+// handed out one row at a time (row may reuse its buffer between calls).
+type rows struct {
+	w, h, ch int
+	row      func(j int) []uint8
+}
+
+// axis holds the exact area weights of one dimension. In units where a
+// source pixel is dst long and an output pixel src long, output k covers
+// [k*src, (k+1)*src) and takes each source pixel with weight equal to the
+// overlap length; the weights of an output pixel sum to src.
+type axis struct {
+	first []int    // first source index per output index
+	offs  []int    // weights of output k are w[offs[k]:offs[k+1]]
+	w     []uint64 // overlap lengths
+}
+
+func newAxis(src, dst int) axis {
+	a := axis{first: make([]int, dst), offs: make([]int, dst+1)}
+	s, d := int64(src), int64(dst)
+	for k := int64(0); k < d; k++ {
+		lo, hi := k*s, (k+1)*s
+		i0, i1 := lo/d, (hi+d-1)/d
+		a.first[k] = int(i0)
+		for i := i0; i < i1; i++ {
+			start, end := max(lo, i*d), min(hi, (i+1)*d)
+			if end > start {
+				a.w = append(a.w, uint64(end-start))
+			} else {
+				a.w = append(a.w, 0)
+			}
+		}
+		a.offs[k+1] = len(a.w)
+	}
+	return a
+}
+
+// resample box-filters src to dw x dh into dst (dw*dh*src.ch bytes,
+// tightly packed). Each source row is filtered horizontally once; the
+// vertical pass accumulates weighted rows.
+func resample(src rows, dw, dh int, dst []uint8) {
+	xa, ya := newAxis(src.w, dw), newAxis(src.h, dh)
+	ch := src.ch
+	n := dw * ch
+	den := uint64(src.w) * uint64(src.h)
+	half := den / 2
+	hrow := make([]uint64, n)
+	acc := make([]uint64, n)
+	cached := -1
+	for k := 0; k < dh; k++ {
+		clear(acc)
+		ws := ya.w[ya.offs[k]:ya.offs[k+1]]
+		for t, wy := range ws {
+			j := ya.first[k] + t
+			if j != cached {
+				horizontal(src.row(j), hrow, &xa, ch)
+				cached = j
+			}
+			if wy == 0 {
+				continue
+			}
+			for i, v := range hrow {
+				acc[i] += v * wy
+			}
+		}
+		out := dst[k*n : (k+1)*n]
+		for i, v := range acc {
+			out[i] = uint8((v + half) / den)
+		}
+	}
+}
+
+// horizontal filters one source row into h (len dw*ch).
+func horizontal(row []uint8, h []uint64, xa *axis, ch int) {
+	dw := len(xa.first)
+	switch ch {
+	case 1:
+		for x := 0; x < dw; x++ {
+			ws := xa.w[xa.offs[x]:xa.offs[x+1]]
+			p := row[xa.first[x]:]
+			p = p[:len(ws)]
+			var s uint64
+			for i, w := range ws {
+				s += uint64(p[i]) * w
+			}
+			h[x] = s
+		}
+	case 3:
+		for x := 0; x < dw; x++ {
+			ws := xa.w[xa.offs[x]:xa.offs[x+1]]
+			p := row[3*xa.first[x]:]
+			p = p[:3*len(ws)]
+			var s0, s1, s2 uint64
+			for i, w := range ws {
+				q := p[3*i : 3*i+3 : 3*i+3]
+				s0 += uint64(q[0]) * w
+				s1 += uint64(q[1]) * w
+				s2 += uint64(q[2]) * w
+			}
+			h[3*x], h[3*x+1], h[3*x+2] = s0, s1, s2
+		}
+	case 4:
+		for x := 0; x < dw; x++ {
+			ws := xa.w[xa.offs[x]:xa.offs[x+1]]
+			p := row[4*xa.first[x]:]
+			p = p[:4*len(ws)]
+			var s0, s1, s2, s3 uint64
+			for i, w := range ws {
+				q := p[4*i : 4*i+4 : 4*i+4]
+				s0 += uint64(q[0]) * w
+				s1 += uint64(q[1]) * w
+				s2 += uint64(q[2]) * w
+				s3 += uint64(q[3]) * w
+			}
+			h[4*x], h[4*x+1], h[4*x+2], h[4*x+3] = s0, s1, s2, s3
+		}
+	default:
+		panic("media: unsupported channel count")
+	}
+}
+
+func grayRows(m *image.Gray) rows {
+	b := m.Rect
+	w := b.Dx()
+	return rows{w: w, h: b.Dy(), ch: 1, row: func(j int) []uint8 {
+		i := m.PixOffset(b.Min.X, b.Min.Y+j)
+		return m.Pix[i : i+w]
+	}}
+}
+
+func nrgbaRows(m *image.NRGBA) rows {
+	b := m.Rect
+	w := b.Dx()
+	return rows{w: w, h: b.Dy(), ch: 4, row: func(j int) []uint8 {
+		i := m.PixOffset(b.Min.X, b.Min.Y+j)
+		return m.Pix[i : i+4*w]
+	}}
+}
+
+// rgbaRows un-premultiplies each row to straight alpha.
+func rgbaRows(m *image.RGBA) rows {
+	b := m.Rect
+	w := b.Dx()
+	buf := make([]uint8, 4*w)
+	return rows{w: w, h: b.Dy(), ch: 4, row: func(j int) []uint8 {
+		i := m.PixOffset(b.Min.X, b.Min.Y+j)
+		src := m.Pix[i : i+4*w]
+		for x := 0; x < 4*w; x += 4 {
+			r, g, bl, a := src[x], src[x+1], src[x+2], src[x+3]
+			switch a {
+			case 255:
+			case 0:
+				r, g, bl = 0, 0, 0
+			default:
+				r, g, bl = unpremul(r, a), unpremul(g, a), unpremul(bl, a)
+			}
+			buf[x], buf[x+1], buf[x+2], buf[x+3] = r, g, bl, a
+		}
+		return buf
+	}}
+}
+
+func unpremul(c, a uint8) uint8 {
+	v := (uint32(c)*255 + uint32(a)/2) / uint32(a)
+	return uint8(min(v, 255))
+}
+
+func cmykRows(m *image.CMYK) rows {
+	b := m.Rect
+	w := b.Dx()
+	buf := make([]uint8, 3*w)
+	return rows{w: w, h: b.Dy(), ch: 3, row: func(j int) []uint8 {
+		i := m.PixOffset(b.Min.X, b.Min.Y+j)
+		src := m.Pix[i : i+4*w]
+		for x := 0; x < w; x++ {
+			buf[3*x], buf[3*x+1], buf[3*x+2] = color.CMYKToRGB(src[4*x], src[4*x+1], src[4*x+2], src[4*x+3])
+		}
+		return buf
+	}}
+}
+
+func palettedRows(m *image.Paletted) rows {
+	var table [256][4]uint8
+	for i := range table {
+		table[i] = [4]uint8{0, 0, 0, 255}
+		if i < len(m.Palette) && m.Palette[i] != nil {
+			c := color.NRGBAModel.Convert(m.Palette[i]).(color.NRGBA)
+			table[i] = [4]uint8{c.R, c.G, c.B, c.A}
+		}
+	}
+	b := m.Rect
+	w := b.Dx()
+	buf := make([]uint8, 4*w)
+	return rows{w: w, h: b.Dy(), ch: 4, row: func(j int) []uint8 {
+		i := m.PixOffset(b.Min.X, b.Min.Y+j)
+		for x, p := range m.Pix[i : i+w] {
+			copy(buf[4*x:4*x+4], table[p][:])
+		}
+		return buf
+	}}
+}
+
+func genericRows(img image.Image) rows {
+	b := img.Bounds()
+	w := b.Dx()
+	buf := make([]uint8, 4*w)
+	return rows{w: w, h: b.Dy(), ch: 4, row: func(j int) []uint8 {
+		y := b.Min.Y + j
+		for x := 0; x < w; x++ {
+			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, y)).(color.NRGBA)
+			buf[4*x], buf[4*x+1], buf[4*x+2], buf[4*x+3] = c.R, c.G, c.B, c.A
+		}
+		return buf
+	}}
+}
+
+func rgbToNRGBA(rgb []uint8, w, h int) *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i, o := 0, 0; i < len(rgb); i, o = i+3, o+4 {
+		out.Pix[o], out.Pix[o+1], out.Pix[o+2], out.Pix[o+3] = rgb[i], rgb[i+1], rgb[i+2], 255
+	}
+	return out
+}
+
+// shrinkYCbCr averages the Y, Cb and Cr planes separately, each at its own
+// resolution, then converts to RGB at the output size. It returns nil when
+// the image's buffers do not match its geometry (hand-made images), so the
+// caller falls back to At.
+func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
+	var hs, vs int
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444:
+		hs, vs = 1, 1
+	case image.YCbCrSubsampleRatio422:
+		hs, vs = 2, 1
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		hs, vs = 1, 2
+	case image.YCbCrSubsampleRatio411:
+		hs, vs = 4, 1
+	case image.YCbCrSubsampleRatio410:
+		hs, vs = 4, 2
+	default:
+		return nil
+	}
+	b := m.Rect
+	w, h := b.Dx(), b.Dy()
+	// Chroma samples used by the rectangle; index 0 of Cb/Cr is chroma
+	// column Min.X/hs of row Min.Y/vs (see image.YCbCr.COffset).
+	cw := (b.Max.X-1)/hs - b.Min.X/hs + 1
+	chh := (b.Max.Y-1)/vs - b.Min.Y/vs + 1
+	yo := m.YOffset(b.Min.X, b.Min.Y)
+	if yo < 0 || m.YStride < w || m.CStride < cw ||
+		len(m.Y) < yo+(h-1)*m.YStride+w ||
+		len(m.Cb) < (chh-1)*m.CStride+cw || len(m.Cr) < (chh-1)*m.CStride+cw {
+		return nil
+	}
+	plane := func(p []uint8, stride, off, pw, ph int) rows {
+		return rows{w: pw, h: ph, ch: 1, row: func(j int) []uint8 {
+			i := off + j*stride
+			return p[i : i+pw]
+		}}
+	}
+	n := dw * dh
+	ys, cbs, crs := make([]uint8, n), make([]uint8, n), make([]uint8, n)
+	resample(plane(m.Y, m.YStride, yo, w, h), dw, dh, ys)
+	resample(plane(m.Cb, m.CStride, 0, cw, chh), dw, dh, cbs)
+	resample(plane(m.Cr, m.CStride, 0, cw, chh), dw, dh, crs)
+	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for i := 0; i < n; i++ {
+		r, g, bl := color.YCbCrToRGB(ys[i], cbs[i], crs[i])
+		out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2], out.Pix[4*i+3] = r, g, bl, 255
+	}
+	return out
+}
