@@ -118,12 +118,26 @@ func (r *reader) find(tag uint16, ifds ...string) (entry, bool) {
 	return entry{}, false
 }
 
-// str returns the text of a string-like entry in the given IFDs.
+// str returns the first non-empty text of a string-like entry in the
+// given IFDs, tried in order ("*" is any IFD). An empty IFD0 value does not
+// hide a real one elsewhere (geodegrees_as_string.jpg has Make "\0\0\0"
+// in IFD0 and "HTC" in the Exif IFD).
 func (r *reader) str(field string, tag uint16, ifds ...string) string {
-	e, ok := r.find(tag, ifds...)
-	if !ok {
-		return ""
+	for _, ifd := range ifds {
+		for _, e := range r.w.entries {
+			if e.tag == tag && (ifd == "*" || e.ifd == ifd) {
+				if s := r.text(field, e); s != "" {
+					return s
+				}
+			}
+		}
 	}
+	return ""
+}
+
+// text returns the trimmed, capped, valid UTF-8 text of an entry.
+func (r *reader) text(field string, e entry) string {
+	tag := e.tag
 	switch e.typ {
 	case tASCII, tByte, tUndefined:
 	default:
@@ -317,7 +331,7 @@ func (r *reader) coord(what string, e entry, ref, neg string) (float64, bool) {
 			v += float64(q[0]) / float64(q[1]) / div[i]
 		}
 	case tASCII:
-		s := r.str("gps", e.tag, "GPS")
+		s := r.text("gps", e)
 		f, ok := parseDegreesText(s)
 		if !ok {
 			r.warn("gps: %s text %s not understood, position ignored", what, strconv.Quote(s))
