@@ -156,7 +156,7 @@ func (ix *Index) Compact() {
 		clear(count[:])
 		for id, st := range ix.state {
 			if st == frozen {
-				count[key(&ix.hashes[id], s)+1]++
+				count[int(key(&ix.hashes[id], s))+1]++
 			}
 		}
 		off := ix.off[s]
