@@ -21,7 +21,10 @@ import (
 // own, so fully transparent pixels keep their colour, the way the PDQ
 // reference drops alpha. *image.YCbCr (all subsample ratios) is averaged
 // plane by plane at each plane's own resolution and converted to RGB only
-// at the output size; *image.Gray, *image.NRGBA, *image.RGBA, *image.CMYK
+// at the output size (the planes' sample areas are mapped exactly, odd
+// sizes and odd origins included). This equals converting every pixel and
+// averaging RGB to within 2 levels, except next to out-of-gamut YCbCr
+// pixels, where per-pixel conversion would clamp; *image.Gray, *image.NRGBA, *image.RGBA, *image.CMYK
 // and *image.Paletted read their pixel buffers directly; anything else goes
 // through At.
 func Shrink(img image.Image, maxSide int) image.Image {
@@ -80,37 +83,56 @@ func fitSize(w, h, maxSide int) (int, int) {
 	return scale(w, h), maxSide
 }
 
-// rows is a source plane: w x h pixels of ch interleaved 8-bit channels,
+// rows is a source plane: w x h samples of ch interleaved 8-bit channels,
 // handed out one row at a time (row may reuse its buffer between calls).
+// xEdges/yEdges give each sample's extent in image pixels; nil means one
+// pixel per sample.
 type rows struct {
-	w, h, ch int
-	row      func(j int) []uint8
+	w, h, ch       int
+	row            func(j int) []uint8
+	xEdges, yEdges []int
 }
 
-// axis holds the exact area weights of one dimension. In units where a
-// source pixel is dst long and an output pixel src long, output k covers
-// [k*src, (k+1)*src) and takes each source pixel with weight equal to the
-// overlap length; the weights of an output pixel sum to src.
+// axis holds the exact area weights of one dimension. A plane of n samples
+// spans the image length L (in image pixels), sample i covering
+// [edge[i], edge[i+1]); luma samples are one pixel each, subsampled chroma
+// samples cover 2 or 4 pixels (fewer at the image border). In units where an
+// image pixel is dst long, output k covers [k*L, (k+1)*L) and takes each
+// sample with weight equal to the overlap length, so the weights of every
+// output sum to L.
 type axis struct {
-	first []int    // first source index per output index
+	first []int    // first sample index per output index
 	offs  []int    // weights of output k are w[offs[k]:offs[k+1]]
 	w     []uint64 // overlap lengths
 }
 
-func newAxis(src, dst int) axis {
+// unitEdges are the edges of a plane of n one-pixel samples.
+func unitEdges(n int) []int {
+	e := make([]int, n+1)
+	for i := range e {
+		e[i] = i
+	}
+	return e
+}
+
+func newAxis(edges []int, dst int) axis {
+	n := len(edges) - 1
+	length := int64(edges[n])
 	a := axis{first: make([]int, dst), offs: make([]int, dst+1)}
-	s, d := int64(src), int64(dst)
+	d := int64(dst)
+	i := 0
 	for k := int64(0); k < d; k++ {
-		lo, hi := k*s, (k+1)*s
-		i0, i1 := lo/d, (hi+d-1)/d
-		a.first[k] = int(i0)
-		for i := i0; i < i1; i++ {
-			start, end := max(lo, i*d), min(hi, (i+1)*d)
-			if end > start {
-				a.w = append(a.w, uint64(end-start))
-			} else {
-				a.w = append(a.w, 0)
+		lo, hi := k*length, (k+1)*length
+		for i < n-1 && int64(edges[i+1])*d <= lo {
+			i++
+		}
+		a.first[k] = i
+		for j := i; j < n; j++ {
+			start, end := max(lo, int64(edges[j])*d), min(hi, int64(edges[j+1])*d)
+			if start >= hi {
+				break
 			}
+			a.w = append(a.w, uint64(max(end-start, 0)))
 		}
 		a.offs[k+1] = len(a.w)
 	}
@@ -121,10 +143,17 @@ func newAxis(src, dst int) axis {
 // tightly packed). Each source row is filtered horizontally once; the
 // vertical pass accumulates weighted rows.
 func resample(src rows, dw, dh int, dst []uint8) {
-	xa, ya := newAxis(src.w, dw), newAxis(src.h, dh)
+	xe, ye := src.xEdges, src.yEdges
+	if xe == nil {
+		xe = unitEdges(src.w)
+	}
+	if ye == nil {
+		ye = unitEdges(src.h)
+	}
+	xa, ya := newAxis(xe, dw), newAxis(ye, dh)
 	ch := src.ch
 	n := dw * ch
-	den := uint64(src.w) * uint64(src.h)
+	den := uint64(xe[src.w]) * uint64(ye[src.h])
 	half := den / 2
 	hrow := make([]uint64, n)
 	acc := make([]uint64, n)
@@ -344,11 +373,25 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 			return p[i : i+pw]
 		}}
 	}
+	// chromaEdges: chroma sample c is chroma coordinate min/s + c and covers
+	// image pixels [q*s, (q+1)*s), clipped to the rectangle.
+	chromaEdges := func(lo, hi, s, n int) []int {
+		e := make([]int, n+1)
+		for c := range e {
+			e[c] = min(max((lo/s+c)*s, lo), hi) - lo
+		}
+		e[0] = 0
+		return e
+	}
 	n := dw * dh
 	ys, cbs, crs := make([]uint8, n), make([]uint8, n), make([]uint8, n)
 	resample(plane(m.Y, m.YStride, yo, w, h), dw, dh, ys)
-	resample(plane(m.Cb, m.CStride, 0, cw, chh), dw, dh, cbs)
-	resample(plane(m.Cr, m.CStride, 0, cw, chh), dw, dh, crs)
+	cp := plane(m.Cb, m.CStride, 0, cw, chh)
+	cp.xEdges = chromaEdges(b.Min.X, b.Max.X, hs, cw)
+	cp.yEdges = chromaEdges(b.Min.Y, b.Max.Y, vs, chh)
+	resample(cp, dw, dh, cbs)
+	cp.row = plane(m.Cr, m.CStride, 0, cw, chh).row
+	resample(cp, dw, dh, crs)
 	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
 	for i := 0; i < n; i++ {
 		r, g, bl := color.YCbCrToRGB(ys[i], cbs[i], crs[i])
