@@ -35,7 +35,9 @@ type Index struct {
 	state  []uint8     // by id
 	n      int         // ids present
 
-	pend []uint32 // ids whose state is pending, each once
+	pend    []uint32 // ids whose state is pending, each once
+	nFrozen int      // ids whose state is frozen
+	stale   int      // bucket entries left under an old hash by a replacing Add
 
 	// Frozen bucket tables, one per slot: ids[s][off[s][k]:off[s][k+1]] are the
 	// frozen ids whose slot s holds key k. Empty until the first freeze.
@@ -116,14 +118,17 @@ func (ix *Index) Add(id uint32, h [32]byte) {
 	switch ix.state[id] {
 	case absent:
 		ix.n++
-		fallthrough
+		ix.state[id] = pending
+		ix.pend = append(ix.pend, id)
 	case frozen:
-		// A frozen id's bucket entries now carry stale keys; Search skips
-		// ids that are not in the frozen state, and the pending scan finds it.
+		// The id's bucket entries now carry stale keys; Search skips ids
+		// that are not in the frozen state, and the pending scan finds it.
+		ix.nFrozen--
+		ix.stale++
 		ix.state[id] = pending
 		ix.pend = append(ix.pend, id)
 	}
-	if len(ix.pend) > 4096+ix.n/64 {
+	if len(ix.pend) > 4096+ix.n/32 {
 		ix.Compact()
 	}
 }
@@ -139,48 +144,110 @@ func (ix *Index) Hash(id uint32) ([32]byte, bool) {
 	return unwords(&ix.hashes[id]), true
 }
 
-// Compact moves every pending id into the frozen bucket tables (a counting
-// sort per slot, linear in Len). Add calls it when needed; call it after a
-// bulk load to make the following searches as fast as possible. It must not
-// run concurrently with any other method.
+// Compact moves every pending id into the frozen bucket tables. Add calls it
+// when the pending list grows past 4096 + Len/32 entries; call it after a bulk
+// load so that the following searches skip the pending scan. A few new ids
+// are merged into the existing tables (sort the newcomers, shift each bucket,
+// linear memmove); many new ids, or ids whose hash was replaced, rebuild the
+// tables by a counting sort. It must not run concurrently with any other
+// method.
 func (ix *Index) Compact() {
 	if len(ix.pend) == 0 {
 		return
 	}
+	if ix.off[0] == nil || ix.stale > 0 || len(ix.pend) > ix.nFrozen/4 {
+		ix.rebuild()
+	} else {
+		ix.merge()
+	}
 	for _, id := range ix.pend {
 		ix.state[id] = frozen
 	}
+	ix.nFrozen += len(ix.pend)
 	ix.pend = ix.pend[:0]
-	var count [keySpace + 1]uint32
-	for s := 0; s < slots; s++ {
-		clear(count[:])
-		for id, st := range ix.state {
-			if st == frozen {
-				count[int(key(&ix.hashes[id], s))+1]++
-			}
+}
+
+// rebuild fills the bucket tables from scratch with every present id: one
+// pass counts the keys of all 16 slots, a second places the ids.
+func (ix *Index) rebuild() {
+	n := ix.n
+	for s := range slots {
+		if ix.off[s] == nil {
+			ix.off[s] = make([]uint32, keySpace+1)
+		} else {
+			clear(ix.off[s])
 		}
+		if cap(ix.ids[s]) < n {
+			ix.ids[s] = make([]uint32, n, n+n/8)
+		}
+		ix.ids[s] = ix.ids[s][:n]
+	}
+	for id, st := range ix.state {
+		if st == absent {
+			continue
+		}
+		h := &ix.hashes[id]
+		for s := range slots {
+			ix.off[s][int(key(h, s))+1]++
+		}
+	}
+	cur := make([]uint32, slots*keySpace) // next free position per slot and key
+	for s := range slots {
 		off := ix.off[s]
-		if off == nil {
-			off = make([]uint32, keySpace+1)
-		}
 		for k := 1; k <= keySpace; k++ {
-			count[k] += count[k-1]
+			off[k] += off[k-1]
 		}
-		copy(off, count[:])
-		ids := ix.ids[s]
-		if cap(ids) < ix.n {
-			ids = make([]uint32, ix.n, ix.n+ix.n/8)
+		copy(cur[s*keySpace:], off[:keySpace])
+	}
+	for id, st := range ix.state {
+		if st == absent {
+			continue
 		}
-		ids = ids[:ix.n]
-		// count[k] is now the next free position of key k.
-		for id, st := range ix.state {
-			if st == frozen {
-				k := key(&ix.hashes[id], s)
-				ids[count[k]] = uint32(id)
-				count[k]++
+		h := &ix.hashes[id]
+		for s := range slots {
+			c := &cur[s*keySpace+int(key(h, s))]
+			ix.ids[s][*c] = uint32(id)
+			*c++
+		}
+	}
+	ix.stale = 0
+}
+
+// merge adds the pending ids, all new to the tables, to the frozen tables in
+// place: per slot, sort the newcomers by key, then walk the keys downwards
+// moving each old bucket up by the number of newcomers with smaller keys and
+// appending the newcomers of that key.
+func (ix *Index) merge() {
+	p := len(ix.pend)
+	sorted := make([]uint64, p)
+	for s := range slots {
+		for i, id := range ix.pend {
+			sorted[i] = uint64(key(&ix.hashes[id], s))<<32 | uint64(id)
+		}
+		slices.Sort(sorted)
+		off := ix.off[s]
+		nOld := int(off[keySpace])
+		ids := slices.Grow(ix.ids[s][:nOld], p)[:nOld+p]
+		j := p // sorted[:j] are the newcomers not yet placed
+		for k := keySpace - 1; k >= 0 && j > 0; k-- {
+			// Newcomers with key k are sorted[lo:j].
+			lo := j
+			for lo > 0 && int(sorted[lo-1]>>32) == k {
+				lo--
 			}
+			// Every newcomer below lo has a smaller key: that is the shift.
+			oldStart, oldEnd := int(off[k]), int(off[k+1])
+			newStart := oldStart + lo
+			copy(ids[newStart:], ids[oldStart:oldEnd])
+			pos := newStart + oldEnd - oldStart
+			for _, e := range sorted[lo:j] {
+				ids[pos] = uint32(e)
+				pos++
+			}
+			off[k+1] = uint32(pos)
+			j = lo
 		}
-		ix.off[s], ix.ids[s] = off, ids
+		ix.ids[s] = ids
 	}
 }
 

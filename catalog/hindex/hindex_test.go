@@ -147,6 +147,7 @@ func TestSearchMatchesLinear(t *testing.T) {
 	if len(ix.pend) == 0 || ix.off[0] == nil {
 		t.Fatalf("want both frozen and pending entries before Compact (pending %d)", len(ix.pend))
 	}
+	checkTables(t, ix)
 	check("mixed")
 	ix.Compact()
 	if len(ix.pend) != 0 {
@@ -159,6 +160,7 @@ func TestSearchMatchesLinear(t *testing.T) {
 	}
 	check("replaced")
 	ix.Compact()
+	checkTables(t, ix)
 	check("replaced+compacted")
 }
 
@@ -371,4 +373,95 @@ func TestConcurrentSearch(t *testing.T) {
 	for e := range errs {
 		t.Fatal(e)
 	}
+}
+
+// checkTables verifies the frozen bucket tables: every bucket holds exactly
+// the ids whose slot has that key, each present id once per slot (stale
+// entries of replaced ids aside).
+func checkTables(t *testing.T, ix *Index) {
+	t.Helper()
+	if ix.off[0] == nil {
+		return
+	}
+	for s := range slots {
+		off, ids := ix.off[s], ix.ids[s]
+		if off[0] != 0 || int(off[keySpace]) != len(ids) {
+			t.Fatalf("slot %d: off[0]=%d off[end]=%d len(ids)=%d", s, off[0], off[keySpace], len(ids))
+		}
+		seen := make(map[uint32]bool, len(ids))
+		for k := range keySpace {
+			if off[k] > off[k+1] {
+				t.Fatalf("slot %d: offsets decrease at key %d", s, k)
+			}
+			for _, id := range ids[off[k]:off[k+1]] {
+				if seen[id] {
+					t.Fatalf("slot %d: id %d twice", s, id)
+				}
+				seen[id] = true
+				if ix.state[id] == frozen && int(key(&ix.hashes[id], s)) != k {
+					t.Fatalf("slot %d: id %d under key %d, its key is %d", s, id, k, key(&ix.hashes[id], s))
+				}
+			}
+		}
+		frozenN := 0
+		for id, st := range ix.state {
+			if st == frozen {
+				frozenN++
+				if !seen[uint32(id)] {
+					t.Fatalf("slot %d: frozen id %d missing", s, id)
+				}
+			}
+		}
+		if frozenN != ix.nFrozen || len(ids) != ix.nFrozen+ix.stale {
+			t.Fatalf("slot %d: %d frozen ids, nFrozen %d, stale %d, %d entries", s, frozenN, ix.nFrozen, ix.stale, len(ids))
+		}
+	}
+}
+
+// TestMerge grows a frozen index by small steps so that Compact takes the
+// merge path, including newcomers at the first and last keys.
+func TestMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	ix := New(0)
+	ref := newRef()
+	id := uint32(0)
+	addN := func(k int) {
+		for range k {
+			h := randHash(rng)
+			switch rng.IntN(10) {
+			case 0:
+				h = [32]byte{}
+			case 1:
+				for i := range h {
+					h[i] = 0xff
+				}
+			}
+			ix.Add(id, h)
+			ref.set(id, h)
+			id++
+		}
+	}
+	addN(5000)
+	ix.Compact()
+	checkTables(t, ix)
+	for step := range 12 {
+		addN(1 + step*50)
+		ix.Compact()
+		checkTables(t, ix)
+		q := ref.get(uint32(rng.IntN(int(id))))
+		for _, r := range []int{0, 31, 63} {
+			if got, want := ix.Search(q, r, nil), linear(ref, q, r); !slices.Equal(got, want) {
+				t.Fatalf("step %d r=%d: got %d, want %d", step, r, len(got), len(want))
+			}
+		}
+	}
+	// Replacing an id leaves a stale entry until the next rebuild.
+	ix.Add(3, [32]byte{7})
+	ref.set(3, [32]byte{7})
+	checkTables(t, ix)
+	if got, want := ix.Search([32]byte{7}, 63, nil), linear(ref, [32]byte{7}, 63); !slices.Equal(got, want) {
+		t.Fatalf("after replace: got %v, want %v", got, want)
+	}
+	ix.Compact()
+	checkTables(t, ix)
 }

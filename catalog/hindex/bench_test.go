@@ -1,0 +1,186 @@
+package hindex
+
+import (
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+const benchN = 1_000_000
+
+// hash128 returns a random hash with exactly 128 bits set, like a PDQ hash
+// (PDQ thresholds at the median, so about half its bits are one).
+func hash128(rng *rand.Rand) [32]byte {
+	h := randHash(rng)
+	for {
+		c := 0
+		for _, b := range h {
+			c += bits.OnesCount8(b)
+		}
+		if c == 128 {
+			return h
+		}
+		i := rng.IntN(256)
+		on := h[i/8]&(1<<(i%8)) != 0
+		if (c > 128) == on {
+			h[i/8] ^= 1 << (i % 8)
+		}
+	}
+}
+
+type benchData struct {
+	hashes  [][32]byte
+	queries [][32]byte
+}
+
+// plant puts a few true neighbours of every query into the data set.
+func plant(rng *rand.Rand, d *benchData) {
+	for qi, q := range d.queries {
+		for j, dist := range []int{0, 6, 13, 22, 31} {
+			d.hashes[(qi*7919+j*104729)%len(d.hashes)] = flip(rng, q, dist)
+		}
+	}
+}
+
+// uniformData: 1M random 128-bit-set hashes; 64 queries with 5 planted
+// neighbours each.
+var uniformData = sync.OnceValue(func() *benchData {
+	rng := rand.New(rand.NewPCG(21, 22))
+	d := &benchData{hashes: make([][32]byte, benchN)}
+	for i := range d.hashes {
+		d.hashes[i] = hash128(rng)
+	}
+	for range 64 {
+		d.queries = append(d.queries, hash128(rng))
+	}
+	plant(rng, d)
+	return d
+})
+
+// skewedData: slot values cluster as in real PDQ sets: 1M hashes derived
+// from 1000 seeds with 32 random bit flips each (about 2 per slot), so
+// hashes of one seed sit about 56 bits apart and share many slot values.
+// Queries are drawn from seeds too, with 5 planted neighbours each.
+var skewedData = sync.OnceValue(func() *benchData {
+	rng := rand.New(rand.NewPCG(23, 24))
+	seeds := make([][32]byte, 1000)
+	for i := range seeds {
+		seeds[i] = hash128(rng)
+	}
+	d := &benchData{hashes: make([][32]byte, benchN)}
+	for i := range d.hashes {
+		d.hashes[i] = flip(rng, seeds[rng.IntN(len(seeds))], 32)
+	}
+	for range 64 {
+		d.queries = append(d.queries, flip(rng, seeds[rng.IntN(len(seeds))], 32))
+	}
+	plant(rng, d)
+	return d
+})
+
+func build(d *benchData) *Index {
+	ix := New(len(d.hashes))
+	for i, h := range d.hashes {
+		ix.Add(uint32(i), h)
+	}
+	ix.Compact()
+	return ix
+}
+
+// linearScan is the baseline: a plain scan over every hash, in the same
+// word form the index uses (the fastest scan we have).
+func linearScan(ws [][4]uint64, q [32]byte, r int, dst []Match) []Match {
+	qw := words(q)
+	for i := range ws {
+		if d := dist(&ws[i], &qw); d <= r {
+			dst = append(dst, Match{ID: uint32(i), Distance: d})
+		}
+	}
+	sortMatches(dst)
+	return dst
+}
+
+func benchSearch(b *testing.B, d *benchData) {
+	ix := build(d)
+	ws := make([][4]uint64, len(d.hashes))
+	for i, h := range d.hashes {
+		ws[i] = words(h)
+	}
+	const r = 31
+	// Both answers must agree before timing anything.
+	found := 0
+	for _, q := range d.queries {
+		a, l := ix.Search(q, r, nil), linearScan(ws, q, r, nil)
+		if len(a) != len(l) {
+			b.Fatalf("index found %d, linear %d", len(a), len(l))
+		}
+		for i := range a {
+			if a[i] != l[i] {
+				b.Fatalf("index and linear differ: %v vs %v", a[i], l[i])
+			}
+		}
+		found += len(a)
+	}
+	if found < 5*len(d.queries) {
+		b.Fatalf("only %d matches; planted neighbours missing", found)
+	}
+	var dst []Match
+	b.Run("index", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			dst = ix.Search(d.queries[i%len(d.queries)], r, dst[:0])
+			i++
+		}
+	})
+	b.Run("linear", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			dst = linearScan(ws, d.queries[i%len(d.queries)], r, dst[:0])
+			i++
+		}
+	})
+}
+
+// BenchmarkSearch1M: one query at r=31 per op, single goroutine, over 1M
+// uniform hashes (index vs linear scan).
+func BenchmarkSearch1M(b *testing.B) { benchSearch(b, uniformData()) }
+
+// BenchmarkSearch1MSkewed: the same over clustered hashes.
+func BenchmarkSearch1MSkewed(b *testing.B) { benchSearch(b, skewedData()) }
+
+// BenchmarkBuild1M: Add 1M hashes then Compact; reports the heap held by the
+// index in MB.
+func BenchmarkBuild1M(b *testing.B) {
+	d := uniformData()
+	var mb float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ix := build(d)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		mb = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+		runtime.KeepAlive(ix)
+	}
+	b.ReportMetric(mb, "MB")
+}
+
+// BenchmarkCompact1M: one full freeze of 1M ids.
+func BenchmarkCompact1M(b *testing.B) {
+	d := uniformData()
+	ix := New(len(d.hashes))
+	for i, h := range d.hashes {
+		ix.Add(uint32(i), h)
+	}
+	for b.Loop() {
+		ix.pend = ix.pend[:0]
+		for id := range ix.state {
+			ix.state[id] = pending
+			ix.pend = append(ix.pend, uint32(id))
+		}
+		ix.Compact()
+	}
+}
