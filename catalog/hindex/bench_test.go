@@ -80,6 +80,7 @@ var skewedData = sync.OnceValue(func() *benchData {
 	return d
 })
 
+// build loads d by single Add calls, as an interleaved ingest would.
 func build(d *benchData) *Index {
 	ix := New(len(d.hashes))
 	for i, h := range d.hashes {
@@ -150,22 +151,37 @@ func BenchmarkSearch1M(b *testing.B) { benchSearch(b, uniformData()) }
 // BenchmarkSearch1MSkewed: the same over clustered hashes.
 func BenchmarkSearch1MSkewed(b *testing.B) { benchSearch(b, skewedData()) }
 
-// BenchmarkBuild1M: Add 1M hashes then Compact; reports the heap held by the
-// index in MB.
+// BenchmarkBuild1M: load 1M hashes and freeze, by AddBatch ("batch") and
+// by 1M Add calls then Compact ("add", which pays the automatic merges an
+// interleaved ingest would); reports the heap held by the index in MB.
 func BenchmarkBuild1M(b *testing.B) {
 	d := uniformData()
-	var mb float64
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		ix := build(d)
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		mb = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
-		runtime.KeepAlive(ix)
+	ids := make([]uint32, len(d.hashes))
+	for i := range ids {
+		ids[i] = uint32(i)
 	}
-	b.ReportMetric(mb, "MB")
+	for _, mode := range []string{"batch", "add"} {
+		b.Run(mode, func(b *testing.B) {
+			var mb float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				var ix *Index
+				if mode == "batch" {
+					ix = New(len(d.hashes))
+					ix.AddBatch(ids, d.hashes)
+				} else {
+					ix = build(d)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				mb = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+				runtime.KeepAlive(ix)
+			}
+			b.ReportMetric(mb, "MB")
+		})
+	}
 }
 
 // BenchmarkCompact1M: one full freeze of 1M ids.

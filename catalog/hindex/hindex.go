@@ -109,6 +109,13 @@ func Distance(a, b [32]byte) int {
 // hash. Memory grows with the largest id, so ids should be dense. Add must not
 // run concurrently with any other method.
 func (ix *Index) Add(id uint32, h [32]byte) {
+	ix.add(id, h)
+	if len(ix.pend) > 4096+ix.n/32 {
+		ix.Compact()
+	}
+}
+
+func (ix *Index) add(id uint32, h [32]byte) {
 	if int(id) >= len(ix.hashes) {
 		need := int(id) + 1
 		ix.hashes = slices.Grow(ix.hashes, need-len(ix.hashes))[:need]
@@ -128,9 +135,20 @@ func (ix *Index) Add(id uint32, h [32]byte) {
 		ix.state[id] = pending
 		ix.pend = append(ix.pend, id)
 	}
-	if len(ix.pend) > 4096+ix.n/32 {
-		ix.Compact()
+}
+
+// AddBatch adds hashes[i] under ids[i] for every i, like that many Add
+// calls, but freezes once at the end instead of along the way: use it to
+// load a catalog. It panics if the slices differ in length. It must not run
+// concurrently with any other method.
+func (ix *Index) AddBatch(ids []uint32, hashes [][32]byte) {
+	if len(ids) != len(hashes) {
+		panic("hindex: AddBatch with different numbers of ids and hashes")
 	}
+	for i, id := range ids {
+		ix.add(id, hashes[i])
+	}
+	ix.Compact()
 }
 
 // Len returns the number of ids present.

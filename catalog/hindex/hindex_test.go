@@ -465,3 +465,36 @@ func TestMerge(t *testing.T) {
 	ix.Compact()
 	checkTables(t, ix)
 }
+
+func TestAddBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	ref := newRef()
+	ix := New(0)
+	for round := range 3 {
+		var ids []uint32
+		var hs [][32]byte
+		for i := range 20000 {
+			id := uint32(round*15000 + i) // overlaps the previous round: replacements
+			h := randHash(rng)
+			ids, hs = append(ids, id), append(hs, h)
+			ref.set(id, h)
+		}
+		ix.AddBatch(ids, hs)
+		if len(ix.pend) != 0 || ix.Len() != ref.n {
+			t.Fatalf("round %d: pending %d, Len %d want %d", round, len(ix.pend), ix.Len(), ref.n)
+		}
+		checkTables(t, ix)
+		for range 5 {
+			q := flip(rng, ref.get(uint32(rng.IntN(len(ref.h)))), 10)
+			if got, want := ix.Search(q, 31, nil), linear(ref, q, 31); !slices.Equal(got, want) {
+				t.Fatalf("round %d: got %v, want %v", round, got, want)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("AddBatch with mismatched slices did not panic")
+		}
+	}()
+	ix.AddBatch([]uint32{1}, nil)
+}
