@@ -73,8 +73,6 @@ func init() {
 	}
 }
 
-type exifToolRecord map[string]json.Number
-
 func loadExifTool(t *testing.T, path string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -446,3 +446,42 @@ func TestTruncatedContainers(t *testing.T) {
 		}
 	}
 }
+
+// TestGoexifGuard checks that goexif only runs on blocks the walker fully
+// validated: goexif allocates by declared counts (count*size wraps in 32
+// bits) and follows pointer tags wherever it finds them.
+func TestGoexifGuard(t *testing.T) {
+	b := newTIFF(le)
+	hostileDir := func(ptrTag uint16, ptrType uint16) []byte {
+		x := newTIFF(le)
+		sub := x.ifd([]ent{{tag: 0x0001, typ: tRational, count: 1<<29 + 1, rawOff: off32(8)}}, 0)
+		p := x.long(ptrTag, sub)
+		if ptrType == tShort {
+			p = x.short(ptrTag, uint16(sub), 0)
+		}
+		x.setFirst(x.ifd([]ent{x.ascii(0x010f, "M"), p}, 0))
+		return x.buf
+	}
+	cases := []struct {
+		name string
+		data []byte
+		safe bool
+	}{
+		{"normal", normal(le), true},
+		{"count 0 entry", block(le, []ent{{tag: 0x010e, typ: tASCII, setCount: true}, b.ascii(0x010f, "K")}, nil, nil), true},
+		{"wrapping count", block(le, []ent{{tag: 0x011a, typ: tRational, count: 1<<29 + 1, rawOff: off32(8)}}, nil, nil), false},
+		{"Interop pointer in IFD0", hostileDir(tagInteropIFD, tLong), false},
+		{"SHORT Exif pointer", hostileDir(tagExifIFD, tShort), false},
+		{"Exif pointer", hostileDir(tagExifIFD, tLong), false},
+	}
+	for _, c := range cases {
+		w, ok := walkTIFF(c.data, func(string, ...any) {})
+		if !ok {
+			t.Fatalf("%s: no TIFF header", c.name)
+		}
+		if w.goexifSafe != c.safe {
+			t.Errorf("%s: goexifSafe = %v, want %v", c.name, w.goexifSafe, c.safe)
+		}
+		mustMarshal(t, Read(c.data, ""))
+	}
+}

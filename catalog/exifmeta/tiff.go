@@ -153,6 +153,16 @@ func (w *walker) ifd(name string, off uint32) (next uint32, ok bool) {
 			return 0, false
 		}
 		w.entries = append(w.entries, e)
+		if e.tag == tagExifIFD || e.tag == tagGPSIFD || e.tag == tagInteropIFD {
+			// goexif follows these pointers wherever they are and whatever
+			// their type; only let it run on blocks where the walker
+			// validated every IFD it will visit.
+			follow := (e.typ == tLong || e.typ == tIFD) &&
+				((name == "IFD0" && e.tag != tagInteropIFD) || (name == "Exif" && e.tag == tagInteropIFD))
+			if !follow {
+				w.goexifSafe = false
+			}
+		}
 		if (e.typ == tLong || e.typ == tIFD) && e.count >= 1 {
 			var sub string
 			switch {
