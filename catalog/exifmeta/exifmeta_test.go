@@ -358,6 +358,43 @@ func TestHostileBlocks(t *testing.T) {
 				}
 			}},
 	}
+	sharedValue := func() []byte { // 2000 entries all pointing at one 4000-byte string
+		x := newTIFF(le)
+		x.buf = append(x.buf, bytes.Repeat([]byte("A"), 4000)...)
+		var ents []ent
+		for i := 0; i < 2000; i++ {
+			ents = append(ents, ent{tag: uint16(0x1000 + i), typ: tASCII, count: 4000, rawOff: off32(8)})
+		}
+		x.setFirst(x.ifd(ents, 0))
+		return x.buf
+	}
+	cases = append(cases,
+		tc{"raw budget", sharedValue(), func(t *testing.T, m Meta) {
+			total := 0
+			for k, v := range m.Raw {
+				total += len(k) + len(v)
+			}
+			// keys and "(omitted)" markers are O(entries) = O(len/12); the
+			// values are capped by the budget 4*len+64K. Without it: 8 MB.
+			if limit := 9*30000 + 64<<10 + 2*MaxRawValue; total > limit || !hasWarning(m, "omitted") {
+				t.Errorf("raw total %d bytes (limit %d), warnings %q", total, limit, m.Warnings)
+			}
+		}},
+		tc{"UTF-16 comments", block(le,
+			[]ent{{tag: 0x9c9c, typ: tByte, val: []byte("h\x00\xe9\x00l\x00l\x00o\x00\x00\x00")}},
+			[]ent{{tag: 0x9286, typ: tUndefined, val: []byte("UNICODE\x00\xfc\x00n\x00\xef\x00")}}, nil),
+			func(t *testing.T, m Meta) {
+				if m.Raw["IFD0.XPComment"] != "héllo" || m.Raw["Exif.UserComment"] != "ünï" {
+					t.Errorf("raw %q", m.Raw)
+				}
+			}},
+		tc{"long bad date quoted short", block(le, nil, []ent{b.ascii(0x9003, strings.Repeat("9", 3000))}, nil),
+			func(t *testing.T, m Meta) {
+				if m.DateTimeOriginal != "" || len(m.Warnings) != 1 || len(m.Warnings[0]) > 120 {
+					t.Errorf("warnings %q", m.Warnings)
+				}
+			}},
+	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for _, data := range [][]byte{c.data, wrapJPEG(c.data)} {

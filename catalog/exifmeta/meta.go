@@ -48,6 +48,9 @@ const (
 	maxWarnings = 64
 	// maxBinaryShown is the longest binary value rendered as hex in Raw.
 	maxBinaryShown = 64
+	// maxCrossCheck is the largest block goexif is run on (it copies the
+	// block and expands arrays to int64; TIFF files can be large).
+	maxCrossCheck = 256 << 10
 )
 
 // reader carries the state of one Read.
@@ -55,14 +58,29 @@ type reader struct {
 	m       *Meta
 	dropped int
 	w       *walker
+	budget  int // bytes Raw values may still take
 }
 
 func (r *reader) warn(format string, args ...any) {
+	msg := clean(fmt.Sprintf(format, args...))
+	for _, w := range r.m.Warnings {
+		if w == msg {
+			return
+		}
+	}
 	if len(r.m.Warnings) >= maxWarnings {
 		r.dropped++
 		return
 	}
-	r.m.Warnings = append(r.m.Warnings, clean(fmt.Sprintf(format, args...)))
+	r.m.Warnings = append(r.m.Warnings, msg)
+}
+
+// quote quotes a value from the file for a warning, cut to 64 bytes.
+func quote(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(clean(s[:64])) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // Read extracts EXIF metadata from the bytes of an image file. format is
@@ -100,7 +118,7 @@ func (r *reader) read(data []byte, format string) {
 	r.w = w
 	r.fields()
 	r.raw()
-	if w.goexifSafe {
+	if w.goexifSafe && len(block) <= maxCrossCheck {
 		r.crossCheck(block)
 	}
 }
@@ -205,7 +223,7 @@ func (r *reader) fields() {
 		if validOffset(off) {
 			m.Offset = off
 		} else {
-			r.warn("offset: OffsetTimeOriginal %q is not ±HH:MM, zone unknown", off)
+			r.warn("offset: OffsetTimeOriginal %s is not ±HH:MM, zone unknown", quote(off))
 		}
 	}
 	if dt := r.str("datetime_original", 0x9003, "Exif", "*"); dt != "" {
@@ -218,7 +236,7 @@ func (r *reader) fields() {
 			}
 			m.DateTimeOriginal = s
 		} else {
-			r.warn("datetime_original: impossible date %s", strconv.Quote(dt))
+			r.warn("datetime_original: impossible date %s", quote(dt))
 		}
 	}
 	r.gps()
@@ -334,7 +352,7 @@ func (r *reader) coord(what string, e entry, ref, neg string) (float64, bool) {
 		s := r.text("gps", e)
 		f, ok := parseDegreesText(s)
 		if !ok {
-			r.warn("gps: %s text %s not understood, position ignored", what, strconv.Quote(s))
+			r.warn("gps: %s text %s not understood, position ignored", what, quote(s))
 			return 0, false
 		}
 		v = f
@@ -351,7 +369,7 @@ func (r *reader) coord(what string, e entry, ref, neg string) (float64, bool) {
 		v = -v
 	case "N", "E", "":
 	default:
-		r.warn("gps: %s reference %s unknown, taken as positive", what, strconv.Quote(ref))
+		r.warn("gps: %s reference %s unknown, taken as positive", what, quote(ref))
 	}
 	return v, true
 }
@@ -413,7 +431,7 @@ func (r *reader) crossCheck(block []byte) {
 			s = s[:MaxRawValue]
 		}
 		if s != mine && clean(s) != mine {
-			r.warn("exif: goexif reads %s %s, walker %s", field, strconv.Quote(s), strconv.Quote(mine))
+			r.warn("exif: goexif reads %s %s, walker %s", field, quote(s), quote(mine))
 		}
 	}
 	if _, ok := r.find(0x010f, "IFD0"); ok {

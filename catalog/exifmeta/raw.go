@@ -2,13 +2,28 @@ package exifmeta
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
+
+// utf16Text decodes UTF-16 text, stopping at the first NUL.
+func utf16Text(v []byte, bo binary.ByteOrder) string {
+	u := make([]uint16, 0, len(v)/2)
+	for i := 0; i+1 < len(v); i += 2 {
+		c := bo.Uint16(v[i:])
+		if c == 0 {
+			break
+		}
+		u = append(u, c)
+	}
+	return strings.TrimRight(string(utf16.Decode(u)), " ")
+}
 
 // raw fills Meta.Raw with every entry the walker kept.
 func (r *reader) raw() {
@@ -16,12 +31,22 @@ func (r *reader) raw() {
 		return
 	}
 	r.m.Raw = make(map[string]string, len(r.w.entries))
+	// Entries may all point at the same bytes; keep the total text
+	// proportional to the block, not to entries x MaxRawValue.
+	r.budget = 4*len(r.w.b) + 64<<10
 	for _, e := range r.w.entries {
 		key := tagName(e.ifd, e.tag)
 		if _, dup := r.m.Raw[key]; dup {
 			continue
 		}
-		r.m.Raw[key] = r.render(key, e)
+		if r.budget <= 0 {
+			r.warn("raw: values beyond %d bytes in total omitted", 4*len(r.w.b)+64<<10)
+			r.m.Raw[key] = "(omitted)"
+			continue
+		}
+		v := r.render(key, e)
+		r.budget -= len(key) + len(v)
+		r.m.Raw[key] = v
 	}
 }
 
@@ -34,9 +59,16 @@ func (r *reader) render(key string, e entry) string {
 	case tByte, tUndefined, tSByte:
 		v := e.val
 		if e.tag == 0x9286 && len(v) >= 8 && e.ifd == "Exif" { // UserComment: 8-byte charset prefix
-			if cs := string(bytes.TrimRight(v[:8], "\x00 ")); cs == "ASCII" || cs == "" {
+			switch cs := string(bytes.TrimRight(v[:8], "\x00 ")); cs {
+			case "ASCII", "":
 				return r.capText(key, textOf(v[8:]))
+			case "UNICODE":
+				return r.capText(key, utf16Text(v[8:], r.w.order))
 			}
+		}
+		if e.tag >= 0x9c9b && e.tag <= 0x9c9f && e.typ == tByte && e.ifd != "Exif" && e.ifd != "GPS" && e.ifd != "Interop" {
+			// Windows XPTitle/XPComment/XPAuthor/XPKeywords/XPSubject: UTF-16LE.
+			return r.capText(key, utf16Text(v, binary.LittleEndian))
 		}
 		if isText(v) {
 			return r.capText(key, textOf(v))
