@@ -1,0 +1,146 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Options configure Open.
+type Options struct {
+	// ReadOnly opens the catalog for queries only; several readers may share it.
+	ReadOnly bool
+	// LockTimeout is how long to wait for another process holding the catalog (default 3 s).
+	LockTimeout time.Duration
+	// Now is the clock (default time.Now); tests inject a fixed one for deterministic provenance.
+	Now func() time.Time
+	// Version is the tool version written in the log.
+	Version string
+}
+
+// Catalog is an open catalog directory.
+type Catalog struct {
+	dir      string
+	db       *bolt.DB
+	readOnly bool
+	now      func() time.Time
+	version  string
+
+	idxOnce sync.Once
+	idx     *nearIndex
+	idxErr  error
+}
+
+// Dir is the catalog directory.
+func (c *Catalog) Dir() string { return c.dir }
+
+// Open opens (creating when writable and absent) the catalog in dir.
+func Open(dir string, opts Options) (*Catalog, error) {
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 3 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	dbPath := filepath.Join(dir, dbFileName)
+	if opts.ReadOnly {
+		if _, err := os.Stat(dbPath); err != nil {
+			return nil, fmt.Errorf("%w: no catalog at %s (run `relcat ingest` first, or pass --catalog)", ErrNotFound, dir)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
+	}
+	db, err := bolt.Open(dbPath, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w%s: %s (waited %s; try again when it finishes)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
+		}
+		return nil, fmt.Errorf("catalog: open %s: %w", dbPath, err)
+	}
+	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version}
+	if err := c.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		_ = os.WriteFile(filepath.Join(dir, pidFileName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	}
+	return c, nil
+}
+
+func otherPID(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, pidFileName))
+	if err != nil {
+		return ""
+	}
+	pid := strings.TrimSpace(string(b))
+	if _, err := strconv.Atoi(pid); err != nil {
+		return ""
+	}
+	return " (pid " + pid + ")"
+}
+
+func (c *Catalog) init() error {
+	if c.readOnly {
+		return c.db.View(func(tx *bolt.Tx) error { return checkSchema(tx, c.dir) })
+	}
+	return c.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta != nil {
+			return checkSchema(tx, c.dir)
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta = tx.Bucket(bucketMeta)
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+			return err
+		}
+		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
+	})
+}
+
+func checkSchema(tx *bolt.Tx, dir string) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return fmt.Errorf("%w: %s has no meta bucket: not a relcat catalog", ErrSchema, dir)
+	}
+	v := string(meta.Get(keySchema))
+	if v != strconv.Itoa(SchemaVersion) {
+		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)
+	}
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			return fmt.Errorf("%w: %s lacks bucket %q: the catalog is damaged (run `relcat verify`)", ErrSchema, dir, name)
+		}
+	}
+	return nil
+}
+
+// Close releases the catalog.
+func (c *Catalog) Close() error {
+	if !c.readOnly {
+		_ = os.Remove(filepath.Join(c.dir, pidFileName))
+	}
+	return c.db.Close()
+}
+
+func (c *Catalog) update(fn func(*bolt.Tx) error) error {
+	if c.readOnly {
+		return ErrReadOnly
+	}
+	return c.db.Update(fn)
+}

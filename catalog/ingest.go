@@ -1,0 +1,628 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/relcat/relcat/catalog/exifmeta"
+	"github.com/relcat/relcat/catalog/media"
+	"github.com/relcat/relcat/thumbs"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Defaults of IngestOptions.
+const (
+	DefaultMaxPixels    = 100_000_000 // 100 MP
+	DefaultMaxFileSize  = 512 << 20   // 512 MiB
+	DefaultDecodeMemory = 768 << 20   // bytes of pixels being decoded at once, all workers together
+	// WorkSide is the longest side of the one area-average downscale of every decoded image, which
+	// feeds both the PDQ hash and the thumbnail.
+	WorkSide = 1024
+)
+
+// File statuses in an ingest.
+const (
+	StatusNew      = "new"
+	StatusKnown    = "known"
+	StatusRejected = "rejected"
+)
+
+// IngestOptions configure Ingest.
+type IngestOptions struct {
+	Release      ReleaseInfo // overrides release.json field by field
+	Operator     string
+	Command      string // the command line, for the log
+	Recursive    bool
+	NoCopy       bool  // do not preserve originals under objects/
+	MaxPixels    int64 // refuse to decode images with more pixels (default 100 MP)
+	MaxFileSize  int64 // refuse larger files (default 512 MiB)
+	DecodeMemory int64 // bound on pixel memory decoded at once (default 768 MiB)
+	Workers      int   // default GOMAXPROCS
+	// Progress, when set, is called after each file is committed or rejected (from one goroutine).
+	Progress func(done, total int)
+	// Start, when set, is called once per folder with the number of files found, before any is read.
+	Start func(dir string, files int)
+}
+
+// FileResult is the outcome of one file of a release folder.
+type FileResult struct {
+	Path     string    `json:"path"` // as given on the command line, joined with the file's relative name
+	Name     string    `json:"name"` // relative to the release folder
+	Position int       `json:"position"`
+	Status   string    `json:"status"` // new, known, rejected
+	SHA256   *SHA256   `json:"sha256,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+	NoPixels bool      `json:"no_pixels,omitempty"` // stored without thumbnail or perceptual hash
+	Format   string    `json:"format,omitempty"`
+	Repeat   bool      `json:"repeat,omitempty"`     // this sighting was already in the catalog: nothing changed
+	First    *Sighting `json:"first_seen,omitempty"` // known: the earliest sighting in another batch
+	Near     []Match   `json:"near,omitempty"`       // new: near matches among earlier images
+}
+
+// BatchSummary is the outcome of one release folder.
+type BatchSummary struct {
+	Batch     Batch        `json:"-"`
+	Created   bool         `json:"created"`
+	Unchanged bool         `json:"unchanged"` // nothing in the catalog changed
+	Files     []FileResult `json:"-"`
+	Notes     []string     `json:"notes,omitempty"`
+	New       int          `json:"new"`
+	Known     int          `json:"known"`
+	Rejected  int          `json:"rejected"`
+	NoPixels  int          `json:"no_pixels"`
+	NearCount int          `json:"near"`   // new images with a near match to an image of another batch
+	Reused    int          `json:"reused"` // known images first seen in another batch
+}
+
+// Partial reports whether some files were rejected or stored without pixels.
+func (s *BatchSummary) Partial() bool { return s.Rejected > 0 || s.NoPixels > 0 }
+
+// processed is what a worker hands the writer.
+type processed struct {
+	cand      candidate
+	idx       int // index in the folder listing
+	pos       int // position of the sighting (idx unless the folder changed)
+	res       FileResult
+	img       *Image // nil for rejected and known files
+	addObject bool   // known image stored earlier with --no-copy: its original is now preserved
+}
+
+// Ingest ingests each folder as one batch, in the order given. It returns one summary per folder
+// fully processed; on cancellation the error is ErrInterrupted and the catalog holds every chunk
+// committed so far (re-running the ingest completes it).
+func (c *Catalog) Ingest(ctx context.Context, dirs []string, opts IngestOptions) ([]*BatchSummary, error) {
+	if c.readOnly {
+		return nil, ErrReadOnly
+	}
+	if opts.MaxPixels <= 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.DecodeMemory <= 0 {
+		opts.DecodeMemory = DefaultDecodeMemory
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	// Validate every folder's release info before touching anything.
+	type plan struct {
+		dir  string
+		info ReleaseInfo
+		aff  string
+		rel  Released
+	}
+	var plans []plan
+	for _, d := range dirs {
+		ri, _, err := readReleaseInfo(d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadArgument, err)
+		}
+		ri = ri.merge(opts.Release)
+		aff, rel, err := ri.normalise(d)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, plan{d, ri, aff, rel})
+	}
+	var out []*BatchSummary
+	for _, p := range plans {
+		s, err := c.ingestFolder(ctx, p.dir, p.info, p.aff, p.rel, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, aff string, rel Released, opts IngestOptions) (*BatchSummary, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	cands, notes, err := listFolder(dir, opts.Recursive)
+	if err != nil {
+		return nil, err
+	}
+	folder := filepath.Base(abs)
+	batch := Batch{
+		ID: BatchIdentity(aff, rel, folder), Affiliate: aff, Released: rel,
+		Source: ri.Source, Title: ri.Title, Notes: ri.Notes, Operator: opts.Operator,
+		Folder: folder, Origin: abs,
+	}
+	sum := &BatchSummary{Batch: batch, Notes: notes, Unchanged: true}
+	if opts.Start != nil {
+		opts.Start(dir, len(cands))
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan int)
+	results := make(chan processed, 2*opts.Workers)
+	sem := semaphore.NewWeighted(opts.DecodeMemory)
+
+	g.Go(func() error {
+		defer close(jobs)
+		for i := range cands {
+			select {
+			case jobs <- i:
+			case <-gctx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+	workers, wctx := errgroup.WithContext(gctx)
+	for w := 0; w < opts.Workers; w++ {
+		workers.Go(func() error {
+			for i := range jobs {
+				p := c.processFile(wctx, dir, cands[i], i, opts, sem)
+				select {
+				case results <- p:
+				case <-wctx.Done():
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := workers.Wait()
+		close(results)
+		return err
+	})
+	var byPos = make([]FileResult, len(cands))
+	g.Go(func() error {
+		return c.writer(gctx, &batch, sum, results, byPos, opts, len(cands))
+	})
+	err = g.Wait()
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil, ErrInterrupted
+	}
+	if err != nil {
+		return nil, err
+	}
+	sum.Batch = batch
+	sum.Files = byPos
+	if err := c.annotate(sum); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// processFile does all the CPU work of one file, outside any write transaction: one read, the two
+// identity hashes, EXIF, then (for new images only) one bounded decode, one downscale feeding the
+// perceptual hash and the thumbnail, and the content-addressed copies.
+func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, pos int, opts IngestOptions, sem *semaphore.Weighted) (p processed) {
+	p = processed{cand: cand, idx: pos, pos: pos, res: FileResult{
+		Path: filepath.Join(dir, filepath.FromSlash(cand.rel)), Name: cand.rel, Position: pos,
+	}}
+	reject := func(reason string) processed {
+		p.res.Status = StatusRejected
+		p.res.Reason = reason
+		return p
+	}
+	if cand.reject != "" {
+		return reject(cand.reject)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p.img = nil
+			p = reject(fmt.Sprintf("internal error while processing (please report): %v", r))
+		}
+	}()
+	data, err := readRegular(cand.abs, opts.MaxFileSize)
+	if err != nil {
+		return reject(err.Error())
+	}
+	sum := SHA256(sha256.Sum256(data))
+	p.res.SHA256 = &sum
+	if len(data) == 0 {
+		return reject("empty file (0 bytes)")
+	}
+	format := media.Sniff(data)
+	p.res.Format = string(format)
+	if format == media.Unknown {
+		return reject("unknown format: " + describeUnknown(data))
+	}
+	known, err := c.knownImage(sum)
+	if err != nil {
+		return reject("catalog read: " + err.Error())
+	}
+	if known != nil {
+		p.res.Status = StatusKnown
+		if known.Object == "" && !opts.NoCopy {
+			if _, err := writeContentFile(c.dir, objectRelPath(sum), data, 0o444); err != nil {
+				p.res.Warnings = append(p.res.Warnings, "could not preserve the original: "+err.Error())
+			} else {
+				p.addObject = true
+			}
+		}
+		return p
+	}
+	img := &Image{SHA256: sum, MD5: MD5(md5.Sum(data)), Size: int64(len(data)), Format: string(format)}
+	img.EXIF = readEXIF(data, format)
+	img.Warnings = append(img.Warnings, img.EXIF.Warnings...)
+	c.decodeInto(ctx, img, data, format, opts, sem)
+	if !opts.NoCopy {
+		replaced, err := writeContentFile(c.dir, objectRelPath(sum), data, 0o444)
+		if err != nil {
+			return reject("could not preserve the original in the catalog: " + err.Error())
+		}
+		if replaced {
+			img.Warnings = append(img.Warnings, "a damaged copy of this original in objects/ was replaced")
+		}
+		img.Object = objectRelPath(sum)
+	}
+	p.res.Status = StatusNew
+	p.res.Warnings = img.Warnings
+	p.res.NoPixels = !img.Pixels
+	p.img = img
+	return p
+}
+
+// readEXIF runs the EXIF reader behind recover: a parser panic is a finding, not a crash.
+func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
+	defer func() {
+		if r := recover(); r != nil {
+			m = exifmeta.Meta{Warnings: []string{fmt.Sprintf("exif: reader failed: %v", r)}}
+		}
+	}()
+	return exifmeta.Read(data, string(f))
+}
+
+// decodeInto decodes the pixels once (bounded), makes the work image, the perceptual hash and the
+// thumbnail. Failures are recorded on img (stored without pixels), never fatal.
+func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f media.Format, opts IngestOptions, sem *semaphore.Weighted) {
+	work, cfg, err := workImage(ctx, data, f, opts.MaxPixels, opts.DecodeMemory, sem)
+	img.Width, img.Height = cfg.Width, cfg.Height
+	if err != nil {
+		img.Pixels = false
+		img.PixelsError = err.Error()
+		img.Warnings = append(img.Warnings, "no thumbnail or perceptual hash: "+err.Error())
+		return
+	}
+	img.PDQ, err = hashWork(work)
+	if err != nil {
+		img.Warnings = append(img.Warnings, "no perceptual hash: "+err.Error())
+	} else if img.PDQ.Quality < DefaultMinQuality {
+		img.Warnings = append(img.Warnings, fmt.Sprintf("low quality perceptual hash (%d < %d): left out of near matching", img.PDQ.Quality, DefaultMinQuality))
+	}
+	var buf bytes.Buffer
+	if err := thumbs.Encode(&buf, thumbs.Make(work, img.EXIF.Orientation)); err != nil {
+		img.PixelsError = "thumbnail: " + err.Error()
+		img.Warnings = append(img.Warnings, img.PixelsError)
+		return
+	}
+	rel := thumbs.RelPath(img.SHA256.String())
+	if _, err := writeContentFile(c.dir, rel, buf.Bytes(), 0o444); err != nil {
+		img.PixelsError = "thumbnail: " + err.Error()
+		img.Warnings = append(img.Warnings, img.PixelsError)
+		return
+	}
+	ts := SHA256(sha256.Sum256(buf.Bytes()))
+	img.Thumb, img.ThumbVersion, img.ThumbSHA256 = rel, thumbs.Version, &ts
+	img.Pixels = true
+}
+
+// readRegular opens only a regular file (never blocking on a FIFO) and reads at most max bytes.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open: %s", shortErr(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot stat: %s", shortErr(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file: %s", kindOf(fi.Mode()))
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("file of %d bytes is over the limit of %d bytes", fi.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %s", shortErr(err))
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("file grew past the limit of %d bytes while being read", max)
+	}
+	return data, nil
+}
+
+// describeUnknown says what an unrecognised file looks like.
+func describeUnknown(data []byte) string {
+	head := data[:min(len(data), 512)]
+	text := true
+	for _, b := range head {
+		if b < 0x09 || (b > 0x0d && b < 0x20) || b == 0x7f {
+			text = false
+			break
+		}
+	}
+	if text {
+		return "looks like text, not an image (relcat reads JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF, AVIF)"
+	}
+	return "not a JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF or AVIF file"
+}
+
+func (c *Catalog) knownImage(s SHA256) (*Image, error) {
+	var img *Image
+	err := c.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketImages).Get(s[:])
+		if v == nil {
+			return nil
+		}
+		img = new(Image)
+		return json.Unmarshal(v, img)
+	})
+	return img, err
+}
+
+// chunkFiles is how many files one write transaction commits (a variable for tests).
+var chunkFiles = 64
+
+// writer is the only goroutine that writes: it commits processed files in chunks.
+func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, in <-chan processed, byPos []FileResult, opts IngestOptions, total int) error {
+	var pending []processed
+	done := 0
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := c.commitChunk(batch, sum, pending, opts); err != nil {
+			return err
+		}
+		for _, p := range pending {
+			byPos[p.idx] = p.res
+		}
+		done += len(pending)
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p, ok := <-in:
+			if !ok {
+				return flush()
+			}
+			pending = append(pending, p)
+			if len(pending) >= chunkFiles {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// commitChunk writes one chunk in one transaction: affiliate and batch (created or updated), images,
+// sightings both ways, hash indexes and one log entry. It fixes each file's final status.
+func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions) error {
+	var newPDQ []*Image
+	err := c.update(func(tx *bolt.Tx) error {
+		now := c.now().UTC()
+		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
+		changed := false
+
+		affs := tx.Bucket(bucketAffiliates)
+		if affs.Get([]byte(batch.Affiliate)) == nil {
+			a := Affiliate{Slug: batch.Affiliate, Created: now}
+			if err := putJSON(affs, []byte(batch.Affiliate), a); err != nil {
+				return err
+			}
+			entry.Notes = append(entry.Notes, "affiliate "+batch.Affiliate+" created")
+			changed = true
+		}
+		batches := tx.Bucket(bucketBatches)
+		var stored Batch
+		if v := batches.Get(batch.ID[:]); v != nil {
+			if err := json.Unmarshal(v, &stored); err != nil {
+				return fmt.Errorf("batch %s record: %w", batch.ID, err)
+			}
+			if stored.Source != batch.Source || stored.Title != batch.Title || stored.Notes != batch.Notes {
+				if batch.Source == "" {
+					batch.Source = stored.Source
+				}
+				if batch.Title == "" {
+					batch.Title = stored.Title
+				}
+				if batch.Notes == "" {
+					batch.Notes = stored.Notes
+				}
+				if stored.Source != batch.Source || stored.Title != batch.Title || stored.Notes != batch.Notes {
+					entry.Notes = append(entry.Notes, fmt.Sprintf("batch metadata updated (was source=%q title=%q notes=%q)", stored.Source, stored.Title, stored.Notes))
+					changed = true
+				}
+			}
+			batch.Ingested, batch.Origin, batch.Files = stored.Ingested, stored.Origin, stored.Files
+			if batch.Operator == "" {
+				batch.Operator = stored.Operator
+			}
+		} else {
+			batch.Ingested = now
+			sum.Created = true
+			entry.Notes = append(entry.Notes, "batch created")
+			changed = true
+		}
+
+		images := tx.Bucket(bucketImages)
+		bimg := tx.Bucket(bucketBatchImages)
+		ibat := tx.Bucket(bucketImageBatches)
+		for i := range chunk {
+			p := &chunk[i]
+			if p.res.Status == StatusRejected {
+				continue
+			}
+			s := *p.res.SHA256
+			if p.img != nil && images.Get(s[:]) == nil {
+				p.img.Ingested = now
+				if err := putJSON(images, s[:], p.img); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketMD5).Put(p.img.MD5[:], s[:]); err != nil {
+					return err
+				}
+				if p.img.PDQ != nil {
+					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
+						return err
+					}
+					newPDQ = append(newPDQ, p.img)
+				}
+				p.res.Status = StatusNew
+			} else {
+				p.res.Status = StatusKnown
+				p.res.NoPixels = false
+				p.res.Warnings = nil
+				if p.addObject {
+					var img Image
+					if err := json.Unmarshal(images.Get(s[:]), &img); err != nil {
+						return fmt.Errorf("image %s record: %w", s, err)
+					}
+					if img.Object == "" {
+						img.Object = objectRelPath(s)
+						if err := putJSON(images, s[:], &img); err != nil {
+							return err
+						}
+						entry.Notes = append(entry.Notes, "original of "+s.String()+" now preserved")
+						changed = true
+					}
+				}
+			}
+			if hasSighting(ibat, s, batch.ID, p.cand.rel) {
+				p.res.Repeat = true
+				continue
+			}
+			bk := batchImageKey(batch.ID, p.pos)
+			if bimg.Get(bk) != nil {
+				// The folder changed since its last ingest and this position holds another file.
+				// The old sighting stays (evidence is never rewritten); this one takes a free position.
+				p.pos = nextFreePosition(bimg, batch.ID)
+				p.res.Position = p.pos
+				bk = batchImageKey(batch.ID, p.pos)
+				p.res.Warnings = append(p.res.Warnings, "the folder changed since its last ingest: stored at a new position")
+			}
+			if err := putJSON(bimg, bk, sightingRecord{SHA256: s, Name: p.cand.rel}); err != nil {
+				return err
+			}
+			if err := ibat.Put(imageBatchKey(s, batch.ID, p.pos), []byte(p.cand.rel)); err != nil {
+				return err
+			}
+			batch.Files++
+			entry.Files = append(entry.Files, LogFile{SHA256: s.String(), Name: p.cand.rel, Position: p.pos, Status: p.res.Status})
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
+		if err := putJSON(batches, batch.ID[:], batch); err != nil {
+			return err
+		}
+		entry.Time = now
+		entry.Operator = opts.Operator
+		entry.Command = opts.Command
+		entry.Tool = c.version
+		entry.Released = batch.Released.String()
+		return appendLog(tx, &entry)
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: commit: %w", err)
+	}
+	for _, p := range chunk {
+		switch p.res.Status {
+		case StatusNew:
+			sum.New++
+			sum.Unchanged = false
+			if p.res.NoPixels {
+				sum.NoPixels++
+			}
+		case StatusKnown:
+			sum.Known++
+			if !p.res.Repeat {
+				sum.Unchanged = false
+			}
+		case StatusRejected:
+			sum.Rejected++
+		}
+	}
+	c.indexAdd(newPDQ)
+	return nil
+}
+
+// hasSighting reports whether image s is already sighted in batch id under name.
+func hasSighting(ibat *bolt.Bucket, s SHA256, id BatchID, name string) bool {
+	prefix := make([]byte, 40)
+	copy(prefix, s[:])
+	copy(prefix[32:], id[:])
+	cur := ibat.Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		if string(v) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func nextFreePosition(b *bolt.Bucket, id BatchID) int {
+	cur := b.Cursor()
+	last := -1
+	for k, _ := cur.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = cur.Next() {
+		if _, pos, err := parseBatchImageKey(k); err == nil && pos > last {
+			last = pos
+		}
+	}
+	return last + 1
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
+}

@@ -1,0 +1,134 @@
+package catalog
+
+// The whole on-disk format of a catalog lives in this file.
+//
+// A catalog is a directory:
+//
+//	catalog.db           bbolt, the buckets below
+//	catalog.pid          pid of the process holding the write lock (informative)
+//	objects/ab/<sha256>  preserved original bytes, read-only, content-addressed
+//	thumbs/ab/<sha256>.jpg
+//
+// Buckets (all keys are raw bytes, big-endian integers so that cursors walk in order):
+//
+//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
+//	affiliates     slug -> JSON Affiliate
+//	batches        batch id (8 bytes) -> JSON Batch
+//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name)
+//	images         sha256 (32) -> JSON Image
+//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name
+//	md5            md5 (16) -> sha256 (32)
+//	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//
+// Changing any of this requires bumping SchemaVersion.
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+)
+
+// SchemaVersion is the version of the on-disk format written by this build.
+const SchemaVersion = 1
+
+const (
+	dbFileName  = "catalog.db"
+	pidFileName = "catalog.pid"
+	objectsDir  = "objects"
+)
+
+var (
+	bucketMeta         = []byte("meta")
+	bucketAffiliates   = []byte("affiliates")
+	bucketBatches      = []byte("batches")
+	bucketBatchImages  = []byte("batch_images")
+	bucketImages       = []byte("images")
+	bucketImageBatches = []byte("image_batches")
+	bucketMD5          = []byte("md5")
+	bucketPDQ          = []byte("pdq")
+	bucketLog          = []byte("log")
+
+	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketLog}
+
+	keySchema  = []byte("schema")
+	keyCreated = []byte("created")
+)
+
+// batchImageKey is batch id | position.
+func batchImageKey(b BatchID, pos int) []byte {
+	k := make([]byte, 12)
+	copy(k, b[:])
+	binary.BigEndian.PutUint32(k[8:], uint32(pos))
+	return k
+}
+
+// imageBatchKey is sha256 | batch id | position.
+func imageBatchKey(s SHA256, b BatchID, pos int) []byte {
+	k := make([]byte, 44)
+	copy(k, s[:])
+	copy(k[32:], b[:])
+	binary.BigEndian.PutUint32(k[40:], uint32(pos))
+	return k
+}
+
+func parseImageBatchKey(k []byte) (SHA256, BatchID, int, error) {
+	var s SHA256
+	var b BatchID
+	if len(k) != 44 {
+		return s, b, 0, fmt.Errorf("image_batches key of %d bytes, want 44", len(k))
+	}
+	copy(s[:], k)
+	copy(b[:], k[32:])
+	return s, b, int(binary.BigEndian.Uint32(k[40:])), nil
+}
+
+func parseBatchImageKey(k []byte) (BatchID, int, error) {
+	var b BatchID
+	if len(k) != 12 {
+		return b, 0, fmt.Errorf("batch_images key of %d bytes, want 12", len(k))
+	}
+	copy(b[:], k)
+	return b, int(binary.BigEndian.Uint32(k[8:])), nil
+}
+
+func seqKey(n uint64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, n)
+	return k
+}
+
+// pdqValue encodes the pdq bucket value.
+func pdqValue(p *PDQInfo) []byte {
+	v := make([]byte, 0, 2+len(p.Variant)+8*32)
+	v = append(v, byte(p.Quality), byte(len(p.Variant)))
+	v = append(v, p.Variant...)
+	for _, h := range p.Dihedral {
+		v = append(v, h[:]...)
+	}
+	return v
+}
+
+func parsePDQValue(v []byte) (*PDQInfo, error) {
+	if len(v) < 2 {
+		return nil, fmt.Errorf("pdq value of %d bytes", len(v))
+	}
+	n := int(v[1])
+	if len(v) != 2+n+8*32 {
+		return nil, fmt.Errorf("pdq value of %d bytes, want %d", len(v), 2+n+8*32)
+	}
+	p := &PDQInfo{Quality: int(v[0]), Variant: string(v[2 : 2+n])}
+	rest := v[2+n:]
+	for i := range p.Dihedral {
+		copy(p.Dihedral[i][:], rest[i*32:])
+	}
+	p.Hash = p.Dihedral[0]
+	return p, nil
+}
+
+// objectRelPath is where the preserved original of s lives, relative to the catalog directory.
+func objectRelPath(s SHA256) string {
+	h := hex.EncodeToString(s[:])
+	return objectsDir + "/" + h[:2] + "/" + h
+}

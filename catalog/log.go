@@ -1,0 +1,118 @@
+package catalog
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// LogEntry is one change to the catalog. Entries are hash-chained: Hash is the SHA-256 of the entry's
+// canonical JSON with Hash empty, and Prev is the Hash of the entry before (empty for the first).
+type LogEntry struct {
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	Operator  string    `json:"operator,omitempty"`
+	Command   string    `json:"command,omitempty"`
+	Tool      string    `json:"tool"`
+	Action    string    `json:"action"`
+	Batch     string    `json:"batch,omitempty"`
+	Affiliate string    `json:"affiliate,omitempty"`
+	Released  string    `json:"released,omitempty"`
+	Files     []LogFile `json:"files,omitempty"`
+	Notes     []string  `json:"notes,omitempty"`
+	Prev      string    `json:"prev"`
+	Hash      string    `json:"hash"`
+}
+
+// LogFile is one file recorded by a log entry.
+type LogFile struct {
+	SHA256   string `json:"sha256"`
+	Name     string `json:"name"`
+	Position int    `json:"position"`
+	Status   string `json:"status"`
+}
+
+// entryHash is the chain hash of e (computed with e.Hash empty).
+func entryHash(e LogEntry) (string, error) {
+	e.Hash = ""
+	data, err := json.Marshal(e)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// appendLog appends e to the log inside tx, filling Seq, Prev and Hash.
+func appendLog(tx *bolt.Tx, e *LogEntry) error {
+	b := tx.Bucket(bucketLog)
+	k, v := b.Cursor().Last()
+	e.Seq = 1
+	e.Prev = ""
+	if k != nil {
+		var last LogEntry
+		if err := json.Unmarshal(v, &last); err != nil {
+			return fmt.Errorf("log entry %x: %w", k, err)
+		}
+		e.Seq = last.Seq + 1
+		e.Prev = last.Hash
+	}
+	e.Time = e.Time.UTC()
+	h, err := entryHash(*e)
+	if err != nil {
+		return err
+	}
+	e.Hash = h
+	return putJSON(b, seqKey(e.Seq), e)
+}
+
+// Log calls fn for every log entry in order; fn returning false stops.
+func (c *Catalog) Log(fn func(LogEntry) bool) error {
+	return c.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketLog).Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			var e LogEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("log entry %x: %w", k, err)
+			}
+			if !fn(e) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// checkLog verifies the hash chain and returns one problem per broken link.
+func checkLog(tx *bolt.Tx) []string {
+	var problems []string
+	prev := ""
+	var want uint64 = 1
+	cur := tx.Bucket(bucketLog).Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		var e LogEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			problems = append(problems, fmt.Sprintf("log entry %x: unreadable: %v", k, err))
+			prev = ""
+			want++
+			continue
+		}
+		if string(k) != string(seqKey(e.Seq)) || e.Seq != want {
+			problems = append(problems, fmt.Sprintf("log entry %d: out of sequence (expected %d)", e.Seq, want))
+		}
+		want = e.Seq + 1
+		if e.Prev != prev {
+			problems = append(problems, fmt.Sprintf("log entry %d: chain broken: prev %.16s… does not match the entry before (%.16s…)", e.Seq, e.Prev, prev))
+		}
+		h, err := entryHash(e)
+		if err != nil || h != e.Hash {
+			problems = append(problems, fmt.Sprintf("log entry %d: altered: its content does not hash to its recorded hash", e.Seq))
+		}
+		prev = e.Hash
+	}
+	return problems
+}

@@ -1,0 +1,150 @@
+package catalog
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/relcat/relcat/catalog/hindex"
+	"github.com/relcat/relcat/catalog/pdq"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Matching defaults: Meta's published convention for PDQ.
+const (
+	DefaultMaxDistance = 31
+	DefaultMinQuality  = 50
+	// MaxSearchDistance is the largest distance the index answers exactly.
+	MaxSearchDistance = 63
+)
+
+// Match is a near-duplicate: another image whose perceptual hash is within the threshold.
+type Match struct {
+	SHA256    SHA256     `json:"sha256"`
+	Distance  int        `json:"distance"`
+	Transform string     `json:"transform"` // how the queried image relates to this one: as-is, rot90, flipy, ...
+	Quality   int        `json:"quality"`   // this image's PDQ quality
+	Query     int        `json:"query_quality"`
+	Sightings []Sighting `json:"sightings,omitempty"`
+}
+
+// TransformDescription is the transform in the user's words ("mirrored left-right").
+func (m Match) TransformDescription() string {
+	t, err := pdq.ParseTransform(m.Transform)
+	if err != nil {
+		return m.Transform
+	}
+	return t.Describe()
+}
+
+// nearIndex is the in-memory index of every stored primary PDQ hash. It is built on first use from
+// the pdq bucket and kept up to date by the writer. Writes happen only from the writer goroutine
+// while no search runs (searches run after a folder's writes have finished).
+type nearIndex struct {
+	mu   sync.RWMutex
+	ix   *hindex.Index
+	shas []SHA256
+	qual []uint8
+	ids  map[SHA256]uint32
+}
+
+func (c *Catalog) index() (*nearIndex, error) {
+	c.idxOnce.Do(func() {
+		n := &nearIndex{ix: hindex.New(0), ids: map[SHA256]uint32{}}
+		c.idxErr = c.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
+				p, err := parsePDQValue(v)
+				if err != nil {
+					return fmt.Errorf("pdq record %x: %w", k, err)
+				}
+				var s SHA256
+				copy(s[:], k)
+				n.add(s, p)
+				return nil
+			})
+		})
+		c.idx = n
+	})
+	return c.idx, c.idxErr
+}
+
+func (n *nearIndex) add(s SHA256, p *PDQInfo) {
+	if _, ok := n.ids[s]; ok {
+		return
+	}
+	id := uint32(len(n.shas))
+	n.shas = append(n.shas, s)
+	n.qual = append(n.qual, uint8(p.Quality))
+	n.ids[s] = id
+	n.ix.Add(id, p.Hash)
+}
+
+// indexAdd adds newly committed images to the index if it has been built.
+func (c *Catalog) indexAdd(imgs []*Image) {
+	if c.idx == nil || len(imgs) == 0 {
+		return
+	}
+	c.idx.mu.Lock()
+	defer c.idx.mu.Unlock()
+	for _, img := range imgs {
+		c.idx.add(img.SHA256, img.PDQ)
+	}
+}
+
+// MatchOptions tune near matching.
+type MatchOptions struct {
+	MaxDistance int // default DefaultMaxDistance; at most MaxSearchDistance
+	MinQuality  int // default DefaultMinQuality (when 0); both hashes must reach it; -1 accepts every quality
+}
+
+func (o MatchOptions) norm() (MatchOptions, error) {
+	if o.MaxDistance == 0 {
+		o.MaxDistance = DefaultMaxDistance
+	}
+	if o.MinQuality == 0 {
+		o.MinQuality = DefaultMinQuality
+	}
+	if o.MaxDistance < 0 || o.MaxDistance > MaxSearchDistance {
+		return o, fmt.Errorf("%w: max distance %d: must be 0..%d", ErrBadArgument, o.MaxDistance, MaxSearchDistance)
+	}
+	if o.MinQuality < -1 || o.MinQuality > 100 {
+		return o, fmt.Errorf("%w: min quality %d: must be 0..100", ErrBadArgument, o.MinQuality)
+	}
+	return o, nil
+}
+
+// near finds the stored images within o.MaxDistance of an image with the given dihedral hashes,
+// over all 8 rotations and mirrors, best transform per image, sorted by distance. The query's own
+// image (self) is left out.
+func (n *nearIndex) near(d *[8]pdq.Hash, quality int, self SHA256, o MatchOptions) []Match {
+	if quality < o.MinQuality {
+		return nil
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	best := map[uint32]Match{}
+	var buf []hindex.Match
+	for t := range d {
+		buf = n.ix.Search(d[t], o.MaxDistance, buf[:0])
+		for _, m := range buf {
+			s := n.shas[m.ID]
+			if s == self || int(n.qual[m.ID]) < o.MinQuality {
+				continue
+			}
+			// d[t] ≈ stored hash means stored ≈ t(query), so the query is the stored image
+			// transformed by the inverse of t.
+			tr := pdq.Transform(t).Inverse()
+			// Transforms are tried in order, as-is first: on a tie the earlier one stays.
+			if old, ok := best[m.ID]; ok && old.Distance <= m.Distance {
+				continue
+			}
+			best[m.ID] = Match{SHA256: s, Distance: m.Distance, Transform: tr.String(), Quality: int(n.qual[m.ID]), Query: quality}
+		}
+	}
+	out := make([]Match, 0, len(best))
+	for _, m := range best {
+		out = append(out, m)
+	}
+	sortMatches(out)
+	return out
+}

@@ -1,0 +1,139 @@
+package catalog
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"fmt"
+	"image"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/relcat/relcat/catalog/media"
+	"github.com/relcat/relcat/catalog/pdq"
+)
+
+// workImage decodes data once, within the pixel limit and the shared decode-memory budget, and
+// returns the one area-average downscale (longest side WorkSide) that feeds the perceptual hash and
+// the thumbnail. The full-resolution image is dropped before it returns. cfg is filled whenever the
+// header could be read, even when the error is not nil.
+func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
+	cfg, err := media.DecodeConfig(data, f)
+	if !f.Decodable() {
+		return nil, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+	}
+	if err != nil {
+		return nil, cfg, err
+	}
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px <= 0 || px > maxPixels {
+		return nil, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+	}
+	if sem != nil {
+		// Decoded pixels take at most 4 bytes each in the formats relcat decodes to (8 for 16-bit
+		// PNG/TIFF, which are rare): reserve that much of the budget while decoding.
+		weight := min(px*4, budget)
+		if err := sem.Acquire(ctx, weight); err != nil {
+			return nil, cfg, err
+		}
+		defer sem.Release(weight)
+	}
+	full, _, err := media.Decode(data, f, maxPixels)
+	if err != nil {
+		return nil, cfg, err
+	}
+	return media.Shrink(full, WorkSide), cfg, nil
+}
+
+// hashWork computes the stored PDQ variant from a work image.
+func hashWork(work image.Image) (*PDQInfo, error) {
+	r, err := pdq.FromImage(work)
+	if err != nil {
+		return nil, err
+	}
+	return &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantName(WorkSide), Dihedral: r.Dihedral}, nil
+}
+
+// FileHashes are the hashes of one file, computed without a catalog.
+type FileHashes struct {
+	Path     string   `json:"path"`
+	SHA256   SHA256   `json:"sha256"`
+	MD5      MD5      `json:"md5"`
+	Size     int64    `json:"size"`
+	Format   string   `json:"format"`
+	Width    int      `json:"width,omitempty"`
+	Height   int      `json:"height,omitempty"`
+	PDQ      *PDQInfo `json:"pdq,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// HashOptions configure HashFile.
+type HashOptions struct {
+	MaxPixels   int64 // default DefaultMaxPixels
+	MaxFileSize int64 // default DefaultMaxFileSize
+	// Full computes PDQ at full resolution (the reference variant, "pdq-full", for sharing with
+	// partners) instead of the catalog's work-image variant.
+	Full bool
+}
+
+// HashFile reads one file and returns its SHA-256, MD5, format and PDQ hash. A file that is not an
+// image, or cannot be read, is an error naming the reason; an image whose pixels cannot be decoded
+// has no PDQ and a warning saying why.
+func HashFile(ctx context.Context, path string, o HashOptions) (*FileHashes, error) {
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	data, err := readRegular(path, o.MaxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, err)
+	}
+	return hashBytes(ctx, path, data, o)
+}
+
+func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h *FileHashes, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = nil, fmt.Errorf("%s: internal error while decoding (please report): %v", path, r)
+		}
+	}()
+	h = &FileHashes{Path: path, SHA256: sha256.Sum256(data), MD5: md5.Sum(data), Size: int64(len(data))}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: empty file (0 bytes)", path)
+	}
+	f := media.Sniff(data)
+	if f == media.Unknown {
+		return nil, fmt.Errorf("%s: unknown format: %s", path, describeUnknown(data))
+	}
+	h.Format = string(f)
+	if o.Full {
+		cfg, err := media.DecodeConfig(data, f)
+		h.Width, h.Height = cfg.Width, cfg.Height
+		if err == nil {
+			var full image.Image
+			full, _, err = media.Decode(data, f, o.MaxPixels)
+			if err == nil {
+				var r pdq.Result
+				r, err = pdq.FromImage(full)
+				if err == nil {
+					h.PDQ = &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}
+				}
+			}
+		}
+		if err != nil {
+			h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())
+		}
+		return h, nil
+	}
+	work, cfg, err := workImage(ctx, data, f, o.MaxPixels, 0, nil)
+	h.Width, h.Height = cfg.Width, cfg.Height
+	if err == nil {
+		h.PDQ, err = hashWork(work)
+	}
+	if err != nil {
+		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())
+	}
+	return h, nil
+}

@@ -1,0 +1,424 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/relcat/relcat/catalog/pdq"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// getBatch reads one batch record.
+func getBatch(tx *bolt.Tx, id BatchID) (*Batch, error) {
+	v := tx.Bucket(bucketBatches).Get(id[:])
+	if v == nil {
+		return nil, fmt.Errorf("%w: batch %s", ErrNotFound, id)
+	}
+	var b Batch
+	if err := json.Unmarshal(v, &b); err != nil {
+		return nil, fmt.Errorf("batch %s record: %w", id, err)
+	}
+	return &b, nil
+}
+
+func getImage(tx *bolt.Tx, s SHA256) (*Image, error) {
+	v := tx.Bucket(bucketImages).Get(s[:])
+	if v == nil {
+		return nil, fmt.Errorf("%w: image %s", ErrNotFound, s)
+	}
+	var img Image
+	if err := json.Unmarshal(v, &img); err != nil {
+		return nil, fmt.Errorf("image %s record: %w", s, err)
+	}
+	if v := tx.Bucket(bucketPDQ).Get(s[:]); v != nil {
+		p, err := parsePDQValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("image %s pdq record: %w", s, err)
+		}
+		img.PDQ = p
+	}
+	return &img, nil
+}
+
+// sightingsOf lists every sighting of s, earliest first.
+func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, error) {
+	var out []Sighting
+	cur := tx.Bucket(bucketImageBatches).Cursor()
+	for k, v := cur.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
+		_, bid, pos, err := parseImageBatchKey(k)
+		if err != nil {
+			return nil, err
+		}
+		b := cache[bid]
+		if b == nil {
+			if b, err = getBatch(tx, bid); err != nil {
+				return nil, err
+			}
+			if cache != nil {
+				cache[bid] = b
+			}
+		}
+		out = append(out, Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released,
+			Name: string(v), Position: pos, Ingested: b.Ingested})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out, nil
+}
+
+// Batches lists the batches, earliest release first; affiliate filters when not empty.
+func (c *Catalog) Batches(affiliate string) ([]Batch, error) {
+	var out []Batch
+	err := c.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+			var b Batch
+			if err := json.Unmarshal(v, &b); err != nil {
+				return fmt.Errorf("batch %x record: %w", k, err)
+			}
+			if affiliate == "" || b.Affiliate == affiliate {
+				out = append(out, b)
+			}
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Released.Time.Equal(b.Released.Time) {
+			return a.Released.Time.Before(b.Released.Time)
+		}
+		return a.Ingested.Before(b.Ingested)
+	})
+	return out, err
+}
+
+// AffiliateInfo is an affiliate with counts.
+type AffiliateInfo struct {
+	Affiliate
+	Batches int    `json:"batches"`
+	Files   int    `json:"files"`
+	First   string `json:"first_release,omitempty"`
+	Last    string `json:"last_release,omitempty"`
+}
+
+// Affiliates lists the affiliates by slug.
+func (c *Catalog) Affiliates() ([]AffiliateInfo, error) {
+	batches, err := c.Batches("")
+	if err != nil {
+		return nil, err
+	}
+	var out []AffiliateInfo
+	err = c.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAffiliates).ForEach(func(k, v []byte) error {
+			var a AffiliateInfo
+			if err := json.Unmarshal(v, &a.Affiliate); err != nil {
+				return fmt.Errorf("affiliate %q record: %w", k, err)
+			}
+			for _, b := range batches {
+				if b.Affiliate != a.Slug {
+					continue
+				}
+				a.Batches++
+				a.Files += b.Files
+				if a.First == "" {
+					a.First = b.Released.String()
+				}
+				a.Last = b.Released.String()
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// BatchImage is one file of a batch, in file order.
+type BatchImage struct {
+	Position int       `json:"position"`
+	Name     string    `json:"name"`
+	Image    *Image    `json:"image"`
+	Earlier  *Sighting `json:"earlier,omitempty"` // the earliest sighting in an earlier release, if any
+}
+
+// BatchDetail is a batch with its images.
+type BatchDetail struct {
+	Batch  Batch        `json:"batch"`
+	Images []BatchImage `json:"images"`
+}
+
+// Batch returns a batch and its images in file order.
+func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
+	var d BatchDetail
+	err := c.db.View(func(tx *bolt.Tx) error {
+		b, err := getBatch(tx, id)
+		if err != nil {
+			return err
+		}
+		d.Batch = *b
+		cache := map[BatchID]*Batch{id: b}
+		self := Sighting{Batch: id, Released: b.Released, Ingested: b.Ingested}
+		cur := tx.Bucket(bucketBatchImages).Cursor()
+		for k, v := cur.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, v = cur.Next() {
+			_, pos, err := parseBatchImageKey(k)
+			if err != nil {
+				return err
+			}
+			var rec sightingRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("batch %s position %d: %w", id, pos, err)
+			}
+			img, err := getImage(tx, rec.SHA256)
+			if err != nil {
+				return err
+			}
+			bi := BatchImage{Position: pos, Name: rec.Name, Image: img}
+			ss, err := sightingsOf(tx, rec.SHA256, cache)
+			if err != nil {
+				return err
+			}
+			self.Position = pos
+			if len(ss) > 0 && ss[0].Batch != id && ss[0].Before(self) {
+				first := ss[0]
+				bi.Earlier = &first
+			}
+			d.Images = append(d.Images, bi)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ImageDetail is an image with every sighting, earliest first.
+type ImageDetail struct {
+	Image     *Image     `json:"image"`
+	Sightings []Sighting `json:"sightings"`
+}
+
+// Image returns an image and its sightings.
+func (c *Catalog) Image(s SHA256) (*ImageDetail, error) {
+	var d ImageDetail
+	err := c.db.View(func(tx *bolt.Tx) error {
+		img, err := getImage(tx, s)
+		if err != nil {
+			return err
+		}
+		d.Image = img
+		d.Sightings, err = sightingsOf(tx, s, map[BatchID]*Batch{})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Resolved is what a user's reference names: a batch or an image.
+type Resolved struct {
+	Batch *BatchID
+	Image *SHA256
+}
+
+// Resolve turns a batch id, a sha256 (optionally "sha256:"-prefixed), an md5 ("md5:" prefix) or a
+// unique hex prefix of at least 4 digits into a batch or an image.
+func (c *Catalog) Resolve(ref string) (Resolved, error) {
+	ref = strings.ToLower(strings.TrimSpace(ref))
+	if rest, ok := strings.CutPrefix(ref, "md5:"); ok {
+		var m MD5
+		if err := m.UnmarshalText([]byte(rest)); err != nil {
+			return Resolved{}, fmt.Errorf("%w: %q is not an md5", ErrBadArgument, ref)
+		}
+		var out Resolved
+		err := c.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketMD5).Get(m[:])
+			if v == nil {
+				return fmt.Errorf("%w: no image with md5 %s", ErrNotFound, m)
+			}
+			var s SHA256
+			copy(s[:], v)
+			out.Image = &s
+			return nil
+		})
+		return out, err
+	}
+	ref = strings.TrimPrefix(ref, "sha256:")
+	if len(ref) < 4 || len(ref) > 64 {
+		return Resolved{}, fmt.Errorf("%w: %q: give a batch id, a sha256 or a unique prefix of at least 4 hex digits", ErrBadArgument, ref)
+	}
+	if _, err := hex.DecodeString(ref + strings.Repeat("0", len(ref)%2)); err != nil {
+		return Resolved{}, fmt.Errorf("%w: %q is not hex", ErrBadArgument, ref)
+	}
+	var found []Resolved
+	err := c.db.View(func(tx *bolt.Tx) error {
+		scan := func(bucket []byte, mk func(k []byte) Resolved) {
+			// Seek to the first key with this hex prefix (rounded down to whole bytes).
+			pb, _ := hex.DecodeString(ref[:len(ref)/2*2])
+			cur := tx.Bucket(bucket).Cursor()
+			for k, _ := cur.Seek(pb); k != nil && bytes.HasPrefix(k, pb); k, _ = cur.Next() {
+				if strings.HasPrefix(hex.EncodeToString(k), ref) {
+					found = append(found, mk(k))
+					if len(found) > 1 {
+						return
+					}
+				}
+			}
+		}
+		scan(bucketBatches, func(k []byte) Resolved { var b BatchID; copy(b[:], k); return Resolved{Batch: &b} })
+		scan(bucketImages, func(k []byte) Resolved { var s SHA256; copy(s[:], k); return Resolved{Image: &s} })
+		return nil
+	})
+	if err != nil {
+		return Resolved{}, err
+	}
+	switch len(found) {
+	case 0:
+		return Resolved{}, fmt.Errorf("%w: no batch or image matches %q (list them with `relcat batches`)", ErrNotFound, ref)
+	case 1:
+		return found[0], nil
+	}
+	return Resolved{}, fmt.Errorf("%w: %q names more than one batch or image: give more digits", ErrAmbiguous, ref)
+}
+
+// LookupResult answers "have we seen this file?".
+type LookupResult struct {
+	Path     string      `json:"path"`
+	Hashes   *FileHashes `json:"-"`
+	Exact    []Sighting  `json:"exact"`
+	Near     []Match     `json:"near"`
+	LowQual  bool        `json:"low_quality,omitempty"` // its perceptual hash is below the quality floor: no near search
+	Warnings []string    `json:"warnings,omitempty"`
+}
+
+// Lookup looks one file up: by SHA-256 first (every sighting, earliest first); otherwise by PDQ over
+// all 8 rotations and mirrors.
+func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho HashOptions) (*LookupResult, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
+	ho.Full = false
+	h, err := HashFile(ctx, path, ho)
+	if err != nil {
+		return nil, err
+	}
+	r := &LookupResult{Path: path, Hashes: h, Exact: []Sighting{}, Near: []Match{}, Warnings: h.Warnings}
+	err = c.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketImages).Get(h.SHA256[:]) == nil {
+			return nil
+		}
+		r.Exact, err = sightingsOf(tx, h.SHA256, map[BatchID]*Batch{})
+		return err
+	})
+	if err != nil || len(r.Exact) > 0 || h.PDQ == nil {
+		return r, err
+	}
+	if h.PDQ.Quality < o.MinQuality {
+		r.LowQual = true
+		return r, nil
+	}
+	r.Near, err = c.nearWithSightings(&h.PDQ.Dihedral, h.PDQ.Quality, h.SHA256, o)
+	return r, err
+}
+
+// nearWithSightings finds near matches and attaches their sightings.
+func (c *Catalog) nearWithSightings(d *[8]pdq.Hash, quality int, self SHA256, o MatchOptions) ([]Match, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
+	ix, err := c.index()
+	if err != nil {
+		return nil, err
+	}
+	ms := ix.near(d, quality, self, o)
+	err = c.db.View(func(tx *bolt.Tx) error {
+		cache := map[BatchID]*Batch{}
+		for i := range ms {
+			if ms[i].Sightings, err = sightingsOf(tx, ms[i].SHA256, cache); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sortMatches(ms)
+	return ms, err
+}
+
+// sortMatches orders matches by distance, then earliest sighting, then hash.
+func sortMatches(ms []Match) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if a.Distance != b.Distance {
+			return a.Distance < b.Distance
+		}
+		if len(a.Sightings) > 0 && len(b.Sightings) > 0 && a.Sightings[0] != b.Sightings[0] {
+			return a.Sightings[0].Before(b.Sightings[0])
+		}
+		return bytes.Compare(a.SHA256[:], b.SHA256[:]) < 0
+	})
+}
+
+// annotate fills, after a folder is ingested, where each known image was first seen (in another
+// batch) and the near matches of each new image among images of other batches.
+func (c *Catalog) annotate(sum *BatchSummary) error {
+	id := sum.Batch.ID
+	for i := range sum.Files {
+		f := &sum.Files[i]
+		if f.SHA256 == nil || f.Status == StatusRejected {
+			continue
+		}
+		var img *Image
+		err := c.db.View(func(tx *bolt.Tx) error {
+			ss, err := sightingsOf(tx, *f.SHA256, nil)
+			if err != nil {
+				return err
+			}
+			for _, s := range ss {
+				if s.Batch != id {
+					s := s
+					f.First = &s
+					break
+				}
+			}
+			if f.Status == StatusNew {
+				img, err = getImage(tx, *f.SHA256)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if f.First != nil {
+			sum.Reused++
+			continue
+		}
+		if img == nil || img.PDQ == nil {
+			continue
+		}
+		ms, err := c.nearWithSightings(&img.PDQ.Dihedral, img.PDQ.Quality, img.SHA256, MatchOptions{})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			other := false
+			for _, s := range m.Sightings {
+				if s.Batch != id {
+					other = true
+				}
+			}
+			if other {
+				f.Near = append(f.Near, m)
+			}
+		}
+		if len(f.Near) > 0 {
+			sum.NearCount++
+		}
+	}
+	return nil
+}

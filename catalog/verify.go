@@ -1,0 +1,217 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Problem is one inconsistency found by Verify.
+type Problem struct {
+	Kind    string `json:"kind"`    // storage, record, index, sighting, batch, log, object, thumbnail
+	Subject string `json:"subject"` // what is wrong: an image hash, a batch id, a log sequence, a path
+	Detail  string `json:"detail"`
+}
+
+func (p Problem) String() string { return p.Kind + ": " + p.Subject + ": " + p.Detail }
+
+// VerifyOptions configure Verify.
+type VerifyOptions struct {
+	Quick bool // skip re-hashing originals and thumbnails (existence is still checked)
+}
+
+// VerifyReport is what Verify checked and found.
+type VerifyReport struct {
+	Images    int       `json:"images"`
+	Batches   int       `json:"batches"`
+	Sightings int       `json:"sightings"`
+	LogItems  int       `json:"log_entries"`
+	Objects   int       `json:"objects_checked"`
+	Thumbs    int       `json:"thumbnails_checked"`
+	Problems  []Problem `json:"problems"`
+}
+
+// Verify checks the catalog: bbolt's own consistency check, every record against the indexes (both
+// directions of sightings, md5 and pdq indexes, batch counts), the log's hash chain, and every
+// preserved original and thumbnail against its hash.
+func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
+	r := &VerifyReport{Problems: []Problem{}}
+	add := func(kind, subject, format string, args ...any) {
+		r.Problems = append(r.Problems, Problem{kind, subject, fmt.Sprintf(format, args...)})
+	}
+	type fileCheck struct {
+		kind, subject, rel string
+		want               SHA256
+	}
+	var files []fileCheck
+	err := c.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			add("storage", "catalog.db", "%v", err)
+		}
+		batches := map[BatchID]*Batch{}
+		_ = tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+			r.Batches++
+			var b Batch
+			if err := json.Unmarshal(v, &b); err != nil || len(k) != 8 || !bytes.Equal(b.ID[:], k) {
+				add("record", fmt.Sprintf("batch %x", k), "unreadable or mismatched batch record")
+				return nil
+			}
+			if tx.Bucket(bucketAffiliates).Get([]byte(b.Affiliate)) == nil {
+				add("batch", b.ID.String(), "affiliate %q has no record", b.Affiliate)
+			}
+			batches[b.ID] = &b
+			return nil
+		})
+		// batch -> images, checked against image -> batches.
+		counts := map[BatchID]int{}
+		ibat := tx.Bucket(bucketImageBatches)
+		_ = tx.Bucket(bucketBatchImages).ForEach(func(k, v []byte) error {
+			r.Sightings++
+			id, pos, err := parseBatchImageKey(k)
+			if err != nil {
+				add("index", fmt.Sprintf("batch_images %x", k), "%v", err)
+				return nil
+			}
+			counts[id]++
+			var rec sightingRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "unreadable record: %v", err)
+				return nil
+			}
+			if batches[id] == nil {
+				add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "batch has no record")
+			}
+			if tx.Bucket(bucketImages).Get(rec.SHA256[:]) == nil {
+				add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "image %s has no record", rec.SHA256)
+			}
+			if name := ibat.Get(imageBatchKey(rec.SHA256, id, pos)); name == nil || string(name) != rec.Name {
+				add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "missing from the image->batches index (image %s, %q)", rec.SHA256, rec.Name)
+			}
+			return nil
+		})
+		for id, b := range batches {
+			if counts[id] != b.Files {
+				add("batch", id.String(), "record says %d files, %d sightings stored", b.Files, counts[id])
+			}
+		}
+		bimg := tx.Bucket(bucketBatchImages)
+		sighted := map[SHA256]bool{}
+		_ = ibat.ForEach(func(k, v []byte) error {
+			s, id, pos, err := parseImageBatchKey(k)
+			if err != nil {
+				add("index", fmt.Sprintf("image_batches %x", k), "%v", err)
+				return nil
+			}
+			sighted[s] = true
+			rv := bimg.Get(batchImageKey(id, pos))
+			var rec sightingRecord
+			if rv == nil || json.Unmarshal(rv, &rec) != nil || rec.SHA256 != s || rec.Name != string(v) {
+				add("sighting", fmt.Sprintf("image %s in batch %s #%d", s, id, pos), "missing from the batch->images index")
+			}
+			return nil
+		})
+		// images, md5 and pdq indexes.
+		pdqs := tx.Bucket(bucketPDQ)
+		md5s := tx.Bucket(bucketMD5)
+		_ = tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
+			r.Images++
+			var img Image
+			if err := json.Unmarshal(v, &img); err != nil || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
+				add("record", fmt.Sprintf("image %x", k), "unreadable or mismatched image record")
+				return nil
+			}
+			s := img.SHA256
+			if !sighted[s] {
+				add("sighting", s.String(), "image has no sighting")
+			}
+			if got := md5s.Get(img.MD5[:]); !bytes.Equal(got, s[:]) {
+				add("index", s.String(), "md5 index does not point to this image (md5 %s)", img.MD5)
+			}
+			pv := pdqs.Get(k)
+			if img.Pixels && pv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
+				add("index", s.String(), "decoded image has no perceptual hash entry")
+			}
+			if pv != nil {
+				if _, err := parsePDQValue(pv); err != nil {
+					add("index", s.String(), "pdq entry: %v", err)
+				}
+			}
+			if img.Object != "" {
+				files = append(files, fileCheck{"object", s.String(), img.Object, s})
+			}
+			if img.Thumb != "" {
+				if img.ThumbSHA256 == nil {
+					add("thumbnail", s.String(), "thumbnail without a recorded hash")
+				} else {
+					files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256})
+				}
+			}
+			return nil
+		})
+		_ = md5s.ForEach(func(k, v []byte) error {
+			var s SHA256
+			copy(s[:], v)
+			iv := tx.Bucket(bucketImages).Get(v)
+			var img Image
+			if len(v) != 32 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k) {
+				add("index", fmt.Sprintf("md5 %x", k), "points to %x, which has no image record with this md5", v)
+			}
+			return nil
+		})
+		_ = pdqs.ForEach(func(k, v []byte) error {
+			if tx.Bucket(bucketImages).Get(k) == nil {
+				add("index", fmt.Sprintf("pdq %x", k), "perceptual hash of an image that has no record")
+			}
+			return nil
+		})
+		for _, p := range checkLog(tx) {
+			add("log", "log", "%s", p)
+		}
+		r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return r, ErrInterrupted
+		}
+		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
+		if o.Quick {
+			if _, err := os.Stat(path); err != nil {
+				add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
+			}
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
+			continue
+		}
+		if f.kind == "object" {
+			r.Objects++
+		} else {
+			r.Thumbs++
+		}
+		if SHA256(sha256.Sum256(data)) != f.want {
+			add(f.kind, f.subject, "%s: content does not match its recorded SHA-256 (altered or damaged)", f.rel)
+		}
+	}
+	return r, nil
+}
+
+func hasWarning(ws []string, prefix string) bool {
+	for _, w := range ws {
+		if len(w) >= len(prefix) && w[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}

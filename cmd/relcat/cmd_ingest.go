@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/relcat/relcat/catalog"
+)
+
+func (a *app) ingestCommand() *cobra.Command {
+	var o catalog.IngestOptions
+	var maxMP float64
+	cmd := &cobra.Command{
+		Use:   "ingest DIR...",
+		Short: "Catalog release folders (each folder is one batch)",
+		Long: `Catalog release folders. Each DIR is one batch (release). A release.json in the folder
+gives affiliate, released, source, title and notes; flags override it field by field.
+
+A batch is identified by its affiliate, its release time and its folder's name: ingesting the same
+folder again changes nothing and says so; an interrupted ingest re-run completes it.
+
+` + exitHelp,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if maxMP <= 0 {
+				return usagef("--max-pixels must be positive (megapixels)")
+			}
+			o.MaxPixels = int64(maxMP * 1_000_000)
+			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
+			if o.Operator == "" {
+				o.Operator = os.Getenv("USER")
+			}
+			c, err := a.open(false)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var bar *progressbar.ProgressBar
+			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
+				o.Start = func(dir string, n int) {
+					bar = progressbar.NewOptions(n, progressbar.OptionSetWriter(a.stderr),
+						progressbar.OptionSetDescription(clean(dir)), progressbar.OptionClearOnFinish(),
+						progressbar.OptionShowCount())
+				}
+				o.Progress = func(done, total int) { _ = bar.Set(done) }
+			}
+			sums, err := c.Ingest(a.ctx, dirs, o)
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			p := a.printer()
+			for _, s := range sums {
+				if perr := printSummary(p, s); perr != nil {
+					return perr
+				}
+				if s.Partial() {
+					a.code = exitPartial
+				}
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Release.Affiliate, "affiliate", "", "affiliate slug the release is credited to (e.g. is-khorasan)")
+	f.StringVar(&o.Release.Released, "released", "", "release time: a date (2019-11-05) or RFC 3339 date-time (2019-11-05T07:30:00Z)")
+	f.StringVar(&o.Release.Source, "source", "", "where the release was found (channel post URL, archive reference)")
+	f.StringVar(&o.Release.Title, "title", "", "title of the release")
+	f.StringVar(&o.Release.Notes, "notes", "", "free notes")
+	f.StringVar(&o.Operator, "operator", "", "who ran the ingest, for the log (default $USER)")
+	f.BoolVar(&o.Recursive, "recursive", false, "also read files in subfolders (directory symlinks are never followed)")
+	f.BoolVar(&o.NoCopy, "no-copy", false, "do not preserve the original files in the catalog")
+	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
+	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
+	return cmd
+}
+
+func printSummary(p *printer, s *catalog.BatchSummary) error {
+	b := s.Batch
+	if p.json {
+		for _, f := range s.Files {
+			if err := p.record("file", f); err != nil {
+				return err
+			}
+		}
+		return p.record("summary", map[string]any{
+			"batch": b.ID, "affiliate": b.Affiliate, "released": b.Released, "folder": b.Folder,
+			"files": len(s.Files), "new": s.New, "known": s.Known, "rejected": s.Rejected,
+			"no_pixels": s.NoPixels, "near": s.NearCount, "reused": s.Reused, "created": s.Created,
+			"unchanged": s.Unchanged, "notes": s.Notes,
+		})
+	}
+	state := "added to existing batch"
+	if s.Created {
+		state = "new batch"
+	}
+	p.textf("%s: batch %s (%s), %s, released %s\n", clean(b.Folder), b.ID, state, b.Affiliate, b.Released)
+	for _, f := range s.Files {
+		switch f.Status {
+		case catalog.StatusRejected:
+			p.textf("  rejected  %s: %s\n", clean(f.Name), clean(f.Reason))
+		case catalog.StatusKnown:
+			if f.First != nil {
+				p.textf("  known     %s  = first seen %s\n", clean(f.Name), sightingText(*f.First))
+			} else if !f.Repeat {
+				p.textf("  known     %s  (same content as another file of this batch)\n", clean(f.Name))
+			}
+		case catalog.StatusNew:
+			if len(f.Near) > 0 {
+				m := f.Near[0]
+				p.textf("  near      %s  ~ d=%d%s of %s; first released %s\n", clean(f.Name), m.Distance,
+					transformSuffix(m.Transform), short(m.SHA256), sightingText(earliest(f.Near)))
+			} else {
+				p.textf("  new       %s\n", clean(f.Name))
+			}
+		}
+		for _, w := range f.Warnings {
+			p.textf("            %s: %s\n", clean(f.Name), cut(w, 200))
+		}
+	}
+	for _, n := range s.Notes {
+		p.textf("  note: %s\n", clean(n))
+	}
+	total := len(s.Files)
+	p.textf("  %d files: %d new, %d known, %d rejected", total, s.New, s.Known, s.Rejected)
+	if s.NoPixels > 0 {
+		p.textf(", %d stored without pixels", s.NoPixels)
+	}
+	p.textf("\n")
+	if s.Unchanged {
+		p.textf("  nothing changed: this batch was already catalogued with these files\n")
+	}
+	if line := seenBefore(s); line != "" {
+		p.textf("  %s\n", line)
+	}
+	return nil
+}
+
+// seenBefore is the one-line finding: "3 of 16 photos seen before: 2 identical, 1 near (d=14,
+// mirrored left-right) — first released 2019-11-02 by is-sinai".
+func seenBefore(s *catalog.BatchSummary) string {
+	photos := 0
+	var near []string
+	origins := map[string]catalog.Sighting{}
+	for _, f := range s.Files {
+		if f.Status == catalog.StatusRejected {
+			continue
+		}
+		photos++
+		if f.First != nil {
+			origins[f.First.Released.String()+" by "+f.First.Affiliate] = *f.First
+		}
+		if f.Status == catalog.StatusNew && len(f.Near) > 0 {
+			m := f.Near[0]
+			near = append(near, fmt.Sprintf("d=%d%s", m.Distance, transformSuffix(m.Transform)))
+			first := earliest(f.Near)
+			origins[first.Released.String()+" by "+first.Affiliate] = first
+		}
+	}
+	if s.Reused+len(near) == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("%d of %d photos seen before: %d identical, %d near", s.Reused+len(near), photos, s.Reused, len(near))
+	if len(near) > 0 {
+		line += " (" + strings.Join(near, "; ") + ")"
+	}
+	keys := make([]string, 0, len(origins))
+	for k := range origins {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return origins[keys[i]].Before(origins[keys[j]]) })
+	return line + " — first released " + strings.Join(keys, ", ")
+}
+
+// earliest is the first sighting among all near matches: where the photo was first released.
+func earliest(ms []catalog.Match) catalog.Sighting {
+	var first catalog.Sighting
+	for i, m := range ms {
+		for j, s := range m.Sightings {
+			if (i == 0 && j == 0) || s.Before(first) {
+				first = s
+			}
+		}
+	}
+	return first
+}
+
+// transformSuffix is ", mirrored left-right" for a transformed match, "" for an as-is one.
+func transformSuffix(t string) string {
+	if t == "as-is" || t == "" {
+		return ""
+	}
+	return ", " + describeTransform(t)
+}
+
+func short(s catalog.SHA256) string { return s.String()[:12] }
+
+func sightingText(s catalog.Sighting) string {
+	return fmt.Sprintf("%s by %s (batch %s, %s)", s.Released, s.Affiliate, s.Batch, clean(s.Name))
+}

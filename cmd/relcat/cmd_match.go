@@ -1,0 +1,321 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relcat/relcat/catalog"
+)
+
+func matchFlags(cmd *cobra.Command, o *catalog.MatchOptions) {
+	cmd.Flags().IntVar(&o.MaxDistance, "max-distance", catalog.DefaultMaxDistance, "largest PDQ distance counted as a near match (0-63)")
+	cmd.Flags().IntVar(&o.MinQuality, "min-quality", catalog.DefaultMinQuality, "lowest PDQ quality used for matching (0-100)")
+}
+
+func checkMatch(o *catalog.MatchOptions) error {
+	if o.MaxDistance < 0 || o.MaxDistance > catalog.MaxSearchDistance {
+		return usagef("--max-distance %d: must be 0 to %d", o.MaxDistance, catalog.MaxSearchDistance)
+	}
+	if o.MinQuality < 0 || o.MinQuality > 100 {
+		return usagef("--min-quality %d: must be 0 to 100", o.MinQuality)
+	}
+	if o.MinQuality == 0 {
+		o.MinQuality = -1 // the library reads 0 as "default"; --min-quality 0 accepts every hash
+	}
+	return nil
+}
+
+func (a *app) lookupCommand() *cobra.Command {
+	var o catalog.MatchOptions
+	cmd := &cobra.Command{
+		Use:   "lookup FILE...",
+		Short: "Have we seen this photo? Exact sightings, else near matches (all rotations and mirrors)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if err := checkMatch(&o); err != nil {
+				return err
+			}
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			p := a.printer()
+			for _, f := range files {
+				if err := a.ctx.Err(); err != nil {
+					return catalog.ErrInterrupted
+				}
+				r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{})
+				if err != nil {
+					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
+					a.code = exitPartial
+					continue
+				}
+				if err := printLookup(p, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	matchFlags(cmd, &o)
+	return cmd
+}
+
+func printLookup(p *printer, r *catalog.LookupResult) error {
+	if p.json {
+		return p.record("lookup", map[string]any{
+			"path": r.Path, "sha256": r.Hashes.SHA256, "md5": r.Hashes.MD5, "format": r.Hashes.Format,
+			"exact": r.Exact, "near": r.Near, "low_quality": r.LowQual, "warnings": r.Warnings,
+		})
+	}
+	p.textf("%s  sha256 %s\n", clean(r.Path), r.Hashes.SHA256)
+	switch {
+	case len(r.Exact) > 0:
+		p.textf("  seen %d time(s); first %s\n", len(r.Exact), sightingText(r.Exact[0]))
+		for _, s := range r.Exact[1:] {
+			p.textf("  also %s\n", sightingText(s))
+		}
+	case len(r.Near) > 0:
+		p.textf("  not seen byte-identical; %d near match(es):\n", len(r.Near))
+		for _, m := range r.Near {
+			p.textf("  ~ d=%d%s of %s (quality %d/%d)\n", m.Distance, transformSuffix(m.Transform), m.SHA256, m.Query, m.Quality)
+			for _, s := range m.Sightings {
+				p.textf("      %s\n", sightingText(s))
+			}
+		}
+	case r.LowQual:
+		p.textf("  not in the catalog; low quality hash (%d): near matching skipped\n", r.Hashes.PDQ.Quality)
+	default:
+		p.textf("  not in the catalog\n")
+	}
+	for _, w := range r.Warnings {
+		p.textf("  warning: %s\n", cut(w, 200))
+	}
+	return nil
+}
+
+func (a *app) dupesCommand() *cobra.Command {
+	var o catalog.DupesOptions
+	var since string
+	cmd := &cobra.Command{
+		Use:   "dupes",
+		Short: "Recycled photos across batches: clusters with their origin and pairwise edges",
+		Long: `Recycled photos: images sighted in more than one batch and, unless --exact, groups of
+near-duplicates (re-encoded, resized, cropped, mirrored, rotated copies).
+
+Clusters never chain: each cluster has an origin image (the earliest sighting) and every member
+is within --max-distance of the origin itself. Edges list every pair of members within the threshold.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkMatch(&o.Match); err != nil {
+				return err
+			}
+			if since != "" {
+				r, err := catalog.ParseReleased(since)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Since = r
+			}
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			cls, err := c.Dupes(o)
+			if err != nil {
+				return err
+			}
+			p := a.printer()
+			for _, cl := range cls {
+				if p.json {
+					if err := p.record("cluster", cl); err != nil {
+						return err
+					}
+					continue
+				}
+				printCluster(p, cl)
+			}
+			if !p.json && len(cls) == 0 {
+				p.textf("no recycled photos found\n")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&o.Exact, "exact", false, "only byte-identical reuse")
+	cmd.Flags().BoolVar(&o.AcrossAffiliates, "across-affiliates", false, "only photos used by two or more affiliates")
+	cmd.Flags().StringVar(&o.Affiliate, "affiliate", "", "only clusters with a sighting by this affiliate")
+	cmd.Flags().StringVar(&since, "since", "", "only clusters with a sighting released on or after this date")
+	matchFlags(cmd, &o.Match)
+	return cmd
+}
+
+func printCluster(p *printer, cl catalog.Cluster) {
+	p.textf("origin: %s, sha256 %s\n", sightingText(cl.Origin), short(cl.Members[0].SHA256))
+	for i, m := range cl.Members {
+		rel := "origin image"
+		if i > 0 {
+			rel = fmt.Sprintf("d=%d%s", m.Distance, transformSuffix(m.Transform))
+		}
+		p.textf("  %s  %s\n", short(m.SHA256), rel)
+		for _, s := range m.Sightings {
+			p.textf("      %s\n", sightingText(s))
+		}
+	}
+	if len(cl.Edges) > 0 {
+		p.textf("  edges:")
+		for _, e := range cl.Edges {
+			p.textf(" %s-%s d=%d %s;", short(e.A)[:8], short(e.B)[:8], e.Distance, e.Transform)
+		}
+		p.textf("\n")
+	}
+	p.textf("\n")
+}
+
+func describeTransform(t string) string {
+	return catalog.Match{Transform: t}.TransformDescription()
+}
+
+func (a *app) hashCommand() *cobra.Command {
+	var format string
+	var maxMP float64
+	cmd := &cobra.Command{
+		Use:   "hash FILE...",
+		Short: "Print SHA-256, MD5 and PDQ of files, without a catalog",
+		Long: `Print SHA-256, MD5, format and PDQ (with quality) of files without a catalog.
+The PDQ here is the reference full-resolution variant, the one partners' hash lists use.
+--format pdq-csv prints "hex,quality,path" as Meta's pdq-photo-hasher does.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if format != "" && format != "pdq-csv" {
+				return usagef("--format %q: the only format is pdq-csv", format)
+			}
+			p := a.printer()
+			for _, f := range files {
+				if err := a.ctx.Err(); err != nil {
+					return catalog.ErrInterrupted
+				}
+				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6)})
+				if err != nil {
+					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
+					a.code = exitPartial
+					continue
+				}
+				for _, w := range h.Warnings {
+					fmt.Fprintf(a.stderr, "relcat: %s: %s\n", clean(f), clean(w))
+				}
+				rec := map[string]any{"path": f, "sha256": h.SHA256, "md5": h.MD5, "format": h.Format, "size": h.Size}
+				pdqText, q := "-", "-"
+				if h.PDQ != nil {
+					rec["pdq"], rec["pdq_quality"], rec["pdq_variant"] = h.PDQ.Hash, h.PDQ.Quality, h.PDQ.Variant
+					pdqText, q = h.PDQ.Hash.String(), fmt.Sprint(h.PDQ.Quality)
+				}
+				switch {
+				case format == "pdq-csv":
+					if h.PDQ != nil {
+						fmt.Fprintf(a.stdout, "%s,%d,%s\n", h.PDQ.Hash, h.PDQ.Quality, clean(f))
+					}
+				case p.json:
+					if err := p.record("hash", rec); err != nil {
+						return err
+					}
+				default:
+					p.textf("%s\n  sha256 %s\n  md5    %s\n  format %s\n  pdq    %s quality %s\n", clean(f), h.SHA256, h.MD5, h.Format, pdqText, q)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "", "output format: pdq-csv")
+	cmd.Flags().Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels")
+	return cmd
+}
+
+func (a *app) historyCommand() *cobra.Command {
+	var o catalog.MatchOptions
+	cmd := &cobra.Command{
+		Use:   "history IMAGE",
+		Short: "Provenance of an image: every sighting of it and of its near-duplicates, origin first",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMatch(&o); err != nil {
+				return err
+			}
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r, err := c.Resolve(args[0])
+			if err != nil {
+				return notFoundIsError(err)
+			}
+			if r.Image == nil {
+				return usagef("%s is a batch; history takes an image (sha256 or prefix)", args[0])
+			}
+			h, err := c.History(*r.Image, o)
+			if err != nil {
+				return err
+			}
+			p := a.printer()
+			if p.json {
+				return p.record("history", map[string]any{"sha256": h.Image.SHA256, "origin": h.Origin,
+					"uncertain": h.Uncertain, "sightings": h.Sightings, "near": h.Near})
+			}
+			p.textf("image %s\n", h.Image.SHA256)
+			if h.Origin != nil {
+				unc := ""
+				if h.Uncertain {
+					unc = " (uncertain: another release the same day has only a date)"
+				}
+				p.textf("origin: %s%s\n", sightingText(*h.Origin), unc)
+			}
+			for _, s := range h.Sightings {
+				p.textf("  = %s\n", sightingText(s))
+			}
+			for _, m := range h.Near {
+				for _, s := range m.Sightings {
+					p.textf("  ~ %s  (d=%d%s, %s)\n", sightingText(s), m.Distance, transformSuffix(m.Transform), short(m.SHA256))
+				}
+			}
+			return nil
+		},
+	}
+	matchFlags(cmd, &o)
+	return cmd
+}
+
+func (a *app) logCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "log",
+		Short: "Print the append-only, hash-chained log of every change",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			p := a.printer()
+			var perr error
+			err = c.Log(func(e catalog.LogEntry) bool {
+				if p.json {
+					perr = p.record("log", e)
+					return perr == nil
+				}
+				p.textf("#%d %s %s %s batch %s %s files=%d by %s [%s] hash %.16s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05Z"),
+					e.Action, e.Affiliate, e.Batch, e.Released, len(e.Files), clean(e.Operator), clean(e.Tool), e.Hash)
+				for _, n := range e.Notes {
+					p.textf("    %s\n", clean(n))
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			return perr
+		},
+	}
+}

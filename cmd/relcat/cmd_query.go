@@ -1,0 +1,259 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relcat/relcat/catalog"
+	"github.com/relcat/relcat/catalog/exifmeta"
+)
+
+func (a *app) batchesCommand() *cobra.Command {
+	var aff string
+	cmd := &cobra.Command{
+		Use:   "batches",
+		Short: "List the batches (releases), earliest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			bs, err := c.Batches(aff)
+			if err != nil {
+				return err
+			}
+			p := a.printer()
+			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+			p.textf("")
+			if !p.json {
+				fmt.Fprintln(tw, "BATCH\tRELEASED\tAFFILIATE\tFILES\tFOLDER\tTITLE")
+			}
+			for _, b := range bs {
+				if p.json {
+					if err := p.record("batch", b); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", b.ID, b.Released, b.Affiliate, b.Files, cut(b.Folder, 40), cut(b.Title, 50))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&aff, "affiliate", "", "only this affiliate's batches")
+	return cmd
+}
+
+func (a *app) affiliatesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "affiliates",
+		Short: "List the affiliates with their batch counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			as, err := c.Affiliates()
+			if err != nil {
+				return err
+			}
+			p := a.printer()
+			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+			if !p.json {
+				fmt.Fprintln(tw, "AFFILIATE\tBATCHES\tFILES\tFIRST\tLAST")
+			}
+			for _, af := range as {
+				if p.json {
+					if err := p.record("affiliate", af); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", af.Slug, af.Batches, af.Files, af.First, af.Last)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) showCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show BATCH|SHA256|PREFIX",
+		Short: "Show a batch (its images in order) or an image (hashes, EXIF, every sighting)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.open(true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r, err := c.Resolve(args[0])
+			if err != nil {
+				return notFoundIsError(err)
+			}
+			p := a.printer()
+			if r.Batch != nil {
+				d, err := c.Batch(*r.Batch)
+				if err != nil {
+					return err
+				}
+				return printBatch(a, p, d)
+			}
+			d, err := c.Image(*r.Image)
+			if err != nil {
+				return err
+			}
+			return printImage(p, d.Image, d.Sightings)
+		},
+	}
+}
+
+func notFoundIsError(err error) error {
+	if errors.Is(err, catalog.ErrAmbiguous) {
+		return usageError{err}
+	}
+	return err
+}
+
+func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
+	b := d.Batch
+	if p.json {
+		if err := p.record("batch", b); err != nil {
+			return err
+		}
+		for _, bi := range d.Images {
+			if err := p.record("batch_image", map[string]any{
+				"batch": b.ID, "position": bi.Position, "name": bi.Name, "sha256": bi.Image.SHA256,
+				"format": bi.Image.Format, "size": bi.Image.Size, "width": bi.Image.Width, "height": bi.Image.Height,
+				"exif": bi.Image.EXIF, "earlier": bi.Earlier,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	p.textf("batch     %s\naffiliate %s\nreleased  %s\n", b.ID, b.Affiliate, b.Released)
+	for _, kv := range [][2]string{{"title", b.Title}, {"source", b.Source}, {"notes", b.Notes}, {"folder", b.Folder}, {"operator", b.Operator}} {
+		if kv[1] != "" {
+			p.textf("%-9s %s\n", kv[0], cut(kv[1], 200))
+		}
+	}
+	p.textf("ingested  %s\nfiles     %d\n\n", b.Ingested.Format("2006-01-02 15:04:05Z"), b.Files)
+	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tNAME\tSHA256\tFORMAT\tSIZE\tCAMERA\tDATE\tGPS\tSEEN BEFORE")
+	for _, bi := range d.Images {
+		img := bi.Image
+		seen := ""
+		if bi.Earlier != nil {
+			seen = fmt.Sprintf("* %s %s", bi.Earlier.Released, bi.Earlier.Affiliate)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", bi.Position, cut(bi.Name, 40), img.SHA256.String()[:12],
+			img.Format, dims(img), cut(camera(img.EXIF), 30), cut(img.EXIF.DateTimeOriginal, 25), gpsText(img.EXIF.GPS), seen)
+	}
+	return tw.Flush()
+}
+
+func dims(img *catalog.Image) string {
+	if img.Width == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%dx%d", img.Width, img.Height)
+}
+
+func camera(m exifmeta.Meta) string {
+	switch {
+	case m.Make != "" && m.Model != "":
+		return m.Make + " " + m.Model
+	case m.Model != "":
+		return m.Model
+	}
+	return m.Make
+}
+
+func gpsText(g *exifmeta.GPS) string {
+	if g == nil {
+		return ""
+	}
+	return fmt.Sprintf("%.5f,%.5f", g.Lat, g.Lon)
+}
+
+func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
+	if p.json {
+		rec := imageRecord(img)
+		rec["sightings"] = ss
+		return p.record("image", rec)
+	}
+	p.textf("sha256    %s\nmd5       %s\nsize      %d bytes\nformat    %s\npixels    %s\n", img.SHA256, img.MD5, img.Size, img.Format, dims(img))
+	if !img.Pixels && img.PixelsError != "" {
+		p.textf("          (not decoded: %s)\n", cut(img.PixelsError, 200))
+	}
+	if img.PDQ != nil {
+		q := ""
+		if img.PDQ.Quality < catalog.DefaultMinQuality {
+			q = " (low quality hash: not used for matching)"
+		}
+		p.textf("pdq       %s quality %d%s [%s]\n", img.PDQ.Hash, img.PDQ.Quality, q, img.PDQ.Variant)
+	}
+	m := img.EXIF
+	if !m.Found {
+		p.textf("exif      none (metadata stripped)\n")
+	}
+	for _, kv := range [][2]string{{"make", m.Make}, {"model", m.Model}, {"serial", m.Serial}, {"lens", m.Lens},
+		{"software", m.Software}, {"taken", takenText(m)}, {"gps", gpsText(m.GPS)}} {
+		if kv[1] != "" {
+			p.textf("%-9s %s\n", kv[0], cut(kv[1], 200))
+		}
+	}
+	if m.Orientation > 1 {
+		p.textf("%-9s %d\n", "orient.", m.Orientation)
+	}
+	for _, w := range img.Warnings {
+		p.textf("warning   %s\n", cut(w, 200))
+	}
+	p.textf("sightings %d\n", len(ss))
+	for i, s := range ss {
+		mark := " "
+		if i == 0 {
+			mark = "*"
+		}
+		p.textf("  %s %s  %s  batch %s  #%d %s\n", mark, s.Released, s.Affiliate, s.Batch, s.Position, cut(s.Name, 80))
+	}
+	return nil
+}
+
+func takenText(m exifmeta.Meta) string {
+	if m.DateTimeOriginal == "" {
+		return ""
+	}
+	if m.Offset == "" {
+		return m.DateTimeOriginal + " (zone unknown)"
+	}
+	return m.DateTimeOriginal
+}
+
+// imageRecord is the JSON form of an image: the fields of the contract first-class.
+func imageRecord(img *catalog.Image) map[string]any {
+	rec := map[string]any{
+		"sha256": img.SHA256, "md5": img.MD5, "size": img.Size, "format": img.Format,
+		"width": img.Width, "height": img.Height, "exif": img.EXIF, "pixels": img.Pixels,
+	}
+	if img.PDQ != nil {
+		rec["pdq"] = img.PDQ.Hash
+		rec["pdq_quality"] = img.PDQ.Quality
+		rec["pdq_variant"] = img.PDQ.Variant
+	}
+	if img.PixelsError != "" {
+		rec["pixels_error"] = img.PixelsError
+	}
+	if len(img.Warnings) > 0 {
+		rec["warnings"] = img.Warnings
+	}
+	return rec
+}

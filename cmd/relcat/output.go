@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// clean makes a string from the outside world (a file name, an EXIF field) safe for a terminal: no
+// control character, escape sequence, bidirectional override or invalid UTF-8 reaches the screen;
+// each is shown escaped (\x1b, \u202e).
+func clean(s string) string {
+	ok := true
+	for _, r := range s {
+		if r == utf8.RuneError || unsafeRune(r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafeRune(r):
+			if r < 0x100 {
+				fmt.Fprintf(&b, `\x%02x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+}
+
+// cut shortens a cleaned value for a table cell (storage keeps the whole value).
+func cut(s string, n int) string {
+	s = clean(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// printer writes either text for people or JSON lines for scripts, from the same values.
+type printer struct {
+	w    io.Writer
+	json bool
+	enc  *json.Encoder
+}
+
+func newPrinter(w io.Writer, jsonOut bool) *printer {
+	p := &printer{w: w, json: jsonOut}
+	if jsonOut {
+		p.enc = json.NewEncoder(w)
+	}
+	return p
+}
+
+// record writes one JSON line: typ first, then the fields of v (a struct or map).
+func (p *printer) record(typ string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	t, _ := json.Marshal(typ)
+	m["type"] = t
+	// Keep "type" first for people reading the stream: write it by hand.
+	delete(m, "type")
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	line := `{"type":` + string(t)
+	if len(rest) > 2 {
+		line += "," + string(rest[1:])
+	} else {
+		line += "}"
+	}
+	_, err = io.WriteString(p.w, line+"\n")
+	return err
+}
+
+func (p *printer) textf(format string, args ...any) {
+	if !p.json {
+		fmt.Fprintf(p.w, format, args...)
+	}
+}
