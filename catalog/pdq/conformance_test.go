@@ -13,6 +13,7 @@ import (
 // Others (featureless images with quality < 50, tiny images without blur) are only logged, with a
 // loose sanity bound of 64 bits on the as-is hash (unrelated images sit near 128 apart).
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	var dists []int
 	for _, row := range RefRows(t) {
 		img, err := DecodeFile(row.File)

@@ -2,6 +2,7 @@ package pdq
 
 import (
 	"image"
+	"image/color"
 	"path/filepath"
 	"testing"
 )
@@ -10,12 +11,7 @@ import (
 func transformImage(src image.Image, t Transform) *image.NRGBA {
 	b := src.Bounds()
 	W, H := b.Dx(), b.Dy()
-	in := image.NewNRGBA(image.Rect(0, 0, W, H))
-	for y := range H {
-		for x := range W {
-			in.Set(x, y, src.At(b.Min.X+x, b.Min.Y+y))
-		}
-	}
+	in := toNRGBA(src)
 	dw, dh := W, H
 	switch t {
 	case Rot90, Rot270, FlipPlus1, FlipMinus1:
@@ -49,6 +45,30 @@ func transformImage(src image.Image, t Transform) *image.NRGBA {
 	return out
 }
 
+// toNRGBA copies src into a new *image.NRGBA at the origin; YCbCr goes through color.YCbCrToRGB,
+// the conversion FromImage uses, so the copy hashes exactly like the original.
+func toNRGBA(src image.Image) *image.NRGBA {
+	b := src.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			p := out.Pix[out.PixOffset(x-b.Min.X, y-b.Min.Y):][:4]
+			switch m := src.(type) {
+			case *image.YCbCr:
+				c := m.YCbCrAt(x, y)
+				p[0], p[1], p[2] = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+				p[3] = 255
+			case *image.NRGBA:
+				copy(p, m.Pix[m.PixOffset(x, y):][:4])
+			default:
+				c := color.NRGBAModel.Convert(src.At(x, y)).(color.NRGBA)
+				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
+			}
+		}
+	}
+	return out
+}
+
 func refFile(t *testing.T, rel string) string {
 	t.Helper()
 	base := filepath.Join("testdata", "pdq-ref")
@@ -64,6 +84,11 @@ func hashFile(t *testing.T, name string) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return hashImage(t, img)
+}
+
+func hashImage(t *testing.T, img image.Image) Result {
+	t.Helper()
 	r, err := FromImage(img)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +122,7 @@ func TestDihedralReferenceFiles(t *testing.T) {
 // sampling grid shifts by a pixel under a mirror, so its copies land much further (32..52 bits
 // measured on q0746.jpg): there only the direction is checked.
 func TestDihedralBuiltInGo(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		rel   string
 		bound int
@@ -109,6 +135,9 @@ func TestDihedralBuiltInGo(t *testing.T) {
 		img, err := DecodeFile(refFile(t, rel))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if r0, _ := FromImage(toNRGBA(img)); r0 != hashImage(t, img) {
+			t.Fatalf("%s: NRGBA copy hashes differently", rel)
 		}
 		orig, err := FromImage(img)
 		if err != nil {

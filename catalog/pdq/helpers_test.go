@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -147,8 +148,22 @@ func mustParse(t testing.TB, s string) Hash {
 	return h
 }
 
-// DecodeFile decodes an image file with the standard decoders.
+var decoded sync.Map // file name -> image.Image; tests only read the images
+
+// DecodeFile decodes an image file with the standard decoders, once per test binary. Callers
+// must not modify the returned image.
 func DecodeFile(name string) (image.Image, error) {
+	if img, ok := decoded.Load(name); ok {
+		return img.(image.Image), nil
+	}
+	img, err := decodeFile(name)
+	if err == nil {
+		decoded.Store(name, img)
+	}
+	return img, err
+}
+
+func decodeFile(name string) (image.Image, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err

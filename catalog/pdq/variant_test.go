@@ -89,6 +89,7 @@ func decodeBounded(path string, maxPixels int) (img image.Image, err error) {
 // that has full-resolution quality >= 50 and both sides >= 64 px; the distances for chosenSide
 // must all be <= 10 bits. The distributions are logged for every N.
 func TestVariantDistances(t *testing.T) {
+	t.Parallel()
 	var cases []variantCase
 	for _, row := range pdq.RefRows(t) {
 		img, err := pdq.DecodeFile(row.File)
