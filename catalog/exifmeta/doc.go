@@ -15,6 +15,20 @@
 // walker has proved safe for it (goexif allocates by the declared count and
 // only detects self-referencing IFD chains); disagreements become warnings.
 //
+// Meta.Raw keys are "<IFD>.<TagName>" ("IFD0.Make", "Exif.DateTimeOriginal",
+// "GPS.GPSLatitude", "Interop.InteroperabilityIndex", "IFD1.Compression"),
+// or "<IFD>.0xNNNN" for tags without a name here. Values are text: ASCII as
+// is, numbers space-separated, rationals as "n/d", UTF-16 Windows XP tags
+// and UNICODE UserComments decoded, other binary as "hex:..." up to 64
+// bytes or "(binary, N bytes)". Each value is capped at MaxRawValue bytes
+// (marked "…(truncated, N bytes)" and warned about) and all values together
+// at four times the block size plus 64 KiB.
+//
+// Normalisation choices: Make, Model and Software come from IFD0, else
+// from the first other IFD with a non-empty value; Orientation only from
+// IFD0 (IFD1 describes the thumbnail); a DateTimeOriginal gets a zone only
+// from a valid OffsetTimeOriginal, "+00:00" written as "Z".
+//
 // Read never panics (parser panics are recovered and reported as a
 // warning) and allocates at most a small multiple of the input size. A
 // file without EXIF is not an error: Meta.Stripped reports it as a finding.
