@@ -127,6 +127,10 @@ func benchSearch(b *testing.B, d *benchData) {
 	if found < 5*len(d.queries) {
 		b.Fatalf("only %d matches; planted neighbours missing", found)
 	}
+	cands := 0
+	for _, q := range d.queries {
+		cands += candidates(ix, q, r)
+	}
 	var dst []Match
 	b.Run("index", func(b *testing.B) {
 		i := 0
@@ -134,6 +138,8 @@ func benchSearch(b *testing.B, d *benchData) {
 			dst = ix.Search(d.queries[i%len(d.queries)], r, dst[:0])
 			i++
 		}
+		b.ReportMetric(float64(cands)/float64(len(d.queries)), "cands/op")
+		b.ReportMetric(float64(found)/float64(len(d.queries)), "matches/op")
 	})
 	b.Run("linear", func(b *testing.B) {
 		i := 0
@@ -142,6 +148,21 @@ func benchSearch(b *testing.B, d *benchData) {
 			i++
 		}
 	})
+}
+
+// candidates counts the bucket entries a search visits (each costs a random
+// load of a full hash): the machine-independent cost of a query.
+func candidates(ix *Index, q [32]byte, r int) int {
+	qw := words(q)
+	masks := probeMasks[:probeCount[r/slots]]
+	c := 0
+	for s := range slots {
+		for _, m := range masks {
+			k := int(key(&qw, s) ^ m)
+			c += int(ix.off[s][k+1] - ix.off[s][k])
+		}
+	}
+	return c
 }
 
 // BenchmarkSearch1M: one query at r=31 per op, single goroutine, over 1M

@@ -66,10 +66,11 @@ func init() {
 // New returns an empty index with room for ids below capacity.
 func New(capacity int) *Index {
 	capacity = max(capacity, 0)
-	return &Index{
+	ix := &Index{
 		hashes: make([][4]uint64, 0, capacity),
 		state:  make([]uint8, 0, capacity),
 	}
+	return ix
 }
 
 func words(h [32]byte) [4]uint64 {
@@ -118,7 +119,10 @@ func (ix *Index) Add(id uint32, h [32]byte) {
 func (ix *Index) add(id uint32, h [32]byte) {
 	if int(id) >= len(ix.hashes) {
 		need := int(id) + 1
-		ix.hashes = slices.Grow(ix.hashes, need-len(ix.hashes))[:need]
+		if need > cap(ix.hashes) {
+			ix.hashes = slices.Grow(ix.hashes, need-len(ix.hashes))
+		}
+		ix.hashes = ix.hashes[:need]
 		ix.state = slices.Grow(ix.state, need-len(ix.state))[:need]
 	}
 	ix.hashes[id] = words(h)
