@@ -24,9 +24,11 @@ import (
 // at the output size (the planes' sample areas are mapped exactly, odd
 // sizes and odd origins included). This equals converting every pixel and
 // averaging RGB to within 2 levels, except next to out-of-gamut YCbCr
-// pixels, where per-pixel conversion would clamp; *image.Gray, *image.NRGBA, *image.RGBA, *image.CMYK
-// and *image.Paletted read their pixel buffers directly; anything else goes
-// through At.
+// pixels, where per-pixel conversion would clamp. *image.NYCbCrA (lossy
+// WebP with alpha) takes the same path plus its alpha plane. *image.Gray,
+// *image.NRGBA, *image.RGBA, *image.CMYK, *image.Paletted, *image.RGBA64
+// and *image.NRGBA64 read their pixel buffers row by row; anything else
+// goes through At.
 func Shrink(img image.Image, maxSide int) image.Image {
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
@@ -46,6 +48,23 @@ func Shrink(img image.Image, maxSide int) image.Image {
 		if out := shrinkYCbCr(m, dw, dh); out != nil {
 			return out
 		}
+	case *image.NYCbCrA: // lossy WebP with alpha; colour is not premultiplied
+		if out := shrinkYCbCr(&m.YCbCr, dw, dh); out != nil && len(m.A) >= (sh-1)*m.AStride+sw {
+			a := make([]uint8, dw*dh)
+			resample(grayRows(&image.Gray{Pix: m.A, Stride: m.AStride, Rect: image.Rect(0, 0, sw, sh)}), dw, dh, a)
+			for i, v := range a {
+				out.Pix[4*i+3] = v
+			}
+			return out
+		}
+	case *image.NRGBA64:
+		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+		resample(rows16(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), sw, sh, false), dw, dh, out.Pix)
+		return out
+	case *image.RGBA64:
+		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+		resample(rows16(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), sw, sh, true), dw, dh, out.Pix)
+		return out
 	case *image.NRGBA:
 		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
 		resample(nrgbaRows(m), dw, dh, out.Pix)
@@ -274,6 +293,32 @@ func rgbaRows(m *image.RGBA) rows {
 func unpremul(c, a uint8) uint8 {
 	v := (uint32(c)*255 + uint32(a)/2) / uint32(a)
 	return uint8(min(v, 255))
+}
+
+// rows16 reads 16-bit RGBA rows (big-endian, as in image.RGBA64 and
+// image.NRGBA64) as 8-bit straight RGBA.
+func rows16(pix []uint8, stride, off, w, h int, premultiplied bool) rows {
+	buf := make([]uint8, 4*w)
+	return rows{w: w, h: h, ch: 4, row: func(j int) []uint8 {
+		i := off + j*stride
+		src := pix[i : i+8*w]
+		for x := 0; x < w; x++ {
+			p := src[8*x : 8*x+8 : 8*x+8]
+			r := uint32(p[0])<<8 | uint32(p[1])
+			g := uint32(p[2])<<8 | uint32(p[3])
+			bl := uint32(p[4])<<8 | uint32(p[5])
+			a := uint32(p[6])<<8 | uint32(p[7])
+			if premultiplied && a != 0xffff {
+				if a == 0 {
+					r, g, bl = 0, 0, 0
+				} else {
+					r, g, bl = r*0xffff/a, g*0xffff/a, bl*0xffff/a
+				}
+			}
+			buf[4*x], buf[4*x+1], buf[4*x+2], buf[4*x+3] = uint8(r>>8), uint8(g>>8), uint8(bl>>8), uint8(a>>8)
+		}
+		return buf
+	}}
 }
 
 func cmykRows(m *image.CMYK) rows {

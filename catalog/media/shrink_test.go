@@ -277,3 +277,64 @@ func TestShrinkAlphaStraight(t *testing.T) {
 		t.Errorf("got %v, want R 150 A 128", got)
 	}
 }
+
+func TestShrink16BitAndNYCbCrAMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	r := image.Rect(2, 3, 2+77, 3+41)
+	n64 := image.NewNRGBA64(r)
+	r64 := image.NewRGBA64(r)
+	for i := 0; i < len(n64.Pix); i += 8 {
+		for c := 0; c < 8; c++ {
+			n64.Pix[i+c] = uint8(rng.IntN(256))
+		}
+		n64.Pix[i+6] |= 0xc0 // the At path loses straight colour at low alpha
+		a := uint16(rng.IntN(0x10000))
+		if i%24 == 0 {
+			a = 0xffff
+		}
+		r64.Pix[i+6], r64.Pix[i+7] = uint8(a>>8), uint8(a)
+		for c := 0; c < 6; c += 2 {
+			v := uint16(rng.IntN(int(a) + 1))
+			r64.Pix[i+c], r64.Pix[i+c+1] = uint8(v>>8), uint8(v)
+		}
+	}
+	ya := image.NewNYCbCrA(r, image.YCbCrSubsampleRatio420)
+	for i := range ya.Y {
+		ya.Y[i] = uint8(60 + i%100)
+	}
+	for i := range ya.Cb {
+		ya.Cb[i], ya.Cr[i] = uint8(120+i%10), uint8(130-i%10)
+	}
+	for i := range ya.A {
+		ya.A[i] = uint8(rng.IntN(256))
+	}
+	// Straight colour through At (premultiplied) loses precision at low
+	// alpha, so NYCbCrA is checked as colour (its opaque YCbCr) and alpha
+	// (its A plane as grey) separately.
+	for _, side := range []int{77, 30, 9} {
+		fast := Shrink(ya, side).(*image.NRGBA)
+		colour := Shrink(hidden{&ya.YCbCr}, side).(*image.NRGBA)
+		alpha := Shrink(&image.Gray{Pix: ya.A, Stride: ya.AStride, Rect: ya.Rect}, side).(*image.Gray)
+		for i := range alpha.Pix {
+			for c := 0; c < 3; c++ {
+				if d := int(fast.Pix[4*i+c]) - int(colour.Pix[4*i+c]); d > 2 || d < -2 {
+					t.Fatalf("NYCbCrA side %d: colour differs by %d", side, d)
+				}
+			}
+			if fast.Pix[4*i+3] != alpha.Pix[i] {
+				t.Fatalf("NYCbCrA side %d: alpha %d, want %d", side, fast.Pix[4*i+3], alpha.Pix[i])
+			}
+		}
+	}
+	for _, m := range []image.Image{n64, r64} {
+		for _, side := range []int{77, 30, 9} {
+			fast := Shrink(m, side)
+			if _, ok := fast.(*image.NRGBA); !ok {
+				t.Fatalf("%T -> %T", m, fast)
+			}
+			if d := maxDiff(fast, Shrink(hidden{m}, side)); d > 2 {
+				t.Errorf("%T side %d: differs from At path by %d", m, side, d)
+			}
+		}
+	}
+}
