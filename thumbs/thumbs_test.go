@@ -26,6 +26,9 @@ func TestMakeSize(t *testing.T) {
 		{100, 50, 7, 50, 100},
 		{1000, 10, 0, 320, 3},
 		{5, 2000, 99, 1, 320}, // unknown orientation = 1
+		{1, 5000, 1, 1, 320},
+		{5000, 1, 6, 1, 320},
+		{1, 1, 8, 1, 1},
 	}
 	for _, tt := range tests {
 		img := image.NewNRGBA(image.Rect(7, 9, 7+tt.w, 9+tt.h))

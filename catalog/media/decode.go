@@ -105,12 +105,12 @@ func Decode(data []byte, f Format, maxPixels int64) (img image.Image, cfg Config
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			img, err = nil, decodeError(f, "decode", panicError{r})
+			img, err = nil, decodeError(f, "pixels", panicError{r})
 		}
 	}()
 	img, err = codecs[f].decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, cfg, decodeError(f, "decode", err)
+		return nil, cfg, decodeError(f, "pixels", err)
 	}
 	return img, cfg, nil
 }

@@ -42,9 +42,10 @@ func newError(kind, cause error, format string, args ...any) error {
 	return &mediaError{kind: kind, cause: cause, msg: fmt.Sprintf(format, args...)}
 }
 
-// decodeError wraps a decoder error as ErrDecode with the format's name.
-func decodeError(f Format, stage string, cause error) error {
-	return newError(ErrDecode, cause, "%s %s failed: %v", f.label(), stage, cause)
+// decodeError wraps a decoder error as ErrDecode with the format's name;
+// what is "header" or "pixels".
+func decodeError(f Format, what string, cause error) error {
+	return newError(ErrDecode, cause, "cannot read %s %s: %v", f.label(), what, cause)
 }
 
 // panicError turns a recovered panic value into an error.

@@ -356,7 +356,7 @@ func TestTooManyPixelsMessage(t *testing.T) {
 	}
 	// Under the limit the same header goes on to decoding (and fails: no pixels).
 	_, _, err = Decode(pngHeader(60, 60, 8, 6), PNG, 100_000_000)
-	if !errors.Is(err, ErrDecode) || !strings.HasPrefix(err.Error(), "PNG decode failed: ") {
+	if !errors.Is(err, ErrDecode) || !strings.HasPrefix(err.Error(), "cannot read PNG pixels: ") {
 		t.Errorf("60x60 header only: %v", err)
 	}
 }
