@@ -142,6 +142,7 @@ type BatchImage struct {
 	Name     string    `json:"name"`
 	Image    *Image    `json:"image"`
 	Earlier  *Sighting `json:"earlier,omitempty"` // the earliest sighting in an earlier release, if any
+	Near     *Match    `json:"near,omitempty"`    // else the closest near-duplicate seen in an earlier release
 }
 
 // BatchDetail is a batch with its images.
@@ -191,6 +192,25 @@ func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	self := Sighting{Batch: id, Released: d.Batch.Released, Ingested: d.Batch.Ingested}
+	for i := range d.Images {
+		bi := &d.Images[i]
+		if bi.Earlier != nil || bi.Image.PDQ == nil {
+			continue
+		}
+		ms, err := c.nearWithSightings(&bi.Image.PDQ.Dihedral, bi.Image.PDQ.Quality, bi.Image.SHA256, MatchOptions{})
+		if err != nil {
+			return nil, err
+		}
+		self.Position = bi.Position
+		for _, m := range ms {
+			if len(m.Sightings) > 0 && m.Sightings[0].Batch != id && m.Sightings[0].Before(self) {
+				m := m
+				bi.Near = &m
+				break
+			}
+		}
 	}
 	return &d, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"sort"
 	"strings"
 
@@ -34,7 +35,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			o.MaxPixels = int64(maxMP * 1_000_000)
 			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
 			if o.Operator == "" {
-				o.Operator = os.Getenv("USER")
+				o.Operator = currentUser()
 			}
 			c, err := a.open(false)
 			if err != nil {
@@ -78,6 +79,14 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd
+}
+
+// currentUser names who runs relcat, for the log.
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
 }
 
 func printSummary(p *printer, s *catalog.BatchSummary) error {

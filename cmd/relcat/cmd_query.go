@@ -132,7 +132,7 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 			if err := p.record("batch_image", map[string]any{
 				"batch": b.ID, "position": bi.Position, "name": bi.Name, "sha256": bi.Image.SHA256,
 				"format": bi.Image.Format, "size": bi.Image.Size, "width": bi.Image.Width, "height": bi.Image.Height,
-				"exif": bi.Image.EXIF, "earlier": bi.Earlier,
+				"exif": bi.Image.EXIF, "earlier": bi.Earlier, "near": bi.Near,
 			}); err != nil {
 				return err
 			}
@@ -147,12 +147,15 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 	}
 	p.textf("ingested  %s\nfiles     %d\n\n", b.Ingested.Format("2006-01-02 15:04:05Z"), b.Files)
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tNAME\tSHA256\tFORMAT\tSIZE\tCAMERA\tDATE\tGPS\tSEEN BEFORE")
+	fmt.Fprintln(tw, "#\tNAME\tSHA256\tFORMAT\tSIZE\tCAMERA\tDATE\tGPS\tSEEN BEFORE (= identical, ~ near)")
 	for _, bi := range d.Images {
 		img := bi.Image
 		seen := ""
 		if bi.Earlier != nil {
-			seen = fmt.Sprintf("* %s %s", bi.Earlier.Released, bi.Earlier.Affiliate)
+			seen = fmt.Sprintf("= %s %s", bi.Earlier.Released, bi.Earlier.Affiliate)
+		} else if bi.Near != nil {
+			s := bi.Near.Sightings[0]
+			seen = fmt.Sprintf("~ %s %s (d=%d%s)", s.Released, s.Affiliate, bi.Near.Distance, transformSuffix(bi.Near.Transform))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", bi.Position, cut(bi.Name, 40), img.SHA256.String()[:12],
 			img.Format, dims(img), cut(camera(img.EXIF), 30), cut(img.EXIF.DateTimeOriginal, 25), gpsText(img.EXIF.GPS), seen)

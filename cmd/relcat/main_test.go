@@ -75,6 +75,19 @@ func TestQuickStartOnSamples(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	// The batch view marks photos seen in an earlier release, identical (=) or near (~).
+	var khorasan string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "2019-11-05-khorasan: batch ") {
+			khorasan = strings.Fields(line)[2]
+		}
+	}
+	show, _, code := relcat(t, "--catalog", cat, "show", khorasan)
+	for _, want := range []string{"02-dog.jpg", "= 2019-11-02 is-sinai", "~ 2019-11-02 is-sinai (d=", "mirrored left-right", "rotated 90° clockwise"} {
+		if code != exitOK || !strings.Contains(show, want) {
+			t.Errorf("show %s (exit %d) lacks %q:\n%s", khorasan, code, want, show)
+		}
+	}
 	// Re-running says nothing changed.
 	out, _, code = relcat(t, append([]string{"--catalog", cat, "ingest"}, sampleDirs(t)...)...)
 	if code != exitOK || strings.Count(out, "nothing changed") != len(sampleDirs(t)) {
