@@ -20,7 +20,7 @@ var big struct {
 
 // BigImage12MP builds, once, a 12 MP photo: the bridge photo upscaled to 4000x3000, JPEG-encoded at
 // quality 90 and decoded again (so it is the *image.YCbCr a camera JPEG decodes to).
-func BigImage12MP(b *testing.B) ([]byte, image.Image) {
+func BigImage12MP(b testing.TB) ([]byte, image.Image) {
 	b.Helper()
 	big.once.Do(func() {
 		src, err := DecodeFile(filepath.Join("testdata", "pdq-ref", "bridge-mods", "aaa-orig.jpg"))

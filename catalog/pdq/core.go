@@ -37,11 +37,29 @@ type workspace struct {
 	c, d []float32 // rows x 64 buffers for the second iteration of the blur
 }
 
-var workPool sync.Pool
+// Workspaces are reused. Small ones (work images up to about 1.5 MP, e.g. 1024x1024) are kept in
+// a short free list that survives garbage collections, so hashing many work images does not
+// allocate; bigger ones go to a sync.Pool, which the collector empties, so a 12 MP image does not
+// pin its 100 MB of buffers.
+const smallWork = 3 << 19 // values per full-size buffer: 1.5 Mi (6 MiB)
+
+var (
+	smallFree = make(chan *workspace, 2)
+	workPool  sync.Pool
+)
 
 // getWork returns a workspace whose buffers can hold n full-size values and rows x 64 values.
 func getWork(n, rows int) *workspace {
-	w, _ := workPool.Get().(*workspace)
+	var w *workspace
+	if n <= smallWork {
+		select {
+		case w = <-smallFree:
+		default:
+		}
+	}
+	if w == nil {
+		w, _ = workPool.Get().(*workspace)
+	}
 	if w == nil {
 		w = new(workspace)
 	}
@@ -59,9 +77,16 @@ func getWork(n, rows int) *workspace {
 	return w
 }
 
-// putWork returns w to the pool unless its buffers are huge (more than 64 Mi values each), which
-// would pin hundreds of megabytes between images.
+// putWork returns w for reuse: to the free list when it is small, to the pool when it is not too
+// huge (more than 64 Mi values each would be dropped).
 func putWork(w *workspace) {
+	if cap(w.a) <= smallWork && cap(w.c) <= smallWork {
+		select {
+		case smallFree <- w:
+			return
+		default:
+		}
+	}
 	if cap(w.a) > 64<<20 {
 		return
 	}

@@ -49,14 +49,23 @@ func FromImage(img image.Image) (res Result, err error) {
 	}()
 	w := getWork(rows*cols, rows)
 	defer putWork(w)
-	toLuma(img, w.a, w.b)
+	toLuma(img, w.a)
 	return hashWork(w, rows, cols), nil
 }
 
-// toLuma fills dst (rows x cols of img's bounds) with luminance. scratch (same size) may be used
-// as temporary storage. Images whose every pixel is grey (R == G == B) take the grey path: the
-// value itself, not the weighted sum, as the reference does for one-channel input.
-func toLuma(img image.Image, dst, scratch []float32) {
+// toLuma fills dst (rows x cols of img's bounds) with luminance. Images whose every pixel is grey
+// (R == G == B) take the grey path: the value itself, not the weighted sum, as the reference does
+// for one-channel input. Such images are converted twice (first as colour, then as grey).
+func toLuma(img image.Image, dst []float32) {
+	if colourLuma(img, dst, false) == 0 {
+		colourLuma(img, dst, true)
+	}
+}
+
+// colourLuma fills dst with luminance, or with the red channel when grey is set, and returns the
+// OR of R^G and G^B over all pixels (zero iff every pixel is grey). *image.Gray and *image.Gray16
+// always write the grey value and return 0.
+func colourLuma(img image.Image, dst []float32, grey bool) uint8 {
 	b := img.Bounds()
 	cols := b.Dx()
 	switch m := img.(type) {
@@ -68,7 +77,7 @@ func toLuma(img image.Image, dst, scratch []float32) {
 				d[x] = float32(v)
 			}
 		}
-		return
+		return 0
 	case *image.Gray16:
 		// The high byte: the 8-bit grey value the image decoders' own 8-bit conversion gives.
 		for y := b.Min.Y; y < b.Max.Y; y++ {
@@ -78,25 +87,25 @@ func toLuma(img image.Image, dst, scratch []float32) {
 				d[x] = float32(src[2*x])
 			}
 		}
-		return
+		return 0
 	}
-	// Colour images: convert to RGB rows, remembering whether everything was grey. The red
-	// channel is kept in scratch so that an all-grey image can be redone on the grey path.
+	// Colour images: convert to RGB rows, remembering whether everything was grey.
 	var diff uint8
-	red := scratch
 	rowRGB := func(y int, f func(x int) (r, g, bb uint8)) {
 		d := dst[(y-b.Min.Y)*cols:][:cols]
-		rd := red[(y-b.Min.Y)*cols:][:cols]
 		for x := range d {
 			r, g, bb := f(x)
 			diff |= (r ^ g) | (g ^ bb)
-			d[x] = rgbLuma(r, g, bb)
-			rd[x] = float32(r)
+			if grey {
+				d[x] = float32(r)
+			} else {
+				d[x] = rgbLuma(r, g, bb)
+			}
 		}
 	}
 	switch m := img.(type) {
 	case *image.YCbCr:
-		ycbcrLuma(m, dst, red, &diff)
+		diff = ycbcrLuma(m, dst, grey)
 	case *image.NRGBA:
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			p := m.Pix[m.PixOffset(b.Min.X, y):][:4*cols]
@@ -145,47 +154,53 @@ func toLuma(img image.Image, dst, scratch []float32) {
 			})
 		}
 	}
-	if diff == 0 {
-		copy(dst, red)
-	}
+	return diff
 }
 
-// ycbcrLuma converts a YCbCr image with color.YCbCrToRGB per pixel (the conversion image/jpeg's
+// ycbcrLuma is colourLuma for a YCbCr image: it converts with color.YCbCrToRGB per pixel (the conversion image/jpeg's
 // images use for At and draw), for every chroma subsampling.
-func ycbcrLuma(m *image.YCbCr, dst, red []float32, diff *uint8) {
+func ycbcrLuma(m *image.YCbCr, dst []float32, grey bool) uint8 {
 	b := m.Rect
 	cols := b.Dx()
 	var dif uint8
-	put := func(d, rd []float32, x int, yy, cb, cr uint8) {
+	put := func(d []float32, x int, yy, cb, cr uint8) {
 		r, g, bb := color.YCbCrToRGB(yy, cb, cr)
 		dif |= (r ^ g) | (g ^ bb)
-		d[x] = rgbLuma(r, g, bb)
-		rd[x] = float32(r)
+		if grey {
+			d[x] = float32(r)
+		} else {
+			d[x] = rgbLuma(r, g, bb)
+		}
 	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		d := dst[(y-b.Min.Y)*cols:][:cols]
-		rd := red[(y-b.Min.Y)*cols:][:cols]
 		yrow := m.Y[m.YOffset(b.Min.X, y):][:cols]
 		c0 := m.COffset(b.Min.X, y)
 		switch {
 		case m.SubsampleRatio == image.YCbCrSubsampleRatio444 || m.SubsampleRatio == image.YCbCrSubsampleRatio440:
 			cb, cr := m.Cb[c0:][:cols], m.Cr[c0:][:cols]
 			for x, yy := range yrow {
-				put(d, rd, x, yy, cb[x], cr[x])
+				put(d, x, yy, cb[x], cr[x])
 			}
-		case (m.SubsampleRatio == image.YCbCrSubsampleRatio422 || m.SubsampleRatio == image.YCbCrSubsampleRatio420) && b.Min.X >= 0:
-			// Pixel Min.X+x uses chroma column (Min.X+x)/2 - Min.X/2 = (x + Min.X&1)/2.
-			off := b.Min.X & 1
-			for x, yy := range yrow {
-				ci := c0 + (x+off)/2
-				put(d, rd, x, yy, m.Cb[ci], m.Cr[ci])
+		case (m.SubsampleRatio == image.YCbCrSubsampleRatio422 || m.SubsampleRatio == image.YCbCrSubsampleRatio420) && b.Min.X&1 == 0:
+			// Pixels Min.X+x and Min.X+x+1 (x even) share chroma column x/2.
+			nc := (cols + 1) / 2
+			cb, cr := m.Cb[c0:][:nc], m.Cr[c0:][:nc]
+			x := 0
+			for ; x+1 < cols; x += 2 {
+				i := x / 2
+				put(d, x, yrow[x], cb[i], cr[i])
+				put(d, x+1, yrow[x+1], cb[i], cr[i])
 			}
-		default: // 411, 410, negative coordinates: the generic offset
+			if x < cols {
+				put(d, x, yrow[x], cb[x/2], cr[x/2])
+			}
+		default: // 411, 410, odd left edge: the generic offset
 			for x, yy := range yrow {
 				ci := m.COffset(b.Min.X+x, y)
-				put(d, rd, x, yy, m.Cb[ci], m.Cr[ci])
+				put(d, x, yy, m.Cb[ci], m.Cr[ci])
 			}
 		}
 	}
-	*diff |= dif
+	return dif
 }
