@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -173,6 +174,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		for _, p := range checkLog(tx) {
 			add("log", "log", "%s", p)
 		}
+		checkLoggedSightings(tx, add)
 		r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
 		return nil
 	})
@@ -214,4 +216,79 @@ func hasWarning(ws []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// loggedSighting is one sighting as an ingest log entry recorded it.
+type loggedSighting struct {
+	batch string
+	pos   int
+}
+
+// checkLoggedSightings holds the sightings against the log: every ingest commits its sightings and
+// the log entry that records them in one transaction, so each stored sighting must appear in exactly
+// one log entry with the same image and name, and each sighting a log entry records must be stored.
+// This catches what the hash chain alone cannot: a sighting removed from both indexes (with its
+// batch count fixed up), and the last log entries deleted (a truncated chain is still a valid chain).
+func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
+	logged := map[loggedSighting]LogFile{}
+	seqOf := map[loggedSighting]uint64{}
+	cur := tx.Bucket(bucketLog).Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		var e LogEntry
+		if json.Unmarshal(v, &e) != nil {
+			continue // reported by checkLog
+		}
+		for _, f := range e.Files {
+			if f.Status == StatusRejected {
+				continue
+			}
+			ls := loggedSighting{e.Batch, f.Position}
+			if prev, dup := seqOf[ls]; dup {
+				add("log", fmt.Sprintf("log entry %d", e.Seq), "records batch %s #%d again (already recorded by log entry %d)", e.Batch, f.Position, prev)
+				continue
+			}
+			logged[ls] = f
+			seqOf[ls] = e.Seq
+		}
+	}
+	bimg := tx.Bucket(bucketBatchImages)
+	_ = bimg.ForEach(func(k, v []byte) error {
+		id, pos, err := parseBatchImageKey(k)
+		if err != nil {
+			return nil // reported with the sightings
+		}
+		var rec sightingRecord
+		if json.Unmarshal(v, &rec) != nil {
+			return nil // reported with the sightings
+		}
+		ls := loggedSighting{id.String(), pos}
+		f, ok := logged[ls]
+		subject := fmt.Sprintf("batch %s #%d", id, pos)
+		switch {
+		case !ok:
+			add("log", subject, "sighting of image %s (%q) is recorded by no log entry (entries deleted?)", rec.SHA256, rec.Name)
+		case f.SHA256 != rec.SHA256.String() || f.Name != rec.Name:
+			add("log", subject, "sighting of image %s (%q) differs from log entry %d, which recorded image %s (%q)", rec.SHA256, rec.Name, seqOf[ls], f.SHA256, f.Name)
+		}
+		delete(logged, ls)
+		return nil
+	})
+	left := make([]loggedSighting, 0, len(logged))
+	for ls := range logged {
+		left = append(left, ls)
+	}
+	sort.Slice(left, func(i, j int) bool {
+		a, b := left[i], left[j]
+		if seqOf[a] != seqOf[b] {
+			return seqOf[a] < seqOf[b]
+		}
+		if a.batch != b.batch {
+			return a.batch < b.batch
+		}
+		return a.pos < b.pos
+	})
+	for _, ls := range left {
+		f := logged[ls]
+		add("log", fmt.Sprintf("log entry %d", seqOf[ls]), "records image %s (%q) in batch %s #%d, which has no stored sighting (sighting deleted?)", f.SHA256, f.Name, ls.batch, ls.pos)
+	}
 }
