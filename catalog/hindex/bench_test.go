@@ -134,19 +134,23 @@ func benchSearch(b *testing.B, d *benchData) {
 	var dst []Match
 	b.Run("index", func(b *testing.B) {
 		i := 0
+		c0 := cpuTime()
 		for b.Loop() {
 			dst = ix.Search(d.queries[i%len(d.queries)], r, dst[:0])
 			i++
 		}
+		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(cands)/float64(len(d.queries)), "cands/op")
 		b.ReportMetric(float64(found)/float64(len(d.queries)), "matches/op")
 	})
 	b.Run("linear", func(b *testing.B) {
 		i := 0
+		c0 := cpuTime()
 		for b.Loop() {
 			dst = linearScan(ws, d.queries[i%len(d.queries)], r, dst[:0])
 			i++
 		}
+		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 	})
 }
 
@@ -184,6 +188,7 @@ func BenchmarkBuild1M(b *testing.B) {
 	for _, mode := range []string{"batch", "add"} {
 		b.Run(mode, func(b *testing.B) {
 			var mb float64
+			c0 := cpuTime()
 			for b.Loop() {
 				var before, after runtime.MemStats
 				runtime.GC()
@@ -201,6 +206,7 @@ func BenchmarkBuild1M(b *testing.B) {
 				runtime.KeepAlive(ix)
 			}
 			b.ReportMetric(mb, "MB")
+			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
