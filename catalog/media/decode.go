@@ -81,13 +81,20 @@ func decodeConfig(data []byte, f Format) (cfg Config, ic image.Config, err error
 }
 
 // Decode decodes the pixels of data (the first frame of an animation).
-// f is normally Sniff's answer (Unknown: sniffed here). It reads the header
+// f should be Sniff's answer (Unknown: sniffed here); it picks the decoder,
+// whatever the file is called. It reads the header
 // first and, before decoding anything, refuses with ErrTooManyPixels an
 // empty image, more than maxPixels pixels, or a pixel buffer over
 // 4*maxPixels bytes (16-bit formats). maxPixels <= 0 means
 // [DefaultMaxPixels]. Formats without a Go decoder give ErrNoDecoder
 // together with the Config read from the header. Decoder errors (a JPEG
-// cut off mid-scan, say) and panics are returned as ErrDecode.
+// cut off mid-scan, say) and panics are returned as ErrDecode. The Config
+// comes back with every error, so the caller keeps what the header said.
+//
+// Memory: the pixel buffer is at most 4*maxPixels bytes, but decoders need
+// more while working (a progressive JPEG keeps its DCT coefficients, up to
+// 12 bytes per pixel at 4:4:4), so pick maxPixels for the memory each
+// worker may use.
 func Decode(data []byte, f Format, maxPixels int64) (img image.Image, cfg Config, err error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
