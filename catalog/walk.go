@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // candidate is one directory entry of a release folder.
@@ -39,13 +40,19 @@ func listFolder(dir string, recursive bool) ([]candidate, []string, error) {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			r := name
-			if rel != "" {
-				r = rel + "/" + name
-			}
 			a := filepath.Join(abs, name)
 			if strings.HasPrefix(name, ".") || (rel == "" && name == ReleaseFileName) {
 				continue
+			}
+			// Names are recorded as text (JSON): bytes that are not UTF-8 would be replaced and the
+			// record would no longer name the file, so they are recorded as \xNN escapes.
+			if tn := textName(name); tn != name {
+				notes = append(notes, fmt.Sprintf("%s: file name is not valid UTF-8, recorded with \\x escapes", tn))
+				name = tn
+			}
+			r := name
+			if rel != "" {
+				r = rel + "/" + name
 			}
 			mode := e.Type()
 			switch {
@@ -101,6 +108,24 @@ func kindOf(m fs.FileMode) string {
 		return "a symbolic link"
 	}
 	return "a special file"
+}
+
+// textName returns name with each byte that is not part of valid UTF-8 written as \xNN.
+func textName(name string) string {
+	if utf8.ValidString(name) {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		r, n := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "\\x%02x", name[i])
+		} else {
+			b.WriteString(name[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // shortErr drops the repeated path from *PathError messages.
