@@ -100,6 +100,11 @@ func ParseReleased(s string) (Released, error) {
 		return Released{Time: t.UTC(), DateOnly: true}, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		// The zone can move a time at the edge of year 0000 or 9999 out of the four-digit years
+		// RFC 3339 can write in UTC; the stored text would not parse back.
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return Released{}, fmt.Errorf("%w: release time %q is out of range in UTC", ErrBadArgument, s)
+		}
 		return Released{Time: t.UTC()}, nil
 	}
 	return Released{}, fmt.Errorf("%w: release time %q: want a date (2019-11-05) or an RFC 3339 date-time (2019-11-05T07:30:00Z)", ErrBadArgument, s)
