@@ -302,30 +302,46 @@ func (ix *Index) Search(q [32]byte, r int, dst []Match) []Match {
 		qk[s] = key(&qw, s)
 	}
 	if ix.off[0] != nil {
+		// Gather candidate ids in a small buffer, then check them in a tight
+		// loop: the hash loads are independent and overlap in the memory
+		// system, instead of waiting behind the bucket walk's branches.
+		var buf [512]uint32
+		n := 0
+		check := func(s int) {
+			for _, id := range buf[:n] {
+				h := &ix.hashes[id]
+				d := dist(h, &qw)
+				if d > r || ix.state[id] != frozen {
+					continue
+				}
+				// Report the id only from the first slot within rs bits of
+				// the query's: every later such slot finds it again.
+				first := true
+				for t := 0; t < s; t++ {
+					if bits.OnesCount16(key(h, t)^qk[t]) <= rs {
+						first = false
+						break
+					}
+				}
+				if first {
+					dst = append(dst, Match{ID: id, Distance: d})
+				}
+			}
+			n = 0
+		}
 		for s := 0; s < slots; s++ {
 			off, ids := ix.off[s], ix.ids[s]
 			for _, m := range masks {
 				k := int(qk[s] ^ m)
 				for _, id := range ids[off[k]:off[k+1]] {
-					h := &ix.hashes[id]
-					d := dist(h, &qw)
-					if d > r || ix.state[id] != frozen {
-						continue
+					if n == len(buf) {
+						check(s)
 					}
-					// Report the id only from the first slot that is within rs
-					// bits of the query: every later slot would find it again.
-					first := true
-					for t := 0; t < s; t++ {
-						if bits.OnesCount16(key(h, t)^qk[t]) <= rs {
-							first = false
-							break
-						}
-					}
-					if first {
-						dst = append(dst, Match{ID: id, Distance: d})
-					}
+					buf[n] = id
+					n++
 				}
 			}
+			check(s)
 		}
 	}
 	for _, id := range ix.pend {
