@@ -51,6 +51,8 @@ type nearIndex struct {
 func (c *Catalog) index() (*nearIndex, error) {
 	c.idxOnce.Do(func() {
 		n := &nearIndex{ix: hindex.New(0), ids: map[SHA256]uint32{}}
+		var ids []uint32
+		var hashes [][32]byte
 		c.idxErr = c.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 				p, err := parsePDQValue(v)
@@ -59,10 +61,20 @@ func (c *Catalog) index() (*nearIndex, error) {
 				}
 				var s SHA256
 				copy(s[:], k)
-				n.add(s, p)
+				if _, dup := n.ids[s]; dup {
+					return nil
+				}
+				id := uint32(len(n.shas))
+				n.shas = append(n.shas, s)
+				n.qual = append(n.qual, uint8(p.Quality))
+				n.ids[s] = id
+				ids = append(ids, id)
+				hashes = append(hashes, p.Hash)
 				return nil
 			})
 		})
+		// One bulk load: much cheaper than an Add per hash at a million images.
+		n.ix.AddBatch(ids, hashes)
 		c.idx = n
 	})
 	return c.idx, c.idxErr
