@@ -446,3 +446,113 @@ func TestHostileUnreadable(t *testing.T) {
 		t.Errorf("outcomes: %v", st)
 	}
 }
+
+// TestMemoryBound measures the peak resident memory of the built binary (GNU time -v) over
+// decompression bombs and large photos, with default settings; the target is < 1 GiB. It is a
+// measurement (seconds, a built binary, the shared corpus), so it runs only with RELCAT_EVAL=1 and
+// RELCAT_CORPUS set:
+//
+//	RELCAT_EVAL=1 RELCAT_CORPUS=/work/shared/corpus go test -run TestMemoryBound -v ./cmd/relcat
+func TestMemoryBound(t *testing.T) {
+	if os.Getenv("RELCAT_EVAL") == "" {
+		t.Skip("measurement: set RELCAT_EVAL=1 (and RELCAT_CORPUS) to run")
+	}
+	corpus := os.Getenv("RELCAT_CORPUS")
+	if corpus == "" {
+		t.Fatal("RELCAT_EVAL needs RELCAT_CORPUS (the shared corpus) for the large photos")
+	}
+	if !filepath.IsAbs(corpus) {
+		corpus = filepath.Join(repoRoot(t), corpus)
+	}
+	timeBin, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		t.Fatal("GNU time is needed: apt-get install -y time")
+	}
+	base := t.TempDir()
+	bin := filepath.Join(base, "relcat")
+	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	const gib = 1 << 30
+	// maxRSS runs one ingest and returns its peak resident set in bytes.
+	runs := 0
+	maxRSS := func(args ...string) int64 {
+		t.Helper()
+		runs++
+		cat := filepath.Join(base, fmt.Sprintf("cat%d", runs))
+		cmd := exec.Command(timeBin, append([]string{"-v", bin, "--catalog", cat, "ingest", "--affiliate", "is-test", "--released", "2020-01-01"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > exitPartial) {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Maximum resident set size (kbytes): "); ok {
+				var kb int64
+				fmt.Sscan(v, &kb)
+				return kb << 10
+			}
+		}
+		t.Fatalf("no Maximum resident set size in:\n%s", out)
+		return 0
+	}
+	large := filepath.Join(base, "large")
+	if err := os.Mkdir(large, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hdir := t.TempDir()
+	cases, err := hostile.Build(hdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if strings.Contains(c.Name, "bomb") {
+			data, err := os.ReadFile(filepath.Join(hdir, c.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(large, c.Name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	jpgs := filepath.Join(corpus, "real", "metadata-extractor-images", "jpg")
+	for _, n := range []string{"Issue 525", "Nikon D3100", "Kodak PIXPRO FZ201"} {
+		data, err := os.ReadFile(filepath.Join(jpgs, n+".jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 4; i++ {
+			data = append(data, byte(i)) // distinct bytes, same pixels
+			if err := os.WriteFile(filepath.Join(large, fmt.Sprintf("%s copy %d.jpg", n, i)), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, m := range []struct {
+		name string
+		args []string
+	}{
+		{"bombs + 12 large photos", []string{large}},
+		{"corpus/real --recursive", []string{filepath.Join(corpus, "real"), "--recursive"}},
+	} {
+		rss := maxRSS(m.args...)
+		t.Logf("%s: maximum resident set %d MiB", m.name, rss>>20)
+		if rss >= gib {
+			t.Errorf("%s: maximum resident set %d MiB, target < 1024 MiB", m.name, rss>>20)
+		}
+	}
+	// A 586 KB progressive JPEG of 9999x9999 (under the 100 MP limit): Go's decoder holds 4 bytes of
+	// coefficients per pixel and component besides the image, about 15 bytes per pixel.
+	prog := filepath.Join(base, "progressive")
+	if err := os.Mkdir(prog, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(prog, "progressive 9999x9999.jpg"), hostile.ProgressiveJPEG(9999, 9999), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rss := maxRSS(prog)
+	t.Logf("progressive JPEG 9999x9999 (586 KB): maximum resident set %d MiB", rss>>20)
+	if rss >= gib {
+		t.Errorf("progressive JPEG bomb under the pixel limit: maximum resident set %d MiB, target < 1024 MiB (the decode budget counts 4 bytes per pixel; a progressive 4:4:4 JPEG needs about 15)", rss>>20)
+	}
+}

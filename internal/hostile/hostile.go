@@ -240,6 +240,26 @@ func picture(w, h, seed int) image.Image {
 	return m
 }
 
+// ProgressiveJPEG is a valid progressive JPEG of w x h pixels (three components, no chroma
+// subsampling) holding only one DC scan of zeros: a grey picture in about w*h*3/512 bytes. Go's
+// decoder keeps 4 bytes of coefficients per pixel and component for progressive JPEGs, plus the
+// 3-byte-per-pixel image: about 15 bytes per pixel, whatever the file size.
+func ProgressiveJPEG(w, h uint16) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0xff, 0xd8})
+	b.Write([]byte{0xff, 0xdb, 0, 67, 0}) // DQT 0: all ones
+	b.Write(bytes.Repeat([]byte{1}, 64))
+	b.Write([]byte{0xff, 0xc2, 0, 17, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0})
+	b.Write([]byte{0xff, 0xc4, 0, 20, 0x00, 1}) // DHT DC 0: one 1-bit code for category 0
+	b.Write(make([]byte, 15))
+	b.WriteByte(0)
+	b.Write([]byte{0xff, 0xda, 0, 12, 3, 1, 0, 2, 0, 3, 0, 0, 0, 0}) // SOS: DC first scan, all components
+	mcus := ((int(w) + 7) / 8) * ((int(h) + 7) / 8)
+	b.Write(make([]byte, (mcus*3+7)/8))
+	b.Write([]byte{0xff, 0xd9})
+	return b.Bytes()
+}
+
 // PNGHeader is a PNG signature, an IHDR claiming w x h (8-bit RGBA), a tiny IDAT and IEND.
 func PNGHeader(w, h uint32) []byte {
 	var b bytes.Buffer
