@@ -1,0 +1,654 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/relcat/relcat/catalog"
+)
+
+// The crash tests run the real relcat binary as a subprocess over a generated set of a few hundred
+// files in two release folders, stop it at chosen points (SIGKILL, SIGINT, SIGSTOP) and check that
+// the catalog opens, verifies, that re-running the ingest completes, and that the result equals an
+// uninterrupted run. The kill points are set by progress (preserved originals on disk), not by
+// time, so that they land mid-ingest however loaded the machine is.
+//
+// RELCAT_CRASH_LOOPS=N adds N further kill-and-resume rounds to the repeated-kill case.
+
+// crashHangGuard bounds every subprocess: a relcat that does not finish by then has hung.
+const crashHangGuard = 3 * time.Minute
+
+// crashBuildRelcat builds the relcat binary of this tree once for the test.
+func crashBuildRelcat(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "relcat")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/relcat")
+	cmd.Dir = repoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// crashFolders writes two release folders: crash-a holds 216 distinct JPEGs, crash-b 144 others plus
+// 24 byte-identical copies of crash-a files. The images are 6 sample photos shrunk to 256 px, each
+// encoded at 12 qualities, each encoding stored with 0 to 4 extra bytes after the end of the image
+// (still valid JPEGs, each with its own SHA-256).
+func crashFolders(t *testing.T) []string {
+	t.Helper()
+	root := t.TempDir()
+	src := filepath.Join(repoRoot(t), "samples", "releases", "2019-11-02-sinai")
+	bases := []string{"01-receipt.jpg", "03-dog.jpg", "05-tractor.jpg", "06-church.jpg", "09-ship.jpg", "10-signpost.jpg"}
+	var files [][]byte
+	for _, name := range bases {
+		f, err := os.Open(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := jpeg.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		small := crashShrink(img, 256)
+		for q := 40; q < 100; q += 5 {
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, small, &jpeg.Options{Quality: q}); err != nil {
+				t.Fatal(err)
+			}
+			for extra := range 5 {
+				files = append(files, append(bytes.Clone(buf.Bytes()), bytes.Repeat([]byte{byte(q)}, extra)...))
+			}
+		}
+	}
+	if len(files) != 360 {
+		t.Fatalf("generated %d files", len(files))
+	}
+	var dirs []string
+	write := func(folder, released string, fs [][]byte) {
+		dir := filepath.Join(root, folder)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rj := fmt.Sprintf(`{"affiliate":"is-crash-test","released":%q,"title":"generated for the crash test"}`, released)
+		if err := os.WriteFile(filepath.Join(dir, "release.json"), []byte(rj), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for i, data := range fs {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d.jpg", i)), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs = append(dirs, dir)
+	}
+	// Interleave the bases so that every chunk of the ingest holds all of them.
+	var a, b [][]byte
+	for i, data := range files {
+		if i%5 < 3 {
+			a = append(a, data)
+		} else {
+			b = append(b, data)
+		}
+	}
+	for i := 0; i < 24; i++ {
+		b = append(b, a[i*9])
+	}
+	write("crash-a", "2021-05-01", a)
+	write("crash-b", "2021-06-01", b)
+	return dirs
+}
+
+// crashShrink scales img down to the given width by nearest-neighbour sampling.
+func crashShrink(img image.Image, width int) *image.RGBA {
+	r := img.Bounds()
+	h := r.Dy() * width / r.Dx()
+	out := image.NewRGBA(image.Rect(0, 0, width, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < width; x++ {
+			out.Set(x, y, img.At(r.Min.X+x*r.Dx()/width, r.Min.Y+y*r.Dy()/h))
+		}
+	}
+	return out
+}
+
+// crashProc is a running relcat subprocess.
+type crashProc struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan struct{}
+	err            error
+	cancel         context.CancelFunc
+}
+
+func crashStart(t *testing.T, bin string, args ...string) *crashProc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), crashHangGuard)
+	p := &crashProc{done: make(chan struct{}), cancel: cancel}
+	p.cmd = exec.CommandContext(ctx, bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.cmd.Env = append(os.Environ(), "USER=crash-test")
+	if err := p.cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		cancel()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits for the process and returns its exit code (-1 when a signal ended it).
+func (p *crashProc) wait(t *testing.T) int {
+	t.Helper()
+	<-p.done
+	if p.err != nil && !errors.As(p.err, new(*exec.ExitError)) {
+		t.Fatalf("%v: %v", p.cmd.Args, p.err)
+	}
+	if st, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+		if st.Signal() != syscall.SIGKILL {
+			t.Fatalf("%v: ended by %v (hang guard?)\nstderr: %s", p.cmd.Args, st.Signal(), p.stderr.String())
+		}
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func (p *crashProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// crashRun runs a subprocess to the end and returns its exit code.
+func crashRun(t *testing.T, bin string, args ...string) (*crashProc, int) {
+	t.Helper()
+	p := crashStart(t, bin, args...)
+	return p, p.wait(t)
+}
+
+// crashCountObjects counts the preserved originals written so far (temporary files left out).
+func crashCountObjects(cat string) int {
+	n := 0
+	subs, _ := os.ReadDir(filepath.Join(cat, "objects"))
+	for _, s := range subs {
+		files, _ := os.ReadDir(filepath.Join(cat, "objects", s.Name()))
+		for _, f := range files {
+			if !strings.HasPrefix(f.Name(), ".tmp-") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// crashWaitObjects waits until the ingest has written at least n originals; false when it ended first.
+func crashWaitObjects(t *testing.T, p *crashProc, cat string, n int) bool {
+	t.Helper()
+	for crashCountObjects(cat) < n {
+		if p.exited() {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return true
+}
+
+// crashIngestArgs is the ingest command line for the catalog and folders.
+func crashIngestArgs(cat string, dirs []string) []string {
+	return append([]string{"--catalog", cat, "--json", "ingest"}, dirs...)
+}
+
+// crashSnapshot renders the catalog's records through the read commands (JSON, ingest times left out,
+// lines sorted) and the hashes of the files under objects/ and thumbs/. It also reports the files
+// that no record refers to: orphans, and temporary files left by a killed process.
+// Without full, only the batches are read (enough to find the orphans).
+func crashSnapshot(t *testing.T, cat string, full bool) (state string, orphans, temps []string) {
+	t.Helper()
+	var lines []string
+	query := func(args ...string) []map[string]any {
+		out, errOut, code := relcat(t, append([]string{"--catalog", cat, "--json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		recs := jsonLines(t, out)
+		for _, r := range recs {
+			crashStripTimes(r)
+			data, _ := json.Marshal(r)
+			lines = append(lines, strings.Join(args, " ")+" "+string(data))
+		}
+		return recs
+	}
+	referenced := map[string]bool{}
+	var shas []string
+	for _, b := range query("batches") {
+		for _, bi := range query("show", b["id"].(string)) {
+			if sha, ok := bi["sha256"].(string); ok && bi["type"] == "batch_image" && !referenced[sha] {
+				referenced[sha] = true
+				shas = append(shas, sha)
+			}
+		}
+	}
+	if full {
+		query("affiliates")
+		query("dupes", "--exact")
+		// Each image as `relcat --json show SHA256` prints it, read in one open of the catalog.
+		c, err := catalog.Open(cat, catalog.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sha := range shas {
+			s, err := catalog.ParseSHA256(sha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := c.Image(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := imageRecord(d.Image)
+			rec["sightings"] = d.Sightings
+			data, _ := json.Marshal(rec)
+			var m map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			crashStripTimes(m)
+			data, _ = json.Marshal(m)
+			lines = append(lines, "show "+sha+" "+string(data))
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sub := range []string{"objects", "thumbs"} {
+		_ = filepath.WalkDir(filepath.Join(cat, sub), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(cat, p)
+			if strings.HasPrefix(d.Name(), ".tmp-") {
+				temps = append(temps, rel)
+				return nil
+			}
+			if !referenced[strings.TrimSuffix(d.Name(), ".jpg")] {
+				orphans = append(orphans, rel)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			lines = append(lines, fmt.Sprintf("file %s %x", filepath.ToSlash(rel), sha256.Sum256(data)))
+			return nil
+		})
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n"), orphans, temps
+}
+
+// crashStripTimes removes the ingest and creation times, which legitimately differ between runs.
+func crashStripTimes(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, "ingested")
+		delete(x, "created")
+		for _, e := range x {
+			crashStripTimes(e)
+		}
+	case []any:
+		for _, e := range x {
+			crashStripTimes(e)
+		}
+	}
+}
+
+// crashFirstDiff shows where two snapshots part.
+func crashFirstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  uninterrupted: %.400s\n  this run:      %.400s", i+1, x, y)
+		}
+	}
+	return "no difference"
+}
+
+// crashVerifyOK runs relcat verify on the catalog and fails the test on any problem.
+func crashVerifyOK(t *testing.T, cat, when string) {
+	t.Helper()
+	out, errOut, code := relcat(t, "--catalog", cat, "verify")
+	if code != exitOK {
+		t.Fatalf("%s: verify exit %d\n%s%s", when, code, out, errOut)
+	}
+}
+
+// crashEnv is what the crash subtests share: the binary, the folders and the uninterrupted result.
+type crashEnv struct {
+	bin   string
+	dirs  []string
+	want  string
+	files int // preserved originals in a complete catalog
+	more  int // RELCAT_CRASH_LOOPS: extra kill points and rounds
+}
+
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the relcat binary and ingests a few hundred files several times: skipped with -short")
+	}
+	start := time.Now()
+	env := crashEnv{bin: crashBuildRelcat(t)}
+	t.Logf("go build: %s", time.Since(start).Round(time.Millisecond))
+	if v := os.Getenv("RELCAT_CRASH_LOOPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("RELCAT_CRASH_LOOPS=%q: want a count", v)
+		}
+		env.more = n
+	}
+	start = time.Now()
+	env.dirs = crashFolders(t)
+	t.Logf("generated 384 files in %s", time.Since(start).Round(time.Millisecond))
+
+	// The uninterrupted run everything is compared with.
+	ref := filepath.Join(t.TempDir(), "ref")
+	start = time.Now()
+	p, code := crashRun(t, env.bin, crashIngestArgs(ref, env.dirs)...)
+	if code != exitOK {
+		t.Fatalf("uninterrupted ingest: exit %d\n%s", code, p.stderr.String())
+	}
+	t.Logf("uninterrupted ingest of %d folders: %s", len(env.dirs), time.Since(start).Round(time.Millisecond))
+	var sums []map[string]any
+	for _, r := range jsonLines(t, p.stdout.String()) {
+		if r["type"] == "summary" {
+			sums = append(sums, r)
+		}
+	}
+	if len(sums) != 2 || sums[0]["new"].(float64) != 216 || sums[1]["new"].(float64) != 144 || sums[1]["known"].(float64) != 24 {
+		t.Fatalf("uninterrupted ingest summaries: %v", sums)
+	}
+	crashVerifyOK(t, ref, "uninterrupted")
+	var orphans, temps []string
+	start = time.Now()
+	env.want, orphans, temps = crashSnapshot(t, ref, true)
+	t.Logf("snapshot: %s", time.Since(start).Round(time.Millisecond))
+	env.files = crashCountObjects(ref)
+	if env.files != 360 || len(orphans) != 0 || len(temps) != 0 {
+		t.Fatalf("uninterrupted: %d originals, orphans %v, temporary files %v", env.files, orphans, temps)
+	}
+
+	t.Run("SIGKILL", func(t *testing.T) { crashKill(t, env) })
+	t.Run("SIGKILL repeatedly", func(t *testing.T) { crashKillRepeatedly(t, env) })
+	t.Run("SIGINT", func(t *testing.T) { crashInterrupt(t, env) })
+	t.Run("readers during a write", func(t *testing.T) { crashReaders(t, env) })
+}
+
+// crashResume re-runs the interrupted ingest, which must complete, and compares the catalog
+// with the uninterrupted one.
+func crashResume(t *testing.T, env crashEnv, cat, what string) {
+	t.Helper()
+	p, code := crashRun(t, env.bin, crashIngestArgs(cat, env.dirs)...)
+	if code != exitOK {
+		t.Fatalf("%s: re-run exit %d\n%s", what, code, p.stderr.String())
+	}
+	crashCompare(t, env, cat, what+", re-run")
+}
+
+// crashCompare verifies a completed catalog and compares it with the uninterrupted one.
+func crashCompare(t *testing.T, env crashEnv, cat, what string) {
+	t.Helper()
+	crashVerifyOK(t, cat, what)
+	got, orphans, temps := crashSnapshot(t, cat, true)
+	if got != env.want {
+		t.Errorf("%s: the completed catalog differs from an uninterrupted ingest: %s", what, crashFirstDiff(env.want, got))
+	}
+	if len(orphans) > 0 {
+		t.Errorf("%s: files no record refers to: %v", what, orphans)
+	}
+	if len(temps) > 0 {
+		t.Logf("%s: %d temporary files left by the killed process (harmless, not evidence): %v", what, len(temps), temps)
+	}
+}
+
+// crashAfterStop checks a catalog whose ingest was stopped: it opens, verifies, and reports how much
+// was committed and how many originals were written without a committed record.
+func crashAfterStop(t *testing.T, cat, what string) {
+	t.Helper()
+	crashVerifyOK(t, cat, what)
+	out, errOut, code := relcat(t, "--catalog", cat, "--json", "batches")
+	if code != exitOK {
+		t.Fatalf("%s: batches exit %d: %s", what, code, errOut)
+	}
+	committed := 0
+	for _, b := range jsonLines(t, out) {
+		committed += int(b["files"].(float64))
+	}
+	_, orphans, temps := crashSnapshot(t, cat, false)
+	t.Logf("%s: %d sightings committed, %d originals on disk, %d of them (and thumbnails) without a record yet, %d temporary files",
+		what, committed, crashCountObjects(cat), crashOrphanObjects(orphans), len(temps))
+}
+
+func crashOrphanObjects(orphans []string) int {
+	n := 0
+	for _, o := range orphans {
+		if strings.HasPrefix(filepath.ToSlash(o), "objects/") {
+			n++
+		}
+	}
+	return n
+}
+
+// crashKill kills a fresh ingest at several points, each on its own catalog: before the first
+// commit, and in the second folder (more with RELCAT_CRASH_LOOPS).
+func crashKill(t *testing.T, env crashEnv) {
+	points := []int{1, 300}
+	if env.more > 0 {
+		points = append(points, 90, 230, 340)
+	}
+	for _, at := range points {
+		cat := filepath.Join(t.TempDir(), "cat")
+		what := fmt.Sprintf("SIGKILL after %d originals", at)
+		p := crashStart(t, env.bin, crashIngestArgs(cat, env.dirs)...)
+		if !crashWaitObjects(t, p, cat, at) {
+			t.Fatalf("%s: the ingest ended (exit %d) before writing %d originals", what, p.wait(t), at)
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if code := p.wait(t); code != -1 {
+			t.Logf("%s: the ingest finished (exit %d) before the kill landed", what, code)
+		}
+		crashAfterStop(t, cat, what)
+		crashResume(t, env, cat, what)
+	}
+}
+
+// crashKillRepeatedly kills the same ingest again and again as it resumes, then lets it finish.
+func crashKillRepeatedly(t *testing.T, env crashEnv) {
+	cat := filepath.Join(t.TempDir(), "cat")
+	rounds := []int{60, 200, 280}
+	for i := 0; i < env.more; i++ {
+		rounds = append(rounds, rounds[len(rounds)-1]+7)
+	}
+	for i, at := range rounds {
+		at = min(at, env.files-1)
+		what := fmt.Sprintf("round %d: SIGKILL after %d originals", i+1, at)
+		p := crashStart(t, env.bin, crashIngestArgs(cat, env.dirs)...)
+		// The originals of earlier rounds are on disk already: each round goes further.
+		if !crashWaitObjects(t, p, cat, at) {
+			t.Logf("%s: the ingest finished (exit %d) first", what, p.wait(t))
+			continue
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		p.wait(t)
+		crashAfterStop(t, cat, what)
+	}
+	crashResume(t, env, cat, "repeated SIGKILL")
+	out, _, _ := relcat(t, "--catalog", cat, "--json", "log")
+	t.Logf("repeated SIGKILL: %d log entries (uninterrupted: one per chunk of 64 files)", len(jsonLines(t, out)))
+}
+
+// crashInterrupt sends SIGINT: exit 130, one clean message, a consistent catalog, and a re-run
+// that completes.
+func crashInterrupt(t *testing.T, env crashEnv) {
+	points := []int{30, 250}
+	if env.more > 0 {
+		points = append(points, 130, 330)
+	}
+	for _, at := range points {
+		cat := filepath.Join(t.TempDir(), "cat")
+		what := fmt.Sprintf("SIGINT after %d originals", at)
+		p := crashStart(t, env.bin, crashIngestArgs(cat, env.dirs)...)
+		if !crashWaitObjects(t, p, cat, at) {
+			t.Fatalf("%s: the ingest ended (exit %d) first", what, p.wait(t))
+		}
+		sent := time.Now()
+		if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		code := p.wait(t)
+		t.Logf("%s: exited %d, %s after the signal", what, code, time.Since(sent).Round(time.Millisecond))
+		switch {
+		case code == exitOK && p.stderr.Len() == 0:
+			t.Logf("%s: the ingest had finished before the signal landed", what)
+		case code != exitInterrupted:
+			t.Errorf("%s: exit %d, want %d\nstderr: %s", what, code, exitInterrupted, p.stderr.String())
+		case p.stderr.String() != "relcat: interrupted\n":
+			t.Errorf("%s: stderr %q, want one line \"relcat: interrupted\"", what, p.stderr.String())
+		}
+		// Whatever reached stdout is whole JSON lines: summaries of the folders completed.
+		for _, r := range jsonLines(t, p.stdout.String()) {
+			if r["type"] == "summary" && r["folder"] != "crash-a" {
+				t.Errorf("%s: summary of %v printed for an interrupted folder", what, r["folder"])
+			}
+		}
+		crashAfterStop(t, cat, what)
+		crashResume(t, env, cat, what)
+	}
+}
+
+// crashReaders: while an ingest holds the catalog (paused with SIGSTOP in its second folder, so
+// that it holds it for as long as the check takes), a reader, verify and a second ingest each get
+// exit 4 with a message naming the holder's pid, after the 3 s lock timeout (hang guard: 20 s).
+// Then the ingest resumes and a reader polls until it ends: each call either works or exits 4.
+// The ingest completes and equals an uninterrupted one.
+func crashReaders(t *testing.T, env crashEnv) {
+	cat := filepath.Join(t.TempDir(), "cat")
+	writer := crashStart(t, env.bin, crashIngestArgs(cat, env.dirs)...)
+	if !crashWaitObjects(t, writer, cat, 250) {
+		t.Fatalf("the ingest ended (exit %d) first", writer.wait(t))
+	}
+	if err := writer.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(writer.cmd.Process.Pid)
+	type outcome struct {
+		args      []string
+		code      int
+		stderr    string
+		took      time.Duration
+		hung, ran bool
+	}
+	checks := [][]string{
+		{"--catalog", cat, "batches"},
+		{"--catalog", cat, "verify"},
+		crashIngestArgs(cat, env.dirs[1:]),
+	}
+	results := make(chan outcome, len(checks))
+	for _, args := range checks {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, env.bin, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			start := time.Now()
+			err := cmd.Run()
+			o := outcome{args: args[2:], took: time.Since(start), hung: ctx.Err() != nil, stderr: stderr.String()}
+			o.ran = err == nil
+			if cmd.ProcessState != nil {
+				o.code = cmd.ProcessState.ExitCode()
+			}
+			results <- o
+		}()
+	}
+	for range checks {
+		o := <-results
+		if o.hung {
+			t.Errorf("%v: still running after 20 s while another process holds the catalog (hang)", o.args)
+			continue
+		}
+		t.Logf("%v while an ingest holds the catalog: exit %d after %s: %s", o.args, o.code, o.took.Round(time.Millisecond), strings.TrimSpace(o.stderr))
+		if o.ran || o.code != exitLocked || !strings.Contains(o.stderr, "in use by another relcat process (pid "+pid+")") {
+			t.Errorf("%v: exit %d %q, want exit %d naming pid %s", o.args, o.code, o.stderr, exitLocked, pid)
+		}
+	}
+	if err := writer.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// A reader polling while the ingest runs on.
+	outcomes := map[int]int{}
+	for !writer.exited() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		cmd := exec.CommandContext(ctx, env.bin, "--catalog", cat, "--json", "batches")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run()
+		hung := ctx.Err() != nil
+		cancel()
+		if hung {
+			t.Fatalf("batches still running after 20 s during an ingest (hang)")
+		}
+		code := cmd.ProcessState.ExitCode()
+		outcomes[code]++
+		switch code {
+		case exitOK:
+			jsonLines(t, stdout.String())
+		case exitLocked:
+			if !strings.Contains(stderr.String(), "in use by another relcat process (pid "+pid+")") {
+				t.Errorf("batches during an ingest: exit 4 without naming the process: %q", stderr.String())
+			}
+		default:
+			t.Errorf("batches during an ingest: exit %d: %s", code, stderr.String())
+		}
+	}
+	t.Logf("batches polled during the resumed ingest: exit code -> count %v", outcomes)
+	if code := writer.wait(t); code != exitOK {
+		t.Fatalf("the paused ingest, resumed: exit %d\n%s", code, writer.stderr.String())
+	}
+	crashCompare(t, env, cat, "paused ingest")
+}
