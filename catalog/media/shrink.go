@@ -174,6 +174,7 @@ func resample(src rows, dw, dh int, dst []uint8) {
 	n := dw * ch
 	den := uint64(xe[src.w]) * uint64(ye[src.h])
 	half := den / 2
+	inv := 1 / float64(den)
 	hrow := make([]uint64, n)
 	acc := make([]uint64, n)
 	cached := -1
@@ -195,7 +196,16 @@ func resample(src rows, dw, dh int, dst []uint8) {
 		}
 		out := dst[k*n : (k+1)*n]
 		for i, v := range acc {
-			out[i] = uint8((v + half) / den)
+			// (v+half)/den without a 64-bit division per sample (a quarter of the time of a
+			// 1600 px shrink): the float estimate is within one of the quotient, then made exact.
+			x := v + half
+			q := uint64(float64(x) * inv)
+			if q*den > x {
+				q--
+			} else if x-q*den >= den {
+				q++
+			}
+			out[i] = uint8(q)
 		}
 	}
 }
