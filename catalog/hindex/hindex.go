@@ -39,10 +39,30 @@ type Index struct {
 	nFrozen int      // ids whose state is frozen
 	stale   int      // bucket entries left under an old hash by a replacing Add
 
-	// Frozen bucket tables, one per slot: ids[s][off[s][k]:off[s][k+1]] are the
-	// frozen ids whose slot s holds key k. Empty until the first freeze.
-	off [slots][]uint32
-	ids [slots][]uint32
+	// Frozen bucket tables, one per slot: ents[s][off[s][k]:off[s][k+1]] are
+	// the entries of the frozen ids whose slot s holds key k. Empty until the
+	// first freeze.
+	off  [slots][]uint32
+	ents [slots][]entry
+}
+
+// entry is one id in one slot's bucket table, with 96 bits of its hash taken
+// outside that slot (see frag). Search checks the fragment in place, reading
+// the bucket sequentially, and loads the full hash only for the few entries
+// whose fragment is close enough: those loads are random reads into a large
+// array and would otherwise dominate a query.
+type entry struct {
+	lo uint64 // word (w+1)%4 of the hash, w the slot's word
+	hi uint32 // one half of word (w+2)%4
+	id uint32
+}
+
+// frag returns the fragment stored with a hash in slot s's table: all of the
+// next word after the slot's and half of the word after that, so none of the
+// slot's own bits. Neighbouring slots take alternate halves.
+func frag(w *[4]uint64, s int) (lo uint64, hi uint32) {
+	sw := s >> 2
+	return w[(sw+1)&3], uint32(w[(sw+2)&3] >> (32 * uint(s&1)))
 }
 
 // probeMasks lists every 16-bit mask by increasing popcount; probeCount[w] is
@@ -189,48 +209,43 @@ func (ix *Index) Compact() {
 	ix.pend = ix.pend[:0]
 }
 
-// rebuild fills the bucket tables from scratch with every present id: one
-// pass counts the keys of all 16 slots, a second places the ids.
+// rebuild fills the bucket tables from scratch with every present id, one
+// slot at a time by a counting sort: one pass over the hashes counts the
+// slot's keys, a second places the entries.
 func (ix *Index) rebuild() {
 	n := ix.n
+	cur := make([]uint32, keySpace) // next free position per key
 	for s := range slots {
 		if ix.off[s] == nil {
 			ix.off[s] = make([]uint32, keySpace+1)
 		} else {
 			clear(ix.off[s])
 		}
-		if cap(ix.ids[s]) < n {
-			ix.ids[s] = make([]uint32, n, n+n/8)
+		if cap(ix.ents[s]) < n {
+			ix.ents[s] = nil // let the old table go before allocating the new one
+			ix.ents[s] = make([]entry, n, n+n/16)
 		}
-		ix.ids[s] = ix.ids[s][:n]
-	}
-	for id, st := range ix.state {
-		if st == absent {
-			continue
+		off, ents := ix.off[s], ix.ents[s][:n]
+		for id, st := range ix.state {
+			if st != absent {
+				off[int(key(&ix.hashes[id], s))+1]++
+			}
 		}
-		h := &ix.hashes[id]
-		for s := range slots {
-			ix.off[s][int(key(h, s))+1]++
-		}
-	}
-	cur := make([]uint32, slots*keySpace) // next free position per slot and key
-	for s := range slots {
-		off := ix.off[s]
 		for k := 1; k <= keySpace; k++ {
 			off[k] += off[k-1]
 		}
-		copy(cur[s*keySpace:], off[:keySpace])
-	}
-	for id, st := range ix.state {
-		if st == absent {
-			continue
-		}
-		h := &ix.hashes[id]
-		for s := range slots {
-			c := &cur[s*keySpace+int(key(h, s))]
-			ix.ids[s][*c] = uint32(id)
+		copy(cur, off[:keySpace])
+		for id, st := range ix.state {
+			if st == absent {
+				continue
+			}
+			h := &ix.hashes[id]
+			lo, hi := frag(h, s)
+			c := &cur[key(h, s)]
+			ents[*c] = entry{lo: lo, hi: hi, id: uint32(id)}
 			*c++
 		}
+		ix.ents[s] = ents
 	}
 	ix.stale = 0
 }
@@ -249,7 +264,7 @@ func (ix *Index) merge() {
 		slices.Sort(sorted)
 		off := ix.off[s]
 		nOld := int(off[keySpace])
-		ids := slices.Grow(ix.ids[s][:nOld], p)[:nOld+p]
+		ents := slices.Grow(ix.ents[s][:nOld], p)[:nOld+p]
 		j := p // sorted[:j] are the newcomers not yet placed
 		for k := keySpace - 1; k >= 0 && j > 0; k-- {
 			// Newcomers with key k are sorted[lo:j].
@@ -260,16 +275,18 @@ func (ix *Index) merge() {
 			// Every newcomer below lo has a smaller key: that is the shift.
 			oldStart, oldEnd := int(off[k]), int(off[k+1])
 			newStart := oldStart + lo
-			copy(ids[newStart:], ids[oldStart:oldEnd])
+			copy(ents[newStart:], ents[oldStart:oldEnd])
 			pos := newStart + oldEnd - oldStart
 			for _, e := range sorted[lo:j] {
-				ids[pos] = uint32(e)
+				id := uint32(e)
+				flo, fhi := frag(&ix.hashes[id], s)
+				ents[pos] = entry{lo: flo, hi: fhi, id: id}
 				pos++
 			}
 			off[k+1] = uint32(pos)
 			j = lo
 		}
-		ix.ids[s] = ids
+		ix.ents[s] = ents
 	}
 }
 
@@ -295,54 +312,8 @@ func (ix *Index) Search(q [32]byte, r int, dst []Match) []Match {
 		sortMatches(dst[start:])
 		return dst
 	}
-	rs := r / slots
-	masks := probeMasks[:probeCount[rs]]
-	var qk [slots]uint16
-	for s := range qk {
-		qk[s] = key(&qw, s)
-	}
 	if ix.off[0] != nil {
-		// Gather candidate ids in a small buffer, then check them in a tight
-		// loop: the hash loads are independent and overlap in the memory
-		// system, instead of waiting behind the bucket walk's branches.
-		var buf [512]uint32
-		n := 0
-		check := func(s int) {
-			for _, id := range buf[:n] {
-				h := &ix.hashes[id]
-				d := dist(h, &qw)
-				if d > r || ix.state[id] != frozen {
-					continue
-				}
-				// Report the id only from the first slot within rs bits of
-				// the query's: every later such slot finds it again.
-				first := true
-				for t := 0; t < s; t++ {
-					if bits.OnesCount16(key(h, t)^qk[t]) <= rs {
-						first = false
-						break
-					}
-				}
-				if first {
-					dst = append(dst, Match{ID: id, Distance: d})
-				}
-			}
-			n = 0
-		}
-		for s := 0; s < slots; s++ {
-			off, ids := ix.off[s], ix.ids[s]
-			for _, m := range masks {
-				k := int(qk[s] ^ m)
-				for _, id := range ids[off[k]:off[k+1]] {
-					if n == len(buf) {
-						check(s)
-					}
-					buf[n] = id
-					n++
-				}
-			}
-			check(s)
-		}
+		dst = ix.searchFrozen(dst, &qw, r)
 	}
 	for _, id := range ix.pend {
 		if d := dist(&ix.hashes[id], &qw); d <= r {
@@ -351,6 +322,113 @@ func (ix *Index) Search(q [32]byte, r int, dst []Match) []Match {
 	}
 	sortMatches(dst[start:])
 	return dst
+}
+
+// span is one bucket to scan: the entries ents[s][a:b], whose fragments may
+// differ from the query's in at most lim bits.
+type span struct {
+	a, b   uint32
+	s, lim uint8
+}
+
+// A query's buckets are scanned in batches of at most batchSpans buckets or
+// batchEntries entries (a batch's entries stay within L2 cache; r <= 31 is
+// one batch at 1M uniform hashes).
+const (
+	batchSpans   = 512
+	batchEntries = 8192
+)
+
+// searchFrozen appends the frozen ids within r <= MaxRadius of the query.
+// It lists the buckets to visit (every key within r/16 bits of the query's,
+// in every slot), then scans them batch by batch.
+func (ix *Index) searchFrozen(dst []Match, qw *[4]uint64, r int) []Match {
+	q := query{w: qw, r: r, rs: r / slots}
+	for s := range slots {
+		q.k[s] = key(qw, s)
+		q.lo[s], q.hi[s] = frag(qw, s)
+	}
+	var batch [batchSpans]span
+	n, entries := 0, 0
+	for s := range slots {
+		off := ix.off[s]
+		for _, m := range probeMasks[:probeCount[q.rs]] {
+			k := int(q.k[s] ^ m)
+			a, b := off[k], off[k+1]
+			if a == b {
+				continue
+			}
+			// The slot itself differs from the query's in popcount(m)
+			// bits, which leaves the fragment r-popcount(m).
+			batch[n] = span{a: a, b: b, s: uint8(s), lim: uint8(r - bits.OnesCount16(m))}
+			n++
+			entries += int(b - a)
+			if n == len(batch) || entries >= batchEntries {
+				dst = ix.scan(dst, batch[:n], &q)
+				n, entries = 0, 0
+			}
+		}
+	}
+	return ix.scan(dst, batch[:n], &q)
+}
+
+// query is what scan needs to know about a search: the query hash in word
+// form, its slot keys and fragments, the radius and the radius per slot.
+type query struct {
+	w     *[4]uint64
+	k     [slots]uint16
+	lo    [slots]uint64
+	hi    [slots]uint32
+	r, rs int
+}
+
+// scan checks every entry of the spans. It first loads one entry per cache
+// line of every span, so that the cache misses of all the buckets (scattered
+// over a table of 16 MB per slot at 1M ids, each a TLB miss too) overlap in
+// the memory system; scanning bucket after bucket takes them one or two at a
+// time and was 4-5x slower. Those loads also check that the ids are in
+// range, which keeps the compiler from dropping them. Then it compares each
+// entry's fragment with the query's, in cache, and verifies the few that are
+// close enough against the full hash.
+func (ix *Index) scan(dst []Match, spans []span, q *query) []Match {
+	var top uint32
+	for _, x := range spans {
+		ents := ix.ents[x.s]
+		for p := x.a &^ 3; p < x.b; p += 4 { // 4 entries of 16 bytes per line
+			top = max(top, ents[p].id)
+		}
+	}
+	if int(top) >= len(ix.state) {
+		panic("hindex: corrupt bucket table")
+	}
+	for _, x := range spans {
+		lo, hi, lim := q.lo[x.s], q.hi[x.s], int(x.lim)
+		for _, e := range ix.ents[x.s][x.a:x.b] {
+			if bits.OnesCount64(e.lo^lo)+bits.OnesCount32(e.hi^hi) <= lim {
+				dst = ix.verify(dst, e.id, q, int(x.s))
+			}
+		}
+	}
+	return dst
+}
+
+// verify checks a candidate found in slot s whose fragment passed: it
+// appends the id if its full hash is within r of the query, it is frozen (a
+// replaced id leaves stale entries until the next rebuild; the pending scan
+// finds it), and s is the first slot within rs bits of the query's (every
+// later such slot finds it again).
+func (ix *Index) verify(dst []Match, id uint32, q *query, s int) []Match {
+	h := &ix.hashes[id]
+	d := dist(h, q.w)
+	if d > q.r || ix.state[id] != frozen {
+		return dst
+	}
+	for t := range s {
+		if bits.OnesCount16(key(h, t)^q.k[t]) <= q.rs {
+			return dst
+		}
+	}
+	return append(dst, Match{ID: id, Distance: d})
 }
 
 func sortMatches(m []Match) {

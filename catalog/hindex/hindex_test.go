@@ -376,30 +376,38 @@ func TestConcurrentSearch(t *testing.T) {
 }
 
 // checkTables verifies the frozen bucket tables: every bucket holds exactly
-// the ids whose slot has that key, each present id once per slot (stale
-// entries of replaced ids aside).
+// the ids whose slot has that key, each present id once per slot with the
+// fragment of its hash (stale entries of replaced ids aside).
 func checkTables(t *testing.T, ix *Index) {
 	t.Helper()
 	if ix.off[0] == nil {
 		return
 	}
 	for s := range slots {
-		off, ids := ix.off[s], ix.ids[s]
-		if off[0] != 0 || int(off[keySpace]) != len(ids) {
-			t.Fatalf("slot %d: off[0]=%d off[end]=%d len(ids)=%d", s, off[0], off[keySpace], len(ids))
+		off, ents := ix.off[s], ix.ents[s]
+		if off[0] != 0 || int(off[keySpace]) != len(ents) {
+			t.Fatalf("slot %d: off[0]=%d off[end]=%d len(ents)=%d", s, off[0], off[keySpace], len(ents))
 		}
-		seen := make(map[uint32]bool, len(ids))
+		seen := make(map[uint32]bool, len(ents))
 		for k := range keySpace {
 			if off[k] > off[k+1] {
 				t.Fatalf("slot %d: offsets decrease at key %d", s, k)
 			}
-			for _, id := range ids[off[k]:off[k+1]] {
+			for _, e := range ents[off[k]:off[k+1]] {
+				id := e.id
 				if seen[id] {
 					t.Fatalf("slot %d: id %d twice", s, id)
 				}
 				seen[id] = true
-				if ix.state[id] == frozen && int(key(&ix.hashes[id], s)) != k {
-					t.Fatalf("slot %d: id %d under key %d, its key is %d", s, id, k, key(&ix.hashes[id], s))
+				if ix.state[id] != frozen {
+					continue
+				}
+				h := &ix.hashes[id]
+				if int(key(h, s)) != k {
+					t.Fatalf("slot %d: id %d under key %d, its key is %d", s, id, k, key(h, s))
+				}
+				if lo, hi := frag(h, s); e.lo != lo || e.hi != hi {
+					t.Fatalf("slot %d: id %d fragment %x/%x, want %x/%x", s, id, e.lo, e.hi, lo, hi)
 				}
 			}
 		}
@@ -412,8 +420,25 @@ func checkTables(t *testing.T, ix *Index) {
 				}
 			}
 		}
-		if frozenN != ix.nFrozen || len(ids) != ix.nFrozen+ix.stale {
-			t.Fatalf("slot %d: %d frozen ids, nFrozen %d, stale %d, %d entries", s, frozenN, ix.nFrozen, ix.stale, len(ids))
+		if frozenN != ix.nFrozen || len(ents) != ix.nFrozen+ix.stale {
+			t.Fatalf("slot %d: %d frozen ids, nFrozen %d, stale %d, %d entries", s, frozenN, ix.nFrozen, ix.stale, len(ents))
+		}
+	}
+}
+
+// TestFragDisjoint: a slot's fragment must not contain the slot's own bits
+// (Search adds their distance separately).
+func TestFragDisjoint(t *testing.T) {
+	for s := range slots {
+		var w [4]uint64
+		for i := range w {
+			w[i] = ^uint64(0)
+		}
+		// Clear slot s: a hash whose only zero bits are the slot's.
+		w[s>>2] &^= 0xffff << (16 * uint(s&3))
+		lo, hi := frag(&w, s)
+		if lo != ^uint64(0) || hi != ^uint32(0) {
+			t.Fatalf("slot %d: fragment %x/%x holds bits of the slot", s, lo, hi)
 		}
 	}
 }
