@@ -556,3 +556,36 @@ func TestMemoryBound(t *testing.T) {
 		t.Errorf("progressive JPEG bomb under the pixel limit: maximum resident set %d MiB, target < 1024 MiB (the decode budget counts 4 bytes per pixel; a progressive 4:4:4 JPEG needs about 15)", rss>>20)
 	}
 }
+
+func TestCleanAndCut(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\x1bb":            `a\x1bb`,
+		"zw\u200bsp":        `zw\u200bsp`,
+		"bom\ufeff":         `bom\ufeff`,
+		"tag\U000E0041":     `tag\U000e0041`,
+		"isolate\u2066x":    `isolate\u2066x`,
+		"persian\u200cname": "persian\u200cname",
+		"emoji\u200djoin":   "emoji\u200djoin",
+		"صورة 写真":           "صورة 写真",
+		"bad\xff":           `bad\xff`,
+	} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abcdef", 6, "abcdef"},
+		{"abcdefg", 6, "abcde…"},
+		{"ab\x1bcdef", 6, "ab…"}, // \x1b does not fit whole after "ab": left out, not split
+		{"\x1b\x1b\x1b", 9, `\x1b\x1b…`},
+		{"写真写真写真", 4, "写真写…"},
+	} {
+		if got := cut(c.in, c.n); got != c.want || utf8.RuneCountInString(got) > c.n {
+			t.Errorf("cut(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -30,10 +30,13 @@ func clean(s string) string {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case unsafeRune(r):
-			if r < 0x100 {
+			switch {
+			case r < 0x100:
 				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
+			case r <= 0xffff:
 				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
 			}
 		default:
 			b.WriteString(s[i : i+n])
@@ -43,18 +46,41 @@ func clean(s string) string {
 	return b.String()
 }
 
+// unsafeRune: C0, DEL and C1 controls; the line and paragraph separators; and the invisible format
+// characters (category Cf: bidi overrides and isolates, zero-width space, word joiner, BOM, tag
+// characters), which can reorder or hide text. Zero-width (non-)joiners stay: Persian and Arabic
+// names and emoji use them.
 func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+	switch r {
+	case '\u200c', '\u200d':
+		return false
+	case '\u2028', '\u2029':
+		return true
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Bidi_Control, r)
 }
 
-// cut shortens a cleaned value for a table cell (storage keeps the whole value).
+// cut shortens a cleaned value to at most n characters for a table cell (storage keeps the whole
+// value). An escape (\x1b) is kept whole or left out, never split.
 func cut(s string, n int) string {
-	s = clean(s)
-	if utf8.RuneCountInString(s) <= n {
-		return s
+	c := clean(s)
+	if utf8.RuneCountInString(c) <= n {
+		return c
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	var b strings.Builder
+	width := 0
+	for i := 0; i < len(s); {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		piece := clean(s[i : i+size])
+		w := utf8.RuneCountInString(piece)
+		if width+w > n-1 {
+			break
+		}
+		b.WriteString(piece)
+		width += w
+		i += size
+	}
+	return b.String() + "…"
 }
 
 // printer writes either text for people or JSON lines for scripts, from the same values.
