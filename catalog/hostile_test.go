@@ -190,3 +190,27 @@ func TestParseReleasedYearRange(t *testing.T) {
 		}
 	}
 }
+
+// A folder whose name is not UTF-8 (an archive unpacked with a legacy code page) and an operator
+// name with such bytes: the log entry must still hash to its recorded hash (openTest verifies).
+func TestIngestNonUTF8FolderAndOperator(t *testing.T) {
+	c := openTest(t)
+	dir := filepath.Join(t.TempDir(), "release \xe5\xd1\xc7")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a\xff.jpg"), hostile.JPEG(32, 32, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Ingest(context.Background(), []string{dir}, IngestOptions{
+		Release:  ReleaseInfo{Affiliate: "is-test", Released: "2020-01-01", Title: "t\xfe"},
+		Operator: "op\xff", Command: "relcat ingest " + dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Verify(context.Background(), VerifyOptions{})
+	if err != nil || len(r.Problems) > 0 {
+		t.Errorf("verify: %v %v", err, r.Problems)
+	}
+}

@@ -62,6 +62,13 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 		e.Prev = last.Hash
 	}
 	e.Time = e.Time.UTC()
+	// Hash the entry as it will read back: JSON replaces bytes that are not UTF-8 (a folder name
+	// from a legacy-encoded archive in Command, an operator name), so hash the stored form.
+	if data, err := json.Marshal(e); err != nil {
+		return err
+	} else if err := json.Unmarshal(data, e); err != nil {
+		return err
+	}
 	h, err := entryHash(*e)
 	if err != nil {
 		return err
