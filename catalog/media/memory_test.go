@@ -19,13 +19,13 @@ func TestDecodeMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := DecodeMemory(buf.Bytes(), JPEG)
-	if px := int64(640 * 480); got < px*3/2 || got > px*2 {
+	if px := int64(640 * 480); got < px*3/2 || got > px*2+64<<10 {
 		t.Errorf("baseline 4:2:0 640x480: %d bytes, want about %d", got, px*3/2)
 	}
 	// The same frame header marked progressive (SOF2) adds the coefficients: about 6 bytes per pixel.
 	prog := bytes.Replace(buf.Bytes(), []byte{0xff, 0xc0}, []byte{0xff, 0xc2}, 1)
 	gotP := DecodeMemory(prog, JPEG)
-	if px := int64(640 * 480); gotP < px*6 || gotP > px*8 {
+	if px := int64(640 * 480); gotP < px*6 || gotP > px*9 {
 		t.Errorf("progressive 4:2:0 640x480: %d bytes, want about %d", gotP, px*15/2)
 	}
 	// A PNG: 4 bytes per pixel for RGBA.
@@ -33,8 +33,8 @@ func TestDecodeMemory(t *testing.T) {
 	if err := png.Encode(&pb, image.NewNRGBA(image.Rect(0, 0, 100, 50))); err != nil {
 		t.Fatal(err)
 	}
-	if got := DecodeMemory(pb.Bytes(), PNG); got != 100*50*4 {
-		t.Errorf("NRGBA PNG 100x50: %d bytes, want %d", got, 100*50*4)
+	if got := DecodeMemory(pb.Bytes(), PNG); got < 100*50*4 || got > 100*50*5+64<<10 {
+		t.Errorf("NRGBA PNG 100x50: %d bytes, want about %d", got, 100*50*4)
 	}
 	// Garbage and truncated headers estimate nothing, and never panic.
 	for _, d := range [][]byte{nil, []byte("hello"), buf.Bytes()[:20], prog[:300]} {
