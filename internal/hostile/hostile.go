@@ -187,6 +187,20 @@ func Build(dir string) ([]Case, error) {
 			t := TIFF(IFD{Entries: []Entry{ASCII(0x010f, "LongCam"), ASCII(0x0110, long)}})
 			return write(Case{Name: "26 exif 60KB string.jpg", What: "EXIF Model of 60 KB (with escapes)", Outcome: New, Format: "jpeg", Substr: "cut to 4096"}, Splice(jpg(), t))
 		},
+		func() error {
+			// A sparse file past the default 512 MiB size limit: refused before it is read.
+			c := Case{Name: "27 sparse 600MB.jpg", What: "600 MB sparse file (JPEG header, then holes)", Outcome: Rejected, Substr: "over the limit of"}
+			cases = append(cases, c)
+			f, err := os.Create(filepath.Join(dir, c.Name))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := f.Write(jpg()); err != nil {
+				return err
+			}
+			return f.Truncate(600 << 20)
+		},
 	}
 	for _, s := range steps {
 		if err := s(); err != nil {
