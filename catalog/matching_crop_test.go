@@ -20,7 +20,8 @@ import (
 //   - "stored": each image's whole hash against the other's windows, in either direction (what an
 //     index holding 11 hashes per image, queried with the whole hash, would find in dupes);
 //   - "all": every window against every window (121 pairs of hashes per pair of images).
-// Runs only with RELCAT_EVAL=1 (it decodes every corpus photo again).
+// Runs only with RELCAT_EVAL=1 (it decodes every corpus photo again); RELCAT_EVAL_DENSE=1 swaps in
+// a dense set of windows (every 2% from 98% to 80%).
 
 // cropWindow is a sub-window of an image, as fractions kept and where it is anchored.
 type cropWindow struct {
@@ -29,15 +30,24 @@ type cropWindow struct {
 	anchor string // "c" centre (both dimensions), "l" "r" "t" "b": flush with that side (one dimension cut)
 }
 
-var cropWindows = func() []cropWindow {
+// windowSet is the whole image, then for each kept share: the centred window and the four windows
+// flush with a side.
+func windowSet(keeps ...int) []cropWindow {
 	w := []cropWindow{{name: "whole", keep: 100, anchor: "c"}}
-	for _, k := range []int{90, 80} {
+	for _, k := range keeps {
 		for _, a := range []string{"c", "l", "r", "t", "b"} {
 			w = append(w, cropWindow{name: fmt.Sprintf("%s%d", a, k), keep: k, anchor: a})
 		}
 	}
 	return w
-}()
+}
+
+// The coarse set (11 hashes per image) and, with RELCAT_EVAL_DENSE=1, a dense one (51 hashes: kept
+// shares 98, 96, ..., 80).
+var (
+	coarseWindows = windowSet(90, 80)
+	denseWindows  = windowSet(98, 96, 94, 92, 90, 88, 86, 84, 82, 80)
+)
 
 func (c cropWindow) rect(b image.Rectangle) image.Rectangle {
 	w, h := b.Dx(), b.Dy()
@@ -58,7 +68,7 @@ func (c cropWindow) rect(b image.Rectangle) image.Rectangle {
 }
 
 // windowHashes hashes every crop window of a work image; [0] is the whole image.
-func windowHashes(work image.Image) ([]pdq.Result, error) {
+func windowHashes(work image.Image, cropWindows []cropWindow) ([]pdq.Result, error) {
 	rgba := toRGBA(work)
 	out := make([]pdq.Result, len(cropWindows))
 	for i, c := range cropWindows {
@@ -103,6 +113,10 @@ func TestCropPrototype(t *testing.T) {
 	if os.Getenv("RELCAT_EVAL") != "1" {
 		t.Skip("RELCAT_EVAL=1 runs the crop prototype (decodes every corpus photo again)")
 	}
+	cropWindows := coarseWindows
+	if os.Getenv("RELCAT_EVAL_DENSE") == "1" {
+		cropWindows = denseWindows
+	}
 	rules := []struct {
 		name string
 		use  func(i, j int) bool
@@ -115,7 +129,7 @@ func TestCropPrototype(t *testing.T) {
 		p := photos[i]
 		work, _, err := workImage(t.Context(), p.data, media.Sniff(p.data), DefaultMaxPixels, 0, nil)
 		if err == nil {
-			wins[i], err = windowHashes(work)
+			wins[i], err = windowHashes(work, cropWindows)
 		}
 		if err == nil && wins[i][0].Hash != p.pdq.Hash {
 			err = fmt.Errorf("whole window hash %s differs from the catalog's %s", wins[i][0].Hash, p.pdq.Hash)
@@ -205,7 +219,7 @@ func TestCropPrototype(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			cw, err := windowHashes(work)
+			cw, err := windowHashes(work, cropWindows)
 			if err != nil {
 				t.Error(err)
 				return
