@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -218,10 +219,17 @@ func hasWarning(ws []string, prefix string) bool {
 	return false
 }
 
-// loggedSighting is one sighting as an ingest log entry recorded it.
+// loggedSighting is the key of one sighting as an ingest log entry recorded it.
 type loggedSighting struct {
-	batch string
+	batch BatchID
 	pos   int
+}
+
+// loggedFile is what the log recorded for one sighting, and in which entry.
+type loggedFile struct {
+	sha  SHA256
+	name string
+	seq  uint64
 }
 
 // checkLoggedSightings holds the sightings against the log: every ingest commits its sightings and
@@ -230,25 +238,38 @@ type loggedSighting struct {
 // This catches what the hash chain alone cannot: a sighting removed from both indexes (with its
 // batch count fixed up), and the last log entries deleted (a truncated chain is still a valid chain).
 func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
-	logged := map[loggedSighting]LogFile{}
-	seqOf := map[loggedSighting]uint64{}
+	logged := map[loggedSighting]loggedFile{}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
 		var e LogEntry
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
 		}
+		subject := fmt.Sprintf("log entry %d", e.Seq)
+		var id BatchID
+		if len(e.Files) > 0 {
+			b, err := hex.DecodeString(e.Batch)
+			if err != nil || len(b) != len(id) {
+				add("log", subject, "batch %q is not a batch id", e.Batch)
+				continue
+			}
+			copy(id[:], b)
+		}
 		for _, f := range e.Files {
 			if f.Status == StatusRejected {
 				continue
 			}
-			ls := loggedSighting{e.Batch, f.Position}
-			if prev, dup := seqOf[ls]; dup {
-				add("log", fmt.Sprintf("log entry %d", e.Seq), "records batch %s #%d again (already recorded by log entry %d)", e.Batch, f.Position, prev)
+			sha, err := ParseSHA256(f.SHA256)
+			if err != nil {
+				add("log", subject, "file %q: sha256 %q: %v", f.Name, f.SHA256, err)
 				continue
 			}
-			logged[ls] = f
-			seqOf[ls] = e.Seq
+			ls := loggedSighting{id, f.Position}
+			if prev, dup := logged[ls]; dup {
+				add("log", subject, "records batch %s #%d again (already recorded by log entry %d)", id, f.Position, prev.seq)
+				continue
+			}
+			logged[ls] = loggedFile{sha, f.Name, e.Seq}
 		}
 	}
 	bimg := tx.Bucket(bucketBatchImages)
@@ -261,14 +282,14 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		if json.Unmarshal(v, &rec) != nil {
 			return nil // reported with the sightings
 		}
-		ls := loggedSighting{id.String(), pos}
+		ls := loggedSighting{id, pos}
 		f, ok := logged[ls]
 		subject := fmt.Sprintf("batch %s #%d", id, pos)
 		switch {
 		case !ok:
 			add("log", subject, "sighting of image %s (%q) is recorded by no log entry (entries deleted?)", rec.SHA256, rec.Name)
-		case f.SHA256 != rec.SHA256.String() || f.Name != rec.Name:
-			add("log", subject, "sighting of image %s (%q) differs from log entry %d, which recorded image %s (%q)", rec.SHA256, rec.Name, seqOf[ls], f.SHA256, f.Name)
+		case f.sha != rec.SHA256 || f.name != rec.Name:
+			add("log", subject, "sighting of image %s (%q) differs from log entry %d, which recorded image %s (%q)", rec.SHA256, rec.Name, f.seq, f.sha, f.name)
 		}
 		delete(logged, ls)
 		return nil
@@ -279,16 +300,16 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 	}
 	sort.Slice(left, func(i, j int) bool {
 		a, b := left[i], left[j]
-		if seqOf[a] != seqOf[b] {
-			return seqOf[a] < seqOf[b]
+		if logged[a].seq != logged[b].seq {
+			return logged[a].seq < logged[b].seq
 		}
-		if a.batch != b.batch {
-			return a.batch < b.batch
+		if c := bytes.Compare(a.batch[:], b.batch[:]); c != 0 {
+			return c < 0
 		}
 		return a.pos < b.pos
 	})
 	for _, ls := range left {
 		f := logged[ls]
-		add("log", fmt.Sprintf("log entry %d", seqOf[ls]), "records image %s (%q) in batch %s #%d, which has no stored sighting (sighting deleted?)", f.SHA256, f.Name, ls.batch, ls.pos)
+		add("log", fmt.Sprintf("log entry %d", f.seq), "records image %s (%q) in batch %s #%d, which has no stored sighting (sighting deleted?)", f.sha, f.name, ls.batch, ls.pos)
 	}
 }
