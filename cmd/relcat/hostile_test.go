@@ -589,3 +589,25 @@ func TestCleanAndCut(t *testing.T) {
 		}
 	}
 }
+
+// internal/hostile is for tests only: no program package may import it, and it imports none.
+func TestHostileIsTestOnly(t *testing.T) {
+	const mod = "github.com/relcat/relcat/"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}: {{join .Deps " "}}`, mod+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		pkg, deps, _ := strings.Cut(line, ": ")
+		if pkg != mod+"internal/hostile" && strings.Contains(" "+deps+" ", " "+mod+"internal/hostile ") {
+			t.Errorf("%s imports internal/hostile (tests only)", pkg)
+		}
+	}
+	out, err = exec.Command("go", "list", "-f", `{{join .Imports " "}}`, mod+"internal/hostile").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), mod) {
+		t.Errorf("internal/hostile imports project packages: %s", out)
+	}
+}
