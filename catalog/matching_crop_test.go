@@ -109,10 +109,10 @@ func rulePlain(i, j int) bool  { return i == 0 && j == 0 }
 // window rules above. RELCAT_EVAL=1 only; reports, asserts only that the whole-image rule equals
 // the catalog's hash.
 func TestCropPrototype(t *testing.T) {
-	photos := corpusPhotos(t)
 	if os.Getenv("RELCAT_EVAL") != "1" {
 		t.Skip("RELCAT_EVAL=1 runs the crop prototype (decodes every corpus photo again)")
 	}
+	photos := corpusPhotos(t)
 	cropWindows := coarseWindows
 	if os.Getenv("RELCAT_EVAL_DENSE") == "1" {
 		cropWindows = denseWindows
