@@ -174,7 +174,7 @@ func TestCropPrototype(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("rule %-6s: %d unrelated pairs, %d false matches (<= %d), minimum %d (%s)\n%s", r.name, n, falses, DefaultMaxDistance, minD, minPair, histogram(hist[:], 8))
+		t.Logf("rule %-6s: %d unrelated pairs, %d false matches (<= %d), minimum %d (%s)\n%s", r.name, n, falses, DefaultMaxDistance, minD, minPair, distHistogram(hist[:], 8))
 	}
 
 	// Recall on crops of the transform-suite sources.

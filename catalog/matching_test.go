@@ -253,7 +253,7 @@ func TestCorpusNoFalseMatches(t *testing.T) {
 		t.Logf("closest unrelated: %3d %-10s %s | %s", p.d, p.tr, p.a, p.b)
 	}
 	t.Logf("minimum unrelated distance: %d (threshold %d)", pairs[0].d, DefaultMaxDistance)
-	t.Logf("histogram of best dihedral distance over unrelated pairs (bin of 8 bits):\n%s", histogram(hist[:], 8))
+	t.Logf("histogram of best dihedral distance over unrelated pairs (bin of 8 bits):\n%s", distHistogram(hist[:], 8))
 	sort.Slice(relatedSeen, func(i, j int) bool { return relatedSeen[i].d < relatedSeen[j].d })
 	for _, p := range relatedSeen {
 		if !strings.Contains(p.a, "/orientation/") && !strings.Contains(p.a, "exif/samples/f") {
@@ -262,8 +262,8 @@ func TestCorpusNoFalseMatches(t *testing.T) {
 	}
 }
 
-// histogram renders counts binned by width.
-func histogram(counts []int, width int) string {
+// distHistogram renders counts binned by width.
+func distHistogram(counts []int, width int) string {
 	var b strings.Builder
 	for lo := 0; lo < len(counts); lo += width {
 		n := 0
@@ -376,7 +376,7 @@ func lowQualityImage(noise int, seed uint32) *image.Gray {
 	return m
 }
 
-func writePNG(t *testing.T, path string, img image.Image) {
+func writeTestPNG(t *testing.T, path string, img image.Image) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -396,10 +396,10 @@ func writePNG(t *testing.T, path string, img image.Image) {
 func TestLowQualityNeverMatchesByDefault(t *testing.T) {
 	root := t.TempDir()
 	flat, copy1, copy2 := lowQualityImage(0, 0), lowQualityImage(2, 1), lowQualityImage(2, 7)
-	writePNG(t, filepath.Join(root, "a", "flat.png"), flat)
-	writePNG(t, filepath.Join(root, "b", "flat-noisy.png"), copy1)
+	writeTestPNG(t, filepath.Join(root, "a", "flat.png"), flat)
+	writeTestPNG(t, filepath.Join(root, "b", "flat-noisy.png"), copy1)
 	query := filepath.Join(root, "query", "flat-noisy2.png")
-	writePNG(t, query, copy2)
+	writeTestPNG(t, query, copy2)
 
 	// The premise: all three are low quality, and close enough to match if quality were ignored.
 	var hs []*PDQInfo

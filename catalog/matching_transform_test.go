@@ -25,8 +25,8 @@ import (
 // 8 dihedral hashes. Recall = share of edited copies within DefaultMaxDistance of their original
 // with quality >= DefaultMinQuality (originals are chosen with quality >= 50).
 
-// edit is one named transform of a decoded photo, and the JPEG quality its result is saved at.
-type edit struct {
+// evalEdit is one named transform of a decoded photo, and the JPEG quality its result is saved at.
+type evalEdit struct {
 	name    string
 	quality int
 	apply   func(src *image.RGBA) *image.RGBA
@@ -54,7 +54,7 @@ const (
 	maxDihedral    = 40
 )
 
-func edits() []edit {
+func evalEdits() []evalEdit {
 	crop := func(pct int) func(*image.RGBA) *image.RGBA {
 		return func(s *image.RGBA) *image.RGBA { return cropRight(s, pct) }
 	}
@@ -64,10 +64,10 @@ func edits() []edit {
 			if withCrop {
 				m = cropRight(m, 10)
 			}
-			return rotate90(mirror(brighten(watermark(m), 1.10)))
+			return rotate90(mirrorLR(brighten(watermark(m), 1.10)))
 		}
 	}
-	return []edit{
+	return []evalEdit{
 		{name: "resize50", minRecall: recallEdits, quality: editJPEGQuality, apply: resizeHalf, want: pdq.AsIs},
 		{name: "jpeg60", minRecall: recallEdits, quality: 60, apply: func(s *image.RGBA) *image.RGBA { return s }, want: pdq.AsIs},
 		{name: "crop2", quality: editJPEGQuality, apply: crop(2), want: pdq.AsIs},
@@ -75,7 +75,7 @@ func edits() []edit {
 		{name: "crop10", quality: editJPEGQuality, apply: crop(10), want: pdq.AsIs},
 		{name: "watermark", minRecall: recallEdits, quality: editJPEGQuality, apply: watermark, want: pdq.AsIs},
 		{name: "bright10", minRecall: recallEdits, quality: editJPEGQuality, apply: func(s *image.RGBA) *image.RGBA { return brighten(s, 1.10) }, want: pdq.AsIs},
-		{name: "mirror", quality: editJPEGQuality, apply: mirror, want: pdq.FlipY, minRecall: recallDihedral, maxDist: maxDihedral},
+		{name: "mirror", quality: editJPEGQuality, apply: mirrorLR, want: pdq.FlipY, minRecall: recallDihedral, maxDist: maxDihedral},
 		{name: "rot90", quality: editJPEGQuality, apply: rotate90, want: pdq.Rot90, minRecall: recallDihedral, maxDist: maxDihedral},
 		// resize 50% + crop 10% (right) + watermark + brightness +10% + mirror + rot90, saved at q60.
 		// Mirror left-right then turn 90° counter-clockwise is the transpose (flipplus1).
@@ -141,8 +141,8 @@ func brighten(s *image.RGBA, f float64) *image.RGBA {
 	return dst
 }
 
-// mirror flips left-right.
-func mirror(s *image.RGBA) *image.RGBA {
+// mirrorLR flips left-right.
+func mirrorLR(s *image.RGBA) *image.RGBA {
 	src := toRGBA(s)
 	w, h := src.Bounds().Dx(), src.Bounds().Dy()
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -221,7 +221,7 @@ func transformSources(t *testing.T, photos []*corpusPhoto, small bool) []*corpus
 }
 
 // runEdits decodes each source once and hashes every edit of it through hashBytes.
-func runEdits(t *testing.T, sources []*corpusPhoto, eds []edit, keepWork bool) [][]editResult {
+func runEdits(t *testing.T, sources []*corpusPhoto, eds []evalEdit, keepWork bool) [][]editResult {
 	t.Helper()
 	res := make([][]editResult, len(sources))
 	errs := make([]error, len(sources))
@@ -269,7 +269,7 @@ type editStats struct {
 	misses              []string
 }
 
-func summarise(t *testing.T, eds []edit, res [][]editResult) map[string]*editStats {
+func summarise(t *testing.T, eds []evalEdit, res [][]editResult) map[string]*editStats {
 	stats := map[string]*editStats{}
 	for _, e := range eds {
 		stats[e.name] = &editStats{}
@@ -319,7 +319,7 @@ func TestTransformSuite(t *testing.T) {
 	photos := corpusPhotos(t)
 	full := os.Getenv("RELCAT_EVAL") == "1"
 	sources := transformSources(t, photos, !full)
-	eds := edits()
+	eds := evalEdits()
 	res := runEdits(t, sources, eds, false)
 	t.Logf("%d source photos (full sweep: %v)", len(sources), full)
 	stats := summarise(t, eds, res)
