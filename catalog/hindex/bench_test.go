@@ -181,19 +181,23 @@ func benchSearch(b *testing.B, d *benchData) {
 }
 
 // candidates counts the bucket entries a search compares (sequential reads
-// within its buckets) and how many of them pass the fragment filter (each
-// costs a random load of the full hash): the machine-independent cost of a
+// within its buckets) and how many of them pass the fragment filter and are
+// not left to an earlier slot (each costs a random load of the full hash): the machine-independent cost of a
 // query.
 func candidates(ix *Index, q [32]byte, r int) (entries, passed int) {
 	qw := words(q)
-	masks := probeMasks[:probeCount[r/slots]]
+	sq := query{w: &qw, r: r, rs: r / slots}
+	for s := range slots {
+		sq.k[s] = key(&qw, s)
+	}
 	for s := range slots {
 		lo, hi := frag(&qw, s)
-		for _, m := range masks {
-			k := int(key(&qw, s) ^ m)
+		for _, m := range probeMasks[:probeCount[sq.rs]] {
+			k := int(sq.k[s] ^ m)
 			for _, e := range ix.ents[s][ix.off[s][k]:ix.off[s][k+1]] {
 				entries++
-				if bits.OnesCount64(e.lo^lo)+bits.OnesCount32(e.hi^hi) <= r-bits.OnesCount16(m) {
+				if bits.OnesCount64(e.lo^lo)+bits.OnesCount32(e.hi^hi) <= r-bits.OnesCount16(m) &&
+					!skip(e.lo, e.hi, s, &sq) {
 					passed++
 				}
 			}

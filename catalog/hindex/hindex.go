@@ -52,17 +52,33 @@ type Index struct {
 // whose fragment is close enough: those loads are random reads into a large
 // array and would otherwise dominate a query.
 type entry struct {
-	lo uint64 // word (w+1)%4 of the hash, w the slot's word
-	hi uint32 // one half of word (w+2)%4
+	lo uint64 // keys of slots s-1 (low 16 bits) to s-4, modulo 16
+	hi uint32 // keys of slots s-5 and s-6, modulo 16
 	id uint32
 }
 
-// frag returns the fragment stored with a hash in slot s's table: all of the
-// next word after the slot's and half of the word after that, so none of the
-// slot's own bits. Neighbouring slots take alternate halves.
+// fragSlots is the number of other slots whose keys an entry carries.
+const fragSlots = 6
+
+// frag returns the fragment stored with a hash in slot s's table: the keys
+// of the 6 slots before s, cyclically. It holds none of the slot's own bits,
+// so the slot's distance and the fragment's add up to a lower bound of the
+// full distance. Taking the slots before s (rather than any other 96 bits)
+// also lets Search skip, without loading the full hash, an entry that an
+// earlier slot reports (see skip).
 func frag(w *[4]uint64, s int) (lo uint64, hi uint32) {
-	sw := s >> 2
-	return w[(sw+1)&3], uint32(w[(sw+2)&3] >> (32 * uint(s&1)))
+	for j := 4; j >= 1; j-- {
+		lo = lo<<16 | uint64(key(w, (s-j)&(slots-1)))
+	}
+	return lo, uint32(key(w, (s-6)&(slots-1)))<<16 | uint32(key(w, (s-5)&(slots-1)))
+}
+
+// fragKey returns the key of slot s-j (1 <= j <= 6) from an entry of slot s.
+func fragKey(lo uint64, hi uint32, j int) uint16 {
+	if j <= 4 {
+		return uint16(lo >> (16 * uint(j-1)))
+	}
+	return uint16(hi >> (16 * uint(j-5)))
 }
 
 // probeMasks lists every 16-bit mask by increasing popcount; probeCount[w] is
@@ -407,6 +423,9 @@ func (ix *Index) scan(dst []Match, spans []span, q *query) []Match {
 		lo, hi, lim := q.lo[x.s], q.hi[x.s], int(x.lim)
 		for _, e := range ix.ents[x.s][x.a:x.b] {
 			if bits.OnesCount64(e.lo^lo)+bits.OnesCount32(e.hi^hi) <= lim {
+				if skip(e.lo, e.hi, int(x.s), q) {
+					continue
+				}
 				if n == len(buf) {
 					dst = ix.verify(dst, buf[:n], q)
 					n = 0
@@ -417,6 +436,20 @@ func (ix *Index) scan(dst []Match, spans []span, q *query) []Match {
 		}
 	}
 	return ix.verify(dst, buf[:n], q)
+}
+
+// skip reports whether one of the 6 slots before s (those in the fragment
+// of an entry of slot s), if before s, holds a key within rs bits of the
+// query's: then the entry's id, if it is a match, is found and reported
+// from that earlier slot, since its fragment there passes too (the sum of
+// slot and fragment distances never exceeds the full distance).
+func skip(lo uint64, hi uint32, s int, q *query) bool {
+	for j := 1; j <= min(s, fragSlots); j++ {
+		if bits.OnesCount16(fragKey(lo, hi, j)^q.k[s-j]) <= q.rs {
+			return true
+		}
+	}
+	return false
 }
 
 // cand is an entry whose fragment passed, found in slot s; d is its full
@@ -432,14 +465,21 @@ const verifyBatch = 256
 
 // verify appends the candidates that are matches: first the full distance of
 // every candidate, in a loop without data-dependent branches so that their
-// random loads of the hash array overlap (few at uniform hashes; over 1,000
+// random loads of the hash array overlap (few at uniform hashes; hundreds
 // per query at r=31 when hashes cluster), then, for the ones within r, that
 // the id is frozen (a replaced id leaves stale entries until the next
 // rebuild; the pending scan finds it) and that its slot is the first slot
-// within rs bits of the query's (every later such slot finds it again).
+// within rs bits of the query's (every later such slot finds it again; skip
+// has checked the 6 slots just before).
 func (ix *Index) verify(dst []Match, cs []cand, q *query) []Match {
+	// One word first, in a loop of few instructions, so that many more loads
+	// are in flight at once; the other words share its cache line.
 	for i := range cs {
-		cs[i].d = uint16(dist(&ix.hashes[cs[i].id], q.w))
+		cs[i].d = uint16(bits.OnesCount64(ix.hashes[cs[i].id][0] ^ q.w[0]))
+	}
+	for i := range cs {
+		h := &ix.hashes[cs[i].id]
+		cs[i].d += uint16(bits.OnesCount64(h[1]^q.w[1]) + bits.OnesCount64(h[2]^q.w[2]) + bits.OnesCount64(h[3]^q.w[3]))
 	}
 next:
 	for _, c := range cs {
@@ -447,7 +487,7 @@ next:
 			continue
 		}
 		h := &ix.hashes[c.id]
-		for t := range int(c.s) {
+		for t := range int(c.s) - fragSlots { // skip checked the others
 			if bits.OnesCount16(key(h, t)^q.k[t]) <= q.rs {
 				continue next
 			}

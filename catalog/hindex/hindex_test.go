@@ -443,6 +443,23 @@ func TestFragDisjoint(t *testing.T) {
 	}
 }
 
+// TestFragKey: fragKey reads back the keys of the 6 slots before s from an
+// entry of slot s.
+func TestFragKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for range 100 {
+		w := words(randHash(rng))
+		for s := range slots {
+			lo, hi := frag(&w, s)
+			for j := 1; j <= fragSlots; j++ {
+				if got, want := fragKey(lo, hi, j), key(&w, (s-j+slots)%slots); got != want {
+					t.Fatalf("slot %d j %d: key %04x, want %04x", s, j, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestMerge grows a frozen index by small steps so that Compact takes the
 // merge path, including newcomers at the first and last keys.
 func TestMerge(t *testing.T) {
