@@ -447,6 +447,15 @@ func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, i
 // commitChunk writes one chunk in one transaction: affiliate and batch (created or updated), images,
 // sightings both ways, hash indexes and one log entry. It fixes each file's final status.
 func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions) error {
+	// The originals and thumbnails the workers wrote must be durable before any record names them.
+	for _, p := range chunk {
+		if p.addObject || (p.img != nil && (p.img.Object != "" || p.img.Thumb != "")) {
+			if err := syncContent(c.dir); err != nil {
+				return fmt.Errorf("catalog: sync originals and thumbnails before commit: %w", err)
+			}
+			break
+		}
+	}
 	var newPDQ []*Image
 	err := c.update(func(tx *bolt.Tx) error {
 		now := c.now().UTC()
