@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -226,84 +229,118 @@ func (ix *Index) Compact() {
 }
 
 // rebuild fills the bucket tables from scratch with every present id, one
-// slot at a time by a counting sort: one pass over the hashes counts the
-// slot's keys, a second places the entries.
+// slot per task, the slots spread over GOMAXPROCS goroutines.
 func (ix *Index) rebuild() {
-	n := ix.n
-	cur := make([]uint32, keySpace) // next free position per key
-	for s := range slots {
-		if ix.off[s] == nil {
-			ix.off[s] = make([]uint32, keySpace+1)
-		} else {
-			clear(ix.off[s])
-		}
-		if cap(ix.ents[s]) < n {
-			ix.ents[s] = nil // let the old table go before allocating the new one
-			ix.ents[s] = make([]entry, n, n+n/16)
-		}
-		off, ents := ix.off[s], ix.ents[s][:n]
-		for id, st := range ix.state {
-			if st != absent {
-				off[int(key(&ix.hashes[id], s))+1]++
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), slots) {
+		wg.Go(func() {
+			cur := make([]uint32, keySpace)
+			for {
+				s := int(next.Add(1)) - 1
+				if s >= slots {
+					return
+				}
+				ix.rebuildSlot(s, cur)
 			}
-		}
-		for k := 1; k <= keySpace; k++ {
-			off[k] += off[k-1]
-		}
-		copy(cur, off[:keySpace])
-		for id, st := range ix.state {
-			if st == absent {
-				continue
-			}
-			h := &ix.hashes[id]
-			lo, hi := frag(h, s)
-			c := &cur[key(h, s)]
-			ents[*c] = entry{lo: lo, hi: hi, id: uint32(id)}
-			*c++
-		}
-		ix.ents[s] = ents
+		})
 	}
+	wg.Wait()
 	ix.stale = 0
 }
 
-// merge adds the pending ids, all new to the tables, to the frozen tables in
-// place: per slot, sort the newcomers by key, then walk the keys downwards
-// moving each old bucket up by the number of newcomers with smaller keys and
-// appending the newcomers of that key.
-func (ix *Index) merge() {
-	p := len(ix.pend)
-	sorted := make([]uint64, p)
-	for s := range slots {
-		for i, id := range ix.pend {
-			sorted[i] = uint64(key(&ix.hashes[id], s))<<32 | uint64(id)
-		}
-		slices.Sort(sorted)
-		off := ix.off[s]
-		nOld := int(off[keySpace])
-		ents := slices.Grow(ix.ents[s][:nOld], p)[:nOld+p]
-		j := p // sorted[:j] are the newcomers not yet placed
-		for k := keySpace - 1; k >= 0 && j > 0; k-- {
-			// Newcomers with key k are sorted[lo:j].
-			lo := j
-			for lo > 0 && int(sorted[lo-1]>>32) == k {
-				lo--
-			}
-			// Every newcomer below lo has a smaller key: that is the shift.
-			oldStart, oldEnd := int(off[k]), int(off[k+1])
-			newStart := oldStart + lo
-			copy(ents[newStart:], ents[oldStart:oldEnd])
-			pos := newStart + oldEnd - oldStart
-			for _, e := range sorted[lo:j] {
-				id := uint32(e)
-				flo, fhi := frag(&ix.hashes[id], s)
-				ents[pos] = entry{lo: flo, hi: fhi, id: id}
-				pos++
-			}
-			off[k+1] = uint32(pos)
-			j = lo
-		}
-		ix.ents[s] = ents
+// rebuildSlot fills slot s's table by a counting sort: one pass over the
+// hashes counts the slot's keys, a second places the entries. cur is
+// scratch space of keySpace entries.
+func (ix *Index) rebuildSlot(s int, cur []uint32) {
+	n := ix.n
+	if ix.off[s] == nil {
+		ix.off[s] = make([]uint32, keySpace+1)
+	} else {
+		clear(ix.off[s])
 	}
+	if cap(ix.ents[s]) < n {
+		ix.ents[s] = nil // let the old table go before allocating the new one
+		ix.ents[s] = make([]entry, n, n+n/16)
+	}
+	off, ents := ix.off[s], ix.ents[s][:n]
+	for id, st := range ix.state {
+		if st != absent {
+			off[int(key(&ix.hashes[id], s))+1]++
+		}
+	}
+	for k := 1; k <= keySpace; k++ {
+		off[k] += off[k-1]
+	}
+	copy(cur, off[:keySpace])
+	for id, st := range ix.state {
+		if st == absent {
+			continue
+		}
+		h := &ix.hashes[id]
+		lo, hi := frag(h, s)
+		c := &cur[key(h, s)]
+		ents[*c] = entry{lo: lo, hi: hi, id: uint32(id)}
+		*c++
+	}
+	ix.ents[s] = ents
+}
+
+// merge adds the pending ids, all new to the tables, to the frozen tables in
+// place, one slot per task as rebuild does.
+func (ix *Index) merge() {
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), slots) {
+		wg.Go(func() {
+			sorted := make([]uint64, len(ix.pend))
+			for {
+				s := int(next.Add(1)) - 1
+				if s >= slots {
+					return
+				}
+				ix.mergeSlot(s, sorted)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// mergeSlot merges the pending ids into slot s's table: sort the newcomers
+// by key, then walk the keys downwards moving each old bucket up by the
+// number of newcomers with smaller keys and appending the newcomers of that
+// key. sorted is scratch space of len(ix.pend) entries.
+func (ix *Index) mergeSlot(s int, sorted []uint64) {
+	p := len(ix.pend)
+	for i, id := range ix.pend {
+		sorted[i] = uint64(key(&ix.hashes[id], s))<<32 | uint64(id)
+	}
+	slices.Sort(sorted)
+	off := ix.off[s]
+	nOld := int(off[keySpace])
+	ents := slices.Grow(ix.ents[s][:nOld], p)[:nOld+p]
+	j := p // sorted[:j] are the newcomers not yet placed
+	for k := keySpace - 1; k >= 0 && j > 0; k-- {
+		// Newcomers with key k are sorted[lo:j].
+		lo := j
+		for lo > 0 && int(sorted[lo-1]>>32) == k {
+			lo--
+		}
+		// Every newcomer below lo has a smaller key: that is the shift.
+		oldStart, oldEnd := int(off[k]), int(off[k+1])
+		newStart := oldStart + lo
+		copy(ents[newStart:], ents[oldStart:oldEnd])
+		pos := newStart + oldEnd - oldStart
+		for _, e := range sorted[lo:j] {
+			id := uint32(e)
+			flo, fhi := frag(&ix.hashes[id], s)
+			ents[pos] = entry{lo: flo, hi: fhi, id: id}
+			pos++
+		}
+		off[k+1] = uint32(pos)
+		j = lo
+	}
+	ix.ents[s] = ents
 }
 
 // Search appends to dst every id whose hash is within Hamming distance r of q
