@@ -272,9 +272,11 @@ func BenchmarkIngestStages(b *testing.B) {
 		work := media.Shrink(full, WorkSide)
 		stage := func(name string, f func()) {
 			b.Run(s.name+"/"+name, func(b *testing.B) {
+				cpu0 := cpuTime(b)
 				for b.Loop() {
 					f()
 				}
+				b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			})
 		}
 		stage("decode", func() {
