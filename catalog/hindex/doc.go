@@ -47,8 +47,8 @@
 // clustered hashes (BenchmarkSearch1MSkewed) about 110 µs against 2.3-4.8
 // ms. The index holds 313.5 bytes per id after AddBatch (299 MB of heap:
 // 256 MB of entries plus 1/16 headroom for merges, 32 MB of hashes, 4 MB of
-// offsets, 1 MB of states); AddBatch of 1M hashes takes 1.2-1.6 s of CPU
-// (1.3-1.8 s wall on two cores), 1M single Adds about 4.5 s of CPU.
+// offsets, 1 MB of states); AddBatch of 1M hashes takes 1.1-1.6 s of CPU
+// (1.1-1.8 s wall on two cores), 1M single Adds 3.7-4.5 s of CPU.
 //
 // Concurrency: any number of Search and Hash calls may run at the same time;
 // they only read. Add, AddBatch and Compact modify the index and must not run
