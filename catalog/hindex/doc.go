@@ -41,8 +41,8 @@
 //
 // Measured at 1M ids (2-core shared VM at load 15-20, CPU time per op from
 // getrusage; go test -run x -bench 'Search1M|Build1M' ./catalog/hindex/):
-// a query at r = 31 takes 38-62 µs of CPU with the index against 2.0-3.2 ms
-// for a linear scan over the same hashes in the same run (35-75x), cycling
+// a query at r = 31 takes 33-62 µs of CPU with the index against 2.0-3.5 ms
+// for a linear scan over the same hashes in the same run (35-100x), cycling
 // over 4,096 distinct queries so that each pays its cache misses; over
 // clustered hashes (BenchmarkSearch1MSkewed) about 110 µs against 2.3-4.8
 // ms. The index holds 313.5 bytes per id after AddBatch (299 MB of heap:
