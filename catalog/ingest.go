@@ -28,7 +28,7 @@ import (
 const (
 	DefaultMaxPixels    = 100_000_000 // 100 MP
 	DefaultMaxFileSize  = 512 << 20   // 512 MiB
-	DefaultDecodeMemory = 768 << 20   // bytes of pixels being decoded at once, all workers together
+	DefaultDecodeMemory = 512 << 20   // bytes the decoders may allocate at once, all workers together
 	// WorkSide is the longest side of the one area-average downscale of every decoded image, which
 	// feeds both the PDQ hash and the thumbnail.
 	WorkSide = 1024
@@ -50,7 +50,7 @@ type IngestOptions struct {
 	NoCopy       bool  // do not preserve originals under objects/
 	MaxPixels    int64 // refuse to decode images with more pixels (default 100 MP)
 	MaxFileSize  int64 // refuse larger files (default 512 MiB)
-	DecodeMemory int64 // bound on pixel memory decoded at once (default 768 MiB)
+	DecodeMemory int64 // bound on decoder memory at once, all workers together (default 512 MiB); a larger image is stored without pixels
 	Workers      int   // default GOMAXPROCS
 	// Progress, when set, is called after each file is committed or rejected (from one goroutine).
 	Progress func(done, total int)

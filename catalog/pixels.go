@@ -29,14 +29,24 @@ func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budg
 	if px <= 0 || px > maxPixels {
 		return nil, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
 	}
+	if budget <= 0 {
+		budget = DefaultDecodeMemory
+	}
+	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
+	// up to 15 bytes a pixel). Over the budget, the file keeps its hashes and EXIF but is not decoded.
+	need := media.DecodeMemory(data, f)
+	if need <= 0 {
+		need = px * 4
+	}
+	if need > budget {
+		return nil, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB, over the decode-memory budget of %d MiB",
+			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, budget>>20)
+	}
 	if sem != nil {
-		// Decoded pixels take at most 4 bytes each in the formats relcat decodes to (8 for 16-bit
-		// PNG/TIFF, which are rare): reserve that much of the budget while decoding.
-		weight := min(px*4, budget)
-		if err := sem.Acquire(ctx, weight); err != nil {
+		if err := sem.Acquire(ctx, need); err != nil {
 			return nil, cfg, err
 		}
-		defer sem.Release(weight)
+		defer sem.Release(need)
 	}
 	full, _, err := media.Decode(data, f, maxPixels)
 	if err != nil {
@@ -80,12 +90,7 @@ type HashOptions struct {
 // image, or cannot be read, is an error naming the reason; an image whose pixels cannot be decoded
 // has no PDQ and a warning saying why.
 func HashFile(ctx context.Context, path string, o HashOptions) (*FileHashes, error) {
-	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
-	}
-	if o.MaxFileSize <= 0 {
-		o.MaxFileSize = DefaultMaxFileSize
-	}
+	o = o.withDefaults()
 	data, err := readRegular(path, o.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, err)
@@ -93,7 +98,18 @@ func HashFile(ctx context.Context, path string, o HashOptions) (*FileHashes, err
 	return hashBytes(ctx, path, data, o)
 }
 
+func (o HashOptions) withDefaults() HashOptions {
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	return o
+}
+
 func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h *FileHashes, err error) {
+	o = o.withDefaults()
 	defer func() {
 		if r := recover(); r != nil {
 			h, err = nil, fmt.Errorf("%s: internal error while decoding (please report): %v", path, r)

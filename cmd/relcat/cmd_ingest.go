@@ -17,6 +17,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var o catalog.IngestOptions
 	var maxMP float64
+	var decodeMiB int64
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
 		Short: "Catalog release folders (each folder is one batch)",
@@ -33,6 +34,10 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				return usagef("--max-pixels must be positive (megapixels)")
 			}
 			o.MaxPixels = int64(maxMP * 1_000_000)
+			if decodeMiB <= 0 {
+				return usagef("--decode-memory must be positive (MiB)")
+			}
+			o.DecodeMemory = decodeMiB << 20
 			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
 			if o.Operator == "" {
 				o.Operator = currentUser()
@@ -77,6 +82,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.BoolVar(&o.Recursive, "recursive", false, "also read files in subfolders (directory symlinks are never followed)")
 	f.BoolVar(&o.NoCopy, "no-copy", false, "do not preserve the original files in the catalog")
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
+	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd
 }
