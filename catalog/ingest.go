@@ -517,7 +517,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				if err := putJSON(images, s[:], p.img); err != nil {
 					return err
 				}
-				if err := tx.Bucket(bucketMD5).Put(p.img.MD5[:], s[:]); err != nil {
+				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
 					return err
 				}
 				if p.img.PDQ != nil {

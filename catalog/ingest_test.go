@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,5 +259,68 @@ func TestCancelledIngestCompletesOnRerun(t *testing.T) {
 	checkInvariants(t, c)
 	if got := dumpState(t, c, false); got != want {
 		t.Errorf("re-run after interruption differs from an uninterrupted ingest:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestMD5CollisionKeepsBoth simulates two different images sharing an MD5 (such pairs are cheap to
+// make): the index keeps both, verify stays clean, and an md5 reference is reported as ambiguous
+// instead of silently naming one of them.
+func TestMD5CollisionKeepsBoth(t *testing.T) {
+	c := openTest(t)
+	sums, err := c.Ingest(context.Background(), sampleDirs(t)[:1], IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := *sums[0].Files[0].SHA256, *sums[0].Files[1].SHA256
+	ia, _ := c.Image(a)
+	ib, _ := c.Image(b)
+	if r, err := c.Resolve("md5:" + ia.Image.MD5.String()); err != nil || *r.Image != a {
+		t.Fatalf("md5 lookup: %v %v", r, err)
+	}
+	// Give b the MD5 of a, as a colliding pair would have.
+	err = c.update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMD5).Delete(md5Key(ib.Image.MD5, b)); err != nil {
+			return err
+		}
+		img := *ib.Image
+		img.MD5 = ia.Image.MD5
+		if err := putJSON(tx.Bucket(bucketImages), b[:], &img); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMD5).Put(md5Key(ia.Image.MD5, b), []byte{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Resolve("md5:" + ia.Image.MD5.String())
+	if !errors.Is(err, ErrAmbiguous) {
+		t.Fatalf("colliding md5: %v, want ErrAmbiguous", err)
+	}
+	t.Log(err)
+	// checkInvariants (on cleanup) must find nothing wrong with two images under one MD5.
+}
+
+// TestDecodeMemoryBudget: an image whose decode would need more than the budget keeps its hashes
+// and EXIF but is not decoded, and says why.
+func TestDecodeMemoryBudget(t *testing.T) {
+	c := openTest(t)
+	sums, err := c.Ingest(context.Background(), sampleDirs(t)[:1], IngestOptions{DecodeMemory: 200 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sums[0]
+	if s.NoPixels != len(s.Files) || !s.Partial() {
+		t.Errorf("budget 200 KiB: %d of %d files without pixels", s.NoPixels, len(s.Files))
+	}
+	f := s.Files[0]
+	if f.SHA256 == nil || !strings.Contains(strings.Join(f.Warnings, "; "), "over the decode-memory budget of 0 MiB") {
+		t.Errorf("warning does not name the budget: %v", f.Warnings)
+	}
+	d, err := c.Image(*f.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Image.Pixels || d.Image.PDQ != nil || d.Image.Thumb != "" || d.Image.Object == "" {
+		t.Errorf("stored: pixels %v pdq %v thumb %q object %q", d.Image.Pixels, d.Image.PDQ, d.Image.Thumb, d.Image.Object)
 	}
 }

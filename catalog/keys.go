@@ -17,7 +17,7 @@ package catalog
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name)
 //	images         sha256 (32) -> JSON Image
 //	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name
-//	md5            md5 (16) -> sha256 (32)
+//	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
 //
@@ -91,6 +91,14 @@ func parseBatchImageKey(k []byte) (BatchID, int, error) {
 	}
 	copy(b[:], k)
 	return b, int(binary.BigEndian.Uint32(k[8:])), nil
+}
+
+// md5Key is md5 | sha256: MD5 collisions are cheap to make, so the index keeps every image of an MD5.
+func md5Key(m MD5, s SHA256) []byte {
+	k := make([]byte, 48)
+	copy(k, m[:])
+	copy(k[16:], s[:])
+	return k
 }
 
 func seqKey(n uint64) []byte {

@@ -254,18 +254,28 @@ func (c *Catalog) Resolve(ref string) (Resolved, error) {
 		if err := m.UnmarshalText([]byte(rest)); err != nil {
 			return Resolved{}, fmt.Errorf("%w: %q is not an md5", ErrBadArgument, ref)
 		}
+		var shas []string
 		var out Resolved
 		err := c.db.View(func(tx *bolt.Tx) error {
-			v := tx.Bucket(bucketMD5).Get(m[:])
-			if v == nil {
-				return fmt.Errorf("%w: no image with md5 %s", ErrNotFound, m)
+			cur := tx.Bucket(bucketMD5).Cursor()
+			for k, _ := cur.Seek(m[:]); k != nil && bytes.HasPrefix(k, m[:]); k, _ = cur.Next() {
+				var s SHA256
+				copy(s[:], k[16:])
+				out.Image = &s
+				shas = append(shas, s.String())
 			}
-			var s SHA256
-			copy(s[:], v)
-			out.Image = &s
 			return nil
 		})
-		return out, err
+		switch {
+		case err != nil:
+			return Resolved{}, err
+		case len(shas) == 0:
+			return Resolved{}, fmt.Errorf("%w: no image with md5 %s", ErrNotFound, m)
+		case len(shas) > 1:
+			return Resolved{}, fmt.Errorf("%w: md5 %s is shared by %d different images (an MD5 collision): %s; give the sha256",
+				ErrAmbiguous, m, len(shas), strings.Join(shas, ", "))
+		}
+		return out, nil
 	}
 	ref = strings.TrimPrefix(ref, "sha256:")
 	if len(ref) < 4 || len(ref) > 64 {

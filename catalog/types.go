@@ -230,7 +230,7 @@ var (
 	ErrLocked      = errors.New("catalog is in use by another relcat process")
 	ErrSchema      = errors.New("catalog: unsupported schema version")
 	ErrNotFound    = errors.New("catalog: not found")
-	ErrAmbiguous   = errors.New("catalog: ambiguous prefix")
+	ErrAmbiguous   = errors.New("catalog: ambiguous reference")
 	ErrInterrupted = errors.New("interrupted")
 	ErrReadOnly    = errors.New("catalog: opened read-only")
 )

@@ -132,8 +132,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			if !sighted[s] {
 				add("sighting", s.String(), "image has no sighting")
 			}
-			if got := md5s.Get(img.MD5[:]); !bytes.Equal(got, s[:]) {
-				add("index", s.String(), "md5 index does not point to this image (md5 %s)", img.MD5)
+			if md5s.Get(md5Key(img.MD5, s)) == nil {
+				add("index", s.String(), "md5 index lacks this image (md5 %s)", img.MD5)
 			}
 			pv := pdqs.Get(k)
 			if img.Pixels && pv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
@@ -157,12 +157,10 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			return nil
 		})
 		_ = md5s.ForEach(func(k, v []byte) error {
-			var s SHA256
-			copy(s[:], v)
-			iv := tx.Bucket(bucketImages).Get(v)
+			iv := tx.Bucket(bucketImages).Get(k[min(len(k), 16):])
 			var img Image
-			if len(v) != 32 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k) {
-				add("index", fmt.Sprintf("md5 %x", k), "points to %x, which has no image record with this md5", v)
+			if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
+				add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
 			}
 			return nil
 		})

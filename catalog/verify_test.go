@@ -286,27 +286,32 @@ func TestVerifyFindsDamage(t *testing.T) {
 		{
 			name: "md5 index entry deleted",
 			damage: func(t *testing.T, c *Catalog) {
-				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketMD5).Delete(img.MD5[:]) })
+				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketMD5).Delete(md5Key(img.MD5, img.SHA256)) })
 			},
-			want: []wantProblem{{"index", sha, "md5 index does not point to this image (md5 " + img.MD5.String() + ")"}},
+			want: []wantProblem{{"index", sha, "md5 index lacks this image (md5 " + img.MD5.String() + ")"}},
 		},
 		{
 			name: "dangling md5 index entry",
 			damage: func(t *testing.T, c *Catalog) {
 				update(t, c, func(tx *bolt.Tx) error {
-					return tx.Bucket(bucketMD5).Put([]byte("0123456789abcdef"), []byte(strings.Repeat("x", 32)))
+					return tx.Bucket(bucketMD5).Put([]byte("0123456789abcdef"+strings.Repeat("x", 32)), []byte{})
 				})
 			},
 			want: []wantProblem{{"index", fmt.Sprintf("md5 %x", "0123456789abcdef"), "has no image record with this md5"}},
 		},
 		{
-			name: "md5 index entry pointing to another image",
+			name: "md5 index entry moved to another image",
 			damage: func(t *testing.T, c *Catalog) {
-				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketMD5).Put(img.MD5[:], img2.SHA256[:]) })
+				update(t, c, func(tx *bolt.Tx) error {
+					if err := tx.Bucket(bucketMD5).Delete(md5Key(img.MD5, img.SHA256)); err != nil {
+						return err
+					}
+					return tx.Bucket(bucketMD5).Put(md5Key(img.MD5, img2.SHA256), []byte{})
+				})
 			},
 			want: []wantProblem{
-				{"index", sha, "md5 index does not point to this image"},
-				{"index", "md5 " + img.MD5.String(), fmt.Sprintf("points to %s, which has no image record with this md5", img2.SHA256)},
+				{"index", sha, "md5 index lacks this image"},
+				{"index", "md5 " + img.MD5.String(), fmt.Sprintf("entry for %s, which has no image record with this md5", img2.SHA256)},
 			},
 		},
 		{
