@@ -75,8 +75,21 @@ func Open(dir string, opts Options) (*Catalog, error) {
 	}
 	if !opts.ReadOnly {
 		_ = os.WriteFile(filepath.Join(dir, pidFileName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+		removeTempFiles(dir)
 	}
 	return c, nil
+}
+
+// removeTempFiles deletes the ".tmp-*" files a killed ingest may leave under objects/ and thumbs/
+// (content files are written to a temporary name, then renamed). Only the writer, which holds the
+// lock, does this; nothing a record references is ever a temporary file.
+func removeTempFiles(dir string) {
+	for _, sub := range []string{objectsDir, "thumbs"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, sub, "*", ".tmp-*"))
+		for _, m := range matches {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 func otherPID(dir string) string {

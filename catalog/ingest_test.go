@@ -324,3 +324,39 @@ func TestDecodeMemoryBudget(t *testing.T) {
 		t.Errorf("stored: pixels %v pdq %v thumb %q object %q", d.Image.Pixels, d.Image.PDQ, d.Image.Thumb, d.Image.Object)
 	}
 }
+
+func TestOpenRemovesTempFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cat")
+	c, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	stale := filepath.Join(dir, "objects", "ab", ".tmp-123")
+	keep := filepath.Join(dir, "objects", "ab", "abcdef")
+	for _, p := range []string{stale, keep} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err = Open(dir, Options{ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("a read-only open removed a file: %v", err)
+	}
+	if c, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file still there: %v", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("a content file was removed: %v", err)
+	}
+}
