@@ -52,3 +52,27 @@ func BenchmarkDecodeJPEG12MP(b *testing.B) {
 		}
 	}
 }
+
+// photo1600 is a 1600x1200 4:2:0 YCbCr image with smooth content, the size
+// of a typical web or older camera photo.
+func photo1600() *image.YCbCr {
+	m := image.NewYCbCr(image.Rect(0, 0, 1600, 1200), image.YCbCrSubsampleRatio420)
+	for y := 0; y < 1200; y++ {
+		row := m.Y[y*m.YStride:]
+		for x := 0; x < 1600; x++ {
+			row[x] = uint8((x/7 + y/5 + (x*y)%13) & 0xff)
+		}
+	}
+	for i := range m.Cb {
+		m.Cb[i], m.Cr[i] = uint8(100+i%37), uint8(150-i%29)
+	}
+	return m
+}
+
+func BenchmarkShrink1600(b *testing.B) {
+	m := photo1600()
+	b.ReportAllocs()
+	for b.Loop() {
+		Shrink(m, 1024)
+	}
+}
