@@ -3,6 +3,7 @@ package media
 import (
 	"image"
 	"image/color"
+	"math/bits"
 )
 
 // Shrink returns img scaled down by one area-average (box) filter so that
@@ -102,13 +103,18 @@ func fitSize(w, h, maxSide int) (int, int) {
 	return scale(w, h), maxSide
 }
 
-// rows is a source plane: w x h samples of ch interleaved 8-bit channels,
-// handed out one row at a time (row may reuse its buffer between calls).
+// rows is a source plane: w x h samples of ch 8-bit channels, handed out
+// one row at a time. With ch 1, 3 or 4 the channels are interleaved and row
+// returns them; ch 2 is two separate planes of one channel each (Cb and Cr)
+// and row2 returns both rows. stable says a returned row stays valid (it
+// points into the image); otherwise row may reuse its buffer between calls.
 // xEdges/yEdges give each sample's extent in image pixels; nil means one
 // pixel per sample.
 type rows struct {
 	w, h, ch       int
 	row            func(j int) []uint8
+	row2           func(j int) ([]uint8, []uint8)
+	stable         bool
 	xEdges, yEdges []int
 }
 
@@ -118,11 +124,19 @@ type rows struct {
 // samples cover 2 or 4 pixels (fewer at the image border). In units where an
 // image pixel is dst long, output k covers [k*L, (k+1)*L) and takes each
 // sample with weight equal to the overlap length, so the weights of every
-// output sum to L.
+// output sum to L. All weights are then divided by their common factor
+// gcd(L, dst) (every overlap is a multiple of it), which keeps the sums
+// small and does not change any rounded mean.
+//
+// Every output has the same number of taps, zero weights padding the
+// shorter ones, so the filter loops have no per-output length: output k
+// takes samples first[k] .. first[k]+taps-1 (the last ones may lie past the
+// plane; their weight is zero and the caller pads its rows with zeros).
 type axis struct {
+	taps  int
+	sum   uint64   // the weights of every output sum to this
 	first []int    // first sample index per output index
-	offs  []int    // weights of output k are w[offs[k]:offs[k+1]]
-	w     []uint64 // overlap lengths
+	w     []uint64 // taps weights per output
 }
 
 // unitEdges are the edges of a plane of n one-pixel samples.
@@ -137,30 +151,85 @@ func unitEdges(n int) []int {
 func newAxis(edges []int, dst int) axis {
 	n := len(edges) - 1
 	length := int64(edges[n])
-	a := axis{first: make([]int, dst), offs: make([]int, dst+1)}
 	d := int64(dst)
+	g := gcd(length, d)
+	first := make([]int, dst)
+	offs := make([]int, dst+1)
+	var ws []uint64
 	i := 0
 	for k := int64(0); k < d; k++ {
 		lo, hi := k*length, (k+1)*length
 		for i < n-1 && int64(edges[i+1])*d <= lo {
 			i++
 		}
-		a.first[k] = i
+		first[k] = i
 		for j := i; j < n; j++ {
 			start, end := max(lo, int64(edges[j])*d), min(hi, int64(edges[j+1])*d)
 			if start >= hi {
 				break
 			}
-			a.w = append(a.w, uint64(max(end-start, 0)))
+			ws = append(ws, uint64(max(end-start, 0)/g))
 		}
-		a.offs[k+1] = len(a.w)
+		offs[k+1] = len(ws)
+	}
+	taps := 0
+	for k := range dst {
+		taps = max(taps, offs[k+1]-offs[k])
+	}
+	a := axis{taps: taps, sum: uint64(length / g), first: first, w: make([]uint64, dst*taps)}
+	for k := range dst {
+		copy(a.w[k*taps:], ws[offs[k]:offs[k+1]])
 	}
 	return a
 }
 
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// divider rounds v/den to nearest (halves up), v <= 255*den.
+type divider struct {
+	den, half, m uint64
+	inv          float64
+}
+
+func newDivider(den uint64) divider {
+	d := divider{den: den, half: den / 2, inv: 1 / float64(den)}
+	if den >= 2 && den < 1<<28 {
+		// m = ceil(2^64/den) overshoots by e = m*den - 2^64 <= den; with
+		// x < 256*den the error x*e/(den*2^64) stays below 1/den, so
+		// floor(x*m / 2^64) is exactly floor(x/den).
+		d.m = (1<<64-1)/den + 1
+	}
+	return d
+}
+
+func (d *divider) round(v uint64) uint8 {
+	x := v + d.half
+	if d.m != 0 {
+		q, _ := bits.Mul64(x, d.m)
+		return uint8(q)
+	}
+	// Large denominators: the float estimate is within one of the
+	// quotient, then made exact.
+	q := uint64(float64(x) * d.inv)
+	if q*d.den > x {
+		q--
+	} else if x-q*d.den >= d.den {
+		q++
+	}
+	return uint8(q)
+}
+
 // resample box-filters src to dw x dh into dst (dw*dh*src.ch bytes,
-// tightly packed). Each source row is filtered horizontally once; the
-// vertical pass accumulates weighted rows.
+// tightly packed, channels interleaved). For each output row the source
+// rows it covers are summed with their vertical weights into one row of
+// source width (a sequential pass over memory), and that row is filtered
+// horizontally once. Sums are exact integers, so the result does not depend
+// on the order of the passes.
 func resample(src rows, dw, dh int, dst []uint8) {
 	xe, ye := src.xEdges, src.yEdges
 	if xe == nil {
@@ -171,98 +240,201 @@ func resample(src rows, dw, dh int, dst []uint8) {
 	}
 	xa, ya := newAxis(xe, dw), newAxis(ye, dh)
 	ch := src.ch
-	n := dw * ch
-	den := uint64(xe[src.w]) * uint64(ye[src.h])
-	half := den / 2
-	inv := 1 / float64(den)
-	hrow := make([]uint64, n)
-	acc := make([]uint64, n)
+	div := newDivider(xa.sum * ya.sum)
+	// One summed row per plane, padded with zeros for the taps past the end.
+	width := src.w * ch
+	if ch == 2 {
+		width = src.w
+	}
+	pad := xa.taps * ch
+	va := make([]uint64, width+pad)
+	var vb []uint64
+	if ch == 2 {
+		vb = make([]uint64, width+pad)
+	}
+	var cache []uint8 // a copy of row cached when rows are not stable
 	cached := -1
+	n := dw * ch
+	ty := ya.taps
 	for k := 0; k < dh; k++ {
-		clear(acc)
-		ws := ya.w[ya.offs[k]:ya.offs[k+1]]
-		for t, wy := range ws {
-			j := ya.first[k] + t
-			if j != cached {
-				horizontal(src.row(j), hrow, &xa, ch)
-				cached = j
-			}
-			if wy == 0 {
+		ws := ya.w[k*ty : k*ty+ty]
+		j0 := ya.first[k]
+		set := true
+		for t := 0; t < len(ws); t++ {
+			w := ws[t]
+			if w == 0 {
 				continue
 			}
-			for i, v := range hrow {
-				acc[i] += v * wy
+			j := j0 + t
+			switch {
+			case ch == 2:
+				a, b := src.row2(j)
+				if t+1 < len(ws) && ws[t+1] != 0 {
+					a2, b2 := src.row2(j + 1)
+					accum2(va[:width], a, a2, w, ws[t+1], set)
+					accum2(vb[:width], b, b2, w, ws[t+1], set)
+					t++
+				} else {
+					accum(va[:width], a, w, set)
+					accum(vb[:width], b, w, set)
+				}
+			case src.stable:
+				r := src.row(j)
+				if t+1 < len(ws) && ws[t+1] != 0 {
+					accum2(va[:width], r, src.row(j+1), w, ws[t+1], set)
+					t++
+				} else {
+					accum(va[:width], r, w, set)
+				}
+			default:
+				var r []uint8
+				if j == cached {
+					r = cache
+				} else {
+					r = src.row(j)
+				}
+				accum(va[:width], r, w, set)
+				if j != cached && (t+1 == len(ws) || ws[t+1] == 0) {
+					// The last row of this output is usually the first of the next.
+					cache = append(cache[:0], r...)
+					cached = j
+				}
 			}
+			set = false
 		}
-		out := dst[k*n : (k+1)*n]
-		for i, v := range acc {
-			// (v+half)/den without a 64-bit division per sample (a quarter of the time of a
-			// 1600 px shrink): the float estimate is within one of the quotient, then made exact.
-			x := v + half
-			q := uint64(float64(x) * inv)
-			if q*den > x {
-				q--
-			} else if x-q*den >= den {
-				q++
-			}
-			out[i] = uint8(q)
+		if set { // no weight at all (cannot happen: every sample has an area)
+			clear(va)
+			clear(vb)
+		}
+		out := dst[k*n : k*n+n]
+		switch ch {
+		case 1:
+			horizontal1(out, va, &xa, &div)
+		case 2:
+			horizontal2(out, va, vb, &xa, &div)
+		case 3:
+			horizontal3(out, va, &xa, &div)
+		case 4:
+			horizontal4(out, va, &xa, &div)
+		default:
+			panic("media: unsupported channel count")
 		}
 	}
 }
 
-// horizontal filters one source row into h (len dw*ch).
-func horizontal(row []uint8, h []uint64, xa *axis, ch int) {
-	dw := len(xa.first)
-	switch ch {
-	case 1:
-		for x := 0; x < dw; x++ {
-			ws := xa.w[xa.offs[x]:xa.offs[x+1]]
-			p := row[xa.first[x]:]
-			p = p[:len(ws)]
-			var s uint64
-			for i, w := range ws {
-				s += uint64(p[i]) * w
-			}
-			h[x] = s
+// accum sets (or adds to) v the row r times w.
+func accum(v []uint64, r []uint8, w uint64, set bool) {
+	r = r[:len(v)]
+	if set {
+		for i, p := range r {
+			v[i] = uint64(p) * w
 		}
-	case 3:
-		for x := 0; x < dw; x++ {
-			ws := xa.w[xa.offs[x]:xa.offs[x+1]]
-			p := row[3*xa.first[x]:]
-			p = p[:3*len(ws)]
-			var s0, s1, s2 uint64
-			for i, w := range ws {
-				q := p[3*i : 3*i+3 : 3*i+3]
-				s0 += uint64(q[0]) * w
-				s1 += uint64(q[1]) * w
-				s2 += uint64(q[2]) * w
-			}
-			h[3*x], h[3*x+1], h[3*x+2] = s0, s1, s2
+		return
+	}
+	for i, p := range r {
+		v[i] += uint64(p) * w
+	}
+}
+
+// accum2 sets (or adds to) v the rows r times w plus s times u.
+func accum2(v []uint64, r, s []uint8, w, u uint64, set bool) {
+	r = r[:len(v)]
+	s = s[:len(v)]
+	if set {
+		for i, p := range r {
+			v[i] = uint64(p)*w + uint64(s[i])*u
 		}
-	case 4:
-		for x := 0; x < dw; x++ {
-			ws := xa.w[xa.offs[x]:xa.offs[x+1]]
-			p := row[4*xa.first[x]:]
-			p = p[:4*len(ws)]
-			var s0, s1, s2, s3 uint64
-			for i, w := range ws {
-				q := p[4*i : 4*i+4 : 4*i+4]
-				s0 += uint64(q[0]) * w
-				s1 += uint64(q[1]) * w
-				s2 += uint64(q[2]) * w
-				s3 += uint64(q[3]) * w
-			}
-			h[4*x], h[4*x+1], h[4*x+2], h[4*x+3] = s0, s1, s2, s3
+		return
+	}
+	for i, p := range r {
+		v[i] += uint64(p)*w + uint64(s[i])*u
+	}
+}
+
+// horizontal1 filters the summed row v of one channel into out.
+func horizontal1(out []uint8, v []uint64, xa *axis, div *divider) {
+	t := xa.taps
+	ws := xa.w
+	for x, f := range xa.first {
+		w := ws[x*t : x*t+t]
+		p := v[f : f+t]
+		p = p[:len(w)]
+		var s uint64
+		for i, c := range w {
+			s += p[i] * c
 		}
-	default:
-		panic("media: unsupported channel count")
+		out[x] = div.round(s)
+	}
+}
+
+// horizontal2 filters the summed rows a and b of two planes into out,
+// interleaved.
+func horizontal2(out []uint8, a, b []uint64, xa *axis, div *divider) {
+	t := xa.taps
+	ws := xa.w
+	out = out[:2*len(xa.first)]
+	for x, f := range xa.first {
+		w := ws[x*t : x*t+t]
+		p := a[f : f+t]
+		p = p[:len(w)]
+		q := b[f : f+t]
+		q = q[:len(w)]
+		var s0, s1 uint64
+		for i, c := range w {
+			s0 += p[i] * c
+			s1 += q[i] * c
+		}
+		out[2*x], out[2*x+1] = div.round(s0), div.round(s1)
+	}
+}
+
+// horizontal3 filters the summed row v of three interleaved channels into out.
+func horizontal3(out []uint8, v []uint64, xa *axis, div *divider) {
+	t := xa.taps
+	ws := xa.w
+	out = out[:3*len(xa.first)]
+	for x, f := range xa.first {
+		w := ws[x*t : x*t+t]
+		p := v[3*f : 3*f+3*t]
+		p = p[:3*len(w)]
+		var s0, s1, s2 uint64
+		for i, c := range w {
+			q := p[3*i : 3*i+3 : 3*i+3]
+			s0 += q[0] * c
+			s1 += q[1] * c
+			s2 += q[2] * c
+		}
+		o := out[3*x : 3*x+3 : 3*x+3]
+		o[0], o[1], o[2] = div.round(s0), div.round(s1), div.round(s2)
+	}
+}
+
+// horizontal4 filters the summed row v of four interleaved channels into out.
+func horizontal4(out []uint8, v []uint64, xa *axis, div *divider) {
+	t := xa.taps
+	ws := xa.w
+	out = out[:4*len(xa.first)]
+	for x, f := range xa.first {
+		w := ws[x*t : x*t+t]
+		p := v[4*f : 4*f+4*t]
+		p = p[:4*len(w)]
+		var s0, s1, s2, s3 uint64
+		for i, c := range w {
+			q := p[4*i : 4*i+4 : 4*i+4]
+			s0 += q[0] * c
+			s1 += q[1] * c
+			s2 += q[2] * c
+			s3 += q[3] * c
+		}
+		o := out[4*x : 4*x+4 : 4*x+4]
+		o[0], o[1], o[2], o[3] = div.round(s0), div.round(s1), div.round(s2), div.round(s3)
 	}
 }
 
 func grayRows(m *image.Gray) rows {
 	b := m.Rect
 	w := b.Dx()
-	return rows{w: w, h: b.Dy(), ch: 1, row: func(j int) []uint8 {
+	return rows{w: w, h: b.Dy(), ch: 1, stable: true, row: func(j int) []uint8 {
 		i := m.PixOffset(b.Min.X, b.Min.Y+j)
 		return m.Pix[i : i+w]
 	}}
@@ -271,7 +443,7 @@ func grayRows(m *image.Gray) rows {
 func nrgbaRows(m *image.NRGBA) rows {
 	b := m.Rect
 	w := b.Dx()
-	return rows{w: w, h: b.Dy(), ch: 4, row: func(j int) []uint8 {
+	return rows{w: w, h: b.Dy(), ch: 4, stable: true, row: func(j int) []uint8 {
 		i := m.PixOffset(b.Min.X, b.Min.Y+j)
 		return m.Pix[i : i+4*w]
 	}}
@@ -422,35 +594,38 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 		len(m.Cb) < (chh-1)*m.CStride+cw || len(m.Cr) < (chh-1)*m.CStride+cw {
 		return nil
 	}
-	plane := func(p []uint8, stride, off, pw, ph int) rows {
-		return rows{w: pw, h: ph, ch: 1, row: func(j int) []uint8 {
-			i := off + j*stride
-			return p[i : i+pw]
-		}}
-	}
-	// chromaEdges: chroma sample c is chroma coordinate min/s + c and covers
-	// image pixels [q*s, (q+1)*s), clipped to the rectangle.
-	chromaEdges := func(lo, hi, s, n int) []int {
-		e := make([]int, n+1)
-		for c := range e {
-			e[c] = min(max((lo/s+c)*s, lo), hi) - lo
-		}
-		e[0] = 0
-		return e
-	}
 	n := dw * dh
-	ys, cbs, crs := make([]uint8, n), make([]uint8, n), make([]uint8, n)
-	resample(plane(m.Y, m.YStride, yo, w, h), dw, dh, ys)
-	cp := plane(m.Cb, m.CStride, 0, cw, chh)
-	cp.xEdges = chromaEdges(b.Min.X, b.Max.X, hs, cw)
-	cp.yEdges = chromaEdges(b.Min.Y, b.Max.Y, vs, chh)
-	resample(cp, dw, dh, cbs)
-	cp.row = plane(m.Cr, m.CStride, 0, cw, chh).row
-	resample(cp, dw, dh, crs)
+	ys, cbcr := make([]uint8, n), make([]uint8, 2*n)
+	resample(rows{w: w, h: h, ch: 1, stable: true, row: func(j int) []uint8 {
+		i := yo + j*m.YStride
+		return m.Y[i : i+w]
+	}}, dw, dh, ys)
+	// Cb and Cr share their geometry and weights: one pass filters both.
+	resample(rows{w: cw, h: chh, ch: 2, stable: true,
+		row2: func(j int) ([]uint8, []uint8) {
+			i := j * m.CStride
+			return m.Cb[i : i+cw], m.Cr[i : i+cw]
+		},
+		xEdges: chromaEdges(b.Min.X, b.Max.X, hs, cw),
+		yEdges: chromaEdges(b.Min.Y, b.Max.Y, vs, chh),
+	}, dw, dh, cbcr)
 	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
 	for i := 0; i < n; i++ {
-		r, g, bl := color.YCbCrToRGB(ys[i], cbs[i], crs[i])
+		r, g, bl := color.YCbCrToRGB(ys[i], cbcr[2*i], cbcr[2*i+1])
 		out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2], out.Pix[4*i+3] = r, g, bl, 255
 	}
 	return out
+}
+
+// chromaEdges are the edges, in image pixels from lo, of the n chroma
+// samples subsampled by s that cover [lo, hi): sample c is chroma
+// coordinate lo/s + c and covers image pixels [q*s, (q+1)*s), clipped to
+// the rectangle.
+func chromaEdges(lo, hi, s, n int) []int {
+	e := make([]int, n+1)
+	for c := range e {
+		e[c] = min(max((lo/s+c)*s, lo), hi) - lo
+	}
+	e[0] = 0
+	return e
 }
