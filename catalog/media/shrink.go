@@ -225,12 +225,31 @@ func (d *divider) round(v uint64) uint8 {
 }
 
 // resample box-filters src to dw x dh into dst (dw*dh*src.ch bytes,
-// tightly packed, channels interleaved). For each output row the source
-// rows it covers are summed with their vertical weights into one row of
-// source width (a sequential pass over memory), and that row is filtered
-// horizontally once. Sums are exact integers, so the result does not depend
-// on the order of the passes.
+// tightly packed, channels interleaved).
 func resample(src rows, dw, dh int, dst []uint8) {
+	r := newResampler(src, dw, dh)
+	n := dw * src.ch
+	for k := 0; k < dh; k++ {
+		r.row(k, dst[k*n:k*n+n])
+	}
+}
+
+// resampler makes the output rows of one box filter. For each output row
+// the source rows it covers are summed with their vertical weights into one
+// row of source width (a sequential pass over memory), and that row is
+// filtered horizontally once. Sums are exact integers, so the result does
+// not depend on the order of the passes.
+type resampler struct {
+	src    rows
+	xa, ya axis
+	div    divider
+	width  int      // summed values per plane
+	va, vb []uint64 // summed rows (vb: second plane of ch 2), zero padded
+	cache  []uint8  // a copy of row cached, when rows are not stable
+	cached int
+}
+
+func newResampler(src rows, dw, dh int) *resampler {
 	xe, ye := src.xEdges, src.yEdges
 	if xe == nil {
 		xe = unitEdges(src.w)
@@ -238,87 +257,88 @@ func resample(src rows, dw, dh int, dst []uint8) {
 	if ye == nil {
 		ye = unitEdges(src.h)
 	}
-	xa, ya := newAxis(xe, dw), newAxis(ye, dh)
+	r := &resampler{src: src, xa: newAxis(xe, dw), ya: newAxis(ye, dh), cached: -1}
+	r.div = newDivider(r.xa.sum * r.ya.sum)
 	ch := src.ch
-	div := newDivider(xa.sum * ya.sum)
-	// One summed row per plane, padded with zeros for the taps past the end.
-	width := src.w * ch
+	r.width = src.w * ch
 	if ch == 2 {
-		width = src.w
+		r.width = src.w
 	}
-	pad := xa.taps * ch
-	va := make([]uint64, width+pad)
-	var vb []uint64
+	// Padding for the zero-weight taps past the end of the row.
+	pad := r.xa.taps * ch
+	r.va = make([]uint64, r.width+pad)
 	if ch == 2 {
-		vb = make([]uint64, width+pad)
+		r.vb = make([]uint64, r.width+pad)
 	}
-	var cache []uint8 // a copy of row cached when rows are not stable
-	cached := -1
-	n := dw * ch
-	ty := ya.taps
-	for k := 0; k < dh; k++ {
-		ws := ya.w[k*ty : k*ty+ty]
-		j0 := ya.first[k]
-		set := true
-		for t := 0; t < len(ws); t++ {
-			w := ws[t]
-			if w == 0 {
-				continue
-			}
-			j := j0 + t
-			switch {
-			case ch == 2:
-				a, b := src.row2(j)
-				if t+1 < len(ws) && ws[t+1] != 0 {
-					a2, b2 := src.row2(j + 1)
-					accum2(va[:width], a, a2, w, ws[t+1], set)
-					accum2(vb[:width], b, b2, w, ws[t+1], set)
-					t++
-				} else {
-					accum(va[:width], a, w, set)
-					accum(vb[:width], b, w, set)
-				}
-			case src.stable:
-				r := src.row(j)
-				if t+1 < len(ws) && ws[t+1] != 0 {
-					accum2(va[:width], r, src.row(j+1), w, ws[t+1], set)
-					t++
-				} else {
-					accum(va[:width], r, w, set)
-				}
-			default:
-				var r []uint8
-				if j == cached {
-					r = cache
-				} else {
-					r = src.row(j)
-				}
-				accum(va[:width], r, w, set)
-				if j != cached && (t+1 == len(ws) || ws[t+1] == 0) {
-					// The last row of this output is usually the first of the next.
-					cache = append(cache[:0], r...)
-					cached = j
-				}
-			}
-			set = false
+	return r
+}
+
+// row writes output row k (dw*ch bytes) to out.
+func (r *resampler) row(k int, out []uint8) {
+	src := &r.src
+	ty := r.ya.taps
+	ws := r.ya.w[k*ty : k*ty+ty]
+	j0 := r.ya.first[k]
+	va, vb := r.va[:r.width], r.vb
+	set := true
+	for t := 0; t < len(ws); t++ {
+		w := ws[t]
+		if w == 0 {
+			continue
 		}
-		if set { // no weight at all (cannot happen: every sample has an area)
-			clear(va)
-			clear(vb)
-		}
-		out := dst[k*n : k*n+n]
-		switch ch {
-		case 1:
-			horizontal1(out, va, &xa, &div)
-		case 2:
-			horizontal2(out, va, vb, &xa, &div)
-		case 3:
-			horizontal3(out, va, &xa, &div)
-		case 4:
-			horizontal4(out, va, &xa, &div)
+		j := j0 + t
+		switch {
+		case src.ch == 2:
+			vb := vb[:r.width]
+			a, b := src.row2(j)
+			if t+1 < len(ws) && ws[t+1] != 0 {
+				a2, b2 := src.row2(j + 1)
+				accum2(va, a, a2, w, ws[t+1], set)
+				accum2(vb, b, b2, w, ws[t+1], set)
+				t++
+			} else {
+				accum(va, a, w, set)
+				accum(vb, b, w, set)
+			}
+		case src.stable:
+			row := src.row(j)
+			if t+1 < len(ws) && ws[t+1] != 0 {
+				accum2(va, row, src.row(j+1), w, ws[t+1], set)
+				t++
+			} else {
+				accum(va, row, w, set)
+			}
 		default:
-			panic("media: unsupported channel count")
+			var row []uint8
+			if j == r.cached {
+				row = r.cache
+			} else {
+				row = src.row(j)
+			}
+			accum(va, row, w, set)
+			if j != r.cached && (t+1 == len(ws) || ws[t+1] == 0) {
+				// The last row of this output is usually the first of the next.
+				r.cache = append(r.cache[:0], row...)
+				r.cached = j
+			}
 		}
+		set = false
+	}
+	if set { // no weight at all (cannot happen: every sample has an area)
+		clear(r.va)
+		clear(r.vb)
+	}
+	switch src.ch {
+	case 1:
+		horizontal1(out, r.va, &r.xa, &r.div)
+	case 2:
+		horizontal2(out, r.va, r.vb, &r.xa, &r.div)
+	case 3:
+		horizontal3(out, r.va, &r.xa, &r.div)
+	case 4:
+		horizontal4(out, r.va, &r.xa, &r.div)
+	default:
+		panic("media: unsupported channel count")
 	}
 }
 
@@ -351,40 +371,97 @@ func accum2(v []uint64, r, s []uint8, w, u uint64, set bool) {
 	}
 }
 
-// horizontal1 filters the summed row v of one channel into out.
+// horizontal1 filters the summed row v of one channel into out. The common
+// tap counts have their own loops without an inner loop.
 func horizontal1(out []uint8, v []uint64, xa *axis, div *divider) {
-	t := xa.taps
-	ws := xa.w
-	for x, f := range xa.first {
-		w := ws[x*t : x*t+t]
-		p := v[f : f+t]
-		p = p[:len(w)]
-		var s uint64
-		for i, c := range w {
-			s += p[i] * c
+	first := xa.first
+	out = out[:len(first)]
+	switch xa.taps {
+	case 2:
+		ws := xa.w[:2*len(first)]
+		for x, f := range first {
+			w := ws[2*x : 2*x+2 : 2*x+2]
+			p := v[f : f+2 : f+2]
+			out[x] = div.round(p[0]*w[0] + p[1]*w[1])
 		}
-		out[x] = div.round(s)
+	case 3:
+		ws := xa.w[:3*len(first)]
+		for x, f := range first {
+			w := ws[3*x : 3*x+3 : 3*x+3]
+			p := v[f : f+3 : f+3]
+			out[x] = div.round(p[0]*w[0] + p[1]*w[1] + p[2]*w[2])
+		}
+	case 4:
+		ws := xa.w[:4*len(first)]
+		for x, f := range first {
+			w := ws[4*x : 4*x+4 : 4*x+4]
+			p := v[f : f+4 : f+4]
+			out[x] = div.round(p[0]*w[0] + p[1]*w[1] + p[2]*w[2] + p[3]*w[3])
+		}
+	case 5:
+		ws := xa.w[:5*len(first)]
+		for x, f := range first {
+			w := ws[5*x : 5*x+5 : 5*x+5]
+			p := v[f : f+5 : f+5]
+			out[x] = div.round(p[0]*w[0] + p[1]*w[1] + p[2]*w[2] + p[3]*w[3] + p[4]*w[4])
+		}
+	default:
+		t := xa.taps
+		for x, f := range first {
+			w := xa.w[x*t : x*t+t]
+			p := v[f : f+t]
+			p = p[:len(w)]
+			var s uint64
+			for i, c := range w {
+				s += p[i] * c
+			}
+			out[x] = div.round(s)
+		}
 	}
 }
 
 // horizontal2 filters the summed rows a and b of two planes into out,
 // interleaved.
 func horizontal2(out []uint8, a, b []uint64, xa *axis, div *divider) {
-	t := xa.taps
-	ws := xa.w
-	out = out[:2*len(xa.first)]
-	for x, f := range xa.first {
-		w := ws[x*t : x*t+t]
-		p := a[f : f+t]
-		p = p[:len(w)]
-		q := b[f : f+t]
-		q = q[:len(w)]
-		var s0, s1 uint64
-		for i, c := range w {
-			s0 += p[i] * c
-			s1 += q[i] * c
+	first := xa.first
+	out = out[:2*len(first)]
+	switch xa.taps {
+	case 2:
+		ws := xa.w[:2*len(first)]
+		for x, f := range first {
+			w := ws[2*x : 2*x+2 : 2*x+2]
+			p := a[f : f+2 : f+2]
+			q := b[f : f+2 : f+2]
+			o := out[2*x : 2*x+2 : 2*x+2]
+			o[0] = div.round(p[0]*w[0] + p[1]*w[1])
+			o[1] = div.round(q[0]*w[0] + q[1]*w[1])
 		}
-		out[2*x], out[2*x+1] = div.round(s0), div.round(s1)
+	case 3:
+		ws := xa.w[:3*len(first)]
+		for x, f := range first {
+			w := ws[3*x : 3*x+3 : 3*x+3]
+			p := a[f : f+3 : f+3]
+			q := b[f : f+3 : f+3]
+			o := out[2*x : 2*x+2 : 2*x+2]
+			o[0] = div.round(p[0]*w[0] + p[1]*w[1] + p[2]*w[2])
+			o[1] = div.round(q[0]*w[0] + q[1]*w[1] + q[2]*w[2])
+		}
+	default:
+		t := xa.taps
+		for x, f := range first {
+			w := xa.w[x*t : x*t+t]
+			p := a[f : f+t]
+			p = p[:len(w)]
+			q := b[f : f+t]
+			q = q[:len(w)]
+			var s0, s1 uint64
+			for i, c := range w {
+				s0 += p[i] * c
+				s1 += q[i] * c
+			}
+			o := out[2*x : 2*x+2 : 2*x+2]
+			o[0], o[1] = div.round(s0), div.round(s1)
+		}
 	}
 }
 
@@ -594,25 +671,32 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 		len(m.Cb) < (chh-1)*m.CStride+cw || len(m.Cr) < (chh-1)*m.CStride+cw {
 		return nil
 	}
-	n := dw * dh
-	ys, cbcr := make([]uint8, n), make([]uint8, 2*n)
-	resample(rows{w: w, h: h, ch: 1, stable: true, row: func(j int) []uint8 {
+	yr := newResampler(rows{w: w, h: h, ch: 1, stable: true, row: func(j int) []uint8 {
 		i := yo + j*m.YStride
 		return m.Y[i : i+w]
-	}}, dw, dh, ys)
+	}}, dw, dh)
 	// Cb and Cr share their geometry and weights: one pass filters both.
-	resample(rows{w: cw, h: chh, ch: 2, stable: true,
+	cr := newResampler(rows{w: cw, h: chh, ch: 2, stable: true,
 		row2: func(j int) ([]uint8, []uint8) {
 			i := j * m.CStride
 			return m.Cb[i : i+cw], m.Cr[i : i+cw]
 		},
 		xEdges: chromaEdges(b.Min.X, b.Max.X, hs, cw),
 		yEdges: chromaEdges(b.Min.Y, b.Max.Y, vs, chh),
-	}, dw, dh, cbcr)
+	}, dw, dh)
+	// Row by row, so the planes' output rows stay in cache until converted.
+	ys, cbcr := make([]uint8, dw), make([]uint8, 2*dw)
 	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-	for i := 0; i < n; i++ {
-		r, g, bl := color.YCbCrToRGB(ys[i], cbcr[2*i], cbcr[2*i+1])
-		out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2], out.Pix[4*i+3] = r, g, bl, 255
+	for k := 0; k < dh; k++ {
+		yr.row(k, ys)
+		cr.row(k, cbcr)
+		o := out.Pix[k*out.Stride : k*out.Stride+4*dw]
+		for x, yv := range ys {
+			c := cbcr[2*x : 2*x+2 : 2*x+2]
+			r, g, bl := color.YCbCrToRGB(yv, c[0], c[1])
+			p := o[4*x : 4*x+4 : 4*x+4]
+			p[0], p[1], p[2], p[3] = r, g, bl, 255
+		}
 	}
 	return out
 }
