@@ -247,7 +247,14 @@ type resampler struct {
 	va, vb []uint64 // summed rows (vb: second plane of ch 2), zero padded
 	cache  []uint8  // a copy of row cached, when rows are not stable
 	cached int
+	// packed (ch 2 only): every sum fits 32 bits, so both planes are
+	// summed in one uint64, plane a in the low half and b in the high half.
+	packed bool
 }
+
+// packLimit bounds the sums of two planes packed in one uint64 (a variable
+// so tests can turn packing off).
+var packLimit uint64 = 1 << 32
 
 func newResampler(src rows, dw, dh int) *resampler {
 	xe, ye := src.xEdges, src.yEdges
@@ -268,7 +275,11 @@ func newResampler(src rows, dw, dh int) *resampler {
 	pad := r.xa.taps * ch
 	r.va = make([]uint64, r.width+pad)
 	if ch == 2 {
-		r.vb = make([]uint64, r.width+pad)
+		den := r.xa.sum * r.ya.sum
+		r.packed = den < packLimit/255 && den*255 < packLimit
+		if !r.packed {
+			r.vb = make([]uint64, r.width+pad)
+		}
 	}
 	return r
 }
@@ -288,6 +299,15 @@ func (r *resampler) row(k int, out []uint8) {
 		}
 		j := j0 + t
 		switch {
+		case r.packed:
+			a, b := src.row2(j)
+			if t+1 < len(ws) && ws[t+1] != 0 {
+				a2, b2 := src.row2(j + 1)
+				accumPacked2(va, a, b, a2, b2, w, ws[t+1], set)
+				t++
+			} else {
+				accumPacked(va, a, b, w, set)
+			}
 		case src.ch == 2:
 			vb := vb[:r.width]
 			a, b := src.row2(j)
@@ -332,7 +352,11 @@ func (r *resampler) row(k int, out []uint8) {
 	case 1:
 		horizontal1(out, r.va, &r.xa, &r.div)
 	case 2:
-		horizontal2(out, r.va, r.vb, &r.xa, &r.div)
+		if r.packed {
+			horizontalPacked(out, r.va, &r.xa, &r.div)
+		} else {
+			horizontal2(out, r.va, r.vb, &r.xa, &r.div)
+		}
 	case 3:
 		horizontal3(out, r.va, &r.xa, &r.div)
 	case 4:
@@ -368,6 +392,79 @@ func accum2(v []uint64, r, s []uint8, w, u uint64, set bool) {
 	}
 	for i, p := range r {
 		v[i] += uint64(p)*w + uint64(s[i])*u
+	}
+}
+
+// accumPacked sets (or adds to) v the rows a and b, packed, times w.
+func accumPacked(v []uint64, a, b []uint8, w uint64, set bool) {
+	a = a[:len(v)]
+	b = b[:len(v)]
+	if set {
+		for i, p := range a {
+			v[i] = (uint64(p) | uint64(b[i])<<32) * w
+		}
+		return
+	}
+	for i, p := range a {
+		v[i] += (uint64(p) | uint64(b[i])<<32) * w
+	}
+}
+
+// accumPacked2 sets (or adds to) v the rows a and b, packed, times w plus
+// the rows a2 and b2, packed, times u.
+func accumPacked2(v []uint64, a, b, a2, b2 []uint8, w, u uint64, set bool) {
+	a = a[:len(v)]
+	b = b[:len(v)]
+	a2 = a2[:len(v)]
+	b2 = b2[:len(v)]
+	if set {
+		for i, p := range a {
+			v[i] = (uint64(p)|uint64(b[i])<<32)*w + (uint64(a2[i])|uint64(b2[i])<<32)*u
+		}
+		return
+	}
+	for i, p := range a {
+		v[i] += (uint64(p)|uint64(b[i])<<32)*w + (uint64(a2[i])|uint64(b2[i])<<32)*u
+	}
+}
+
+// horizontalPacked filters the summed row v of two packed planes into out,
+// interleaved.
+func horizontalPacked(out []uint8, v []uint64, xa *axis, div *divider) {
+	first := xa.first
+	out = out[:2*len(first)]
+	switch xa.taps {
+	case 2:
+		ws := xa.w[:2*len(first)]
+		for x, f := range first {
+			w := ws[2*x : 2*x+2 : 2*x+2]
+			p := v[f : f+2 : f+2]
+			s := p[0]*w[0] + p[1]*w[1]
+			o := out[2*x : 2*x+2 : 2*x+2]
+			o[0], o[1] = div.round(s&0xffffffff), div.round(s>>32)
+		}
+	case 3:
+		ws := xa.w[:3*len(first)]
+		for x, f := range first {
+			w := ws[3*x : 3*x+3 : 3*x+3]
+			p := v[f : f+3 : f+3]
+			s := p[0]*w[0] + p[1]*w[1] + p[2]*w[2]
+			o := out[2*x : 2*x+2 : 2*x+2]
+			o[0], o[1] = div.round(s&0xffffffff), div.round(s>>32)
+		}
+	default:
+		t := xa.taps
+		for x, f := range first {
+			w := xa.w[x*t : x*t+t]
+			p := v[f : f+t]
+			p = p[:len(w)]
+			var s uint64
+			for i, c := range w {
+				s += p[i] * c
+			}
+			o := out[2*x : 2*x+2 : 2*x+2]
+			o[0], o[1] = div.round(s&0xffffffff), div.round(s>>32)
+		}
 	}
 }
 
@@ -690,15 +787,21 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 	for k := 0; k < dh; k++ {
 		yr.row(k, ys)
 		cr.row(k, cbcr)
-		o := out.Pix[k*out.Stride : k*out.Stride+4*dw]
-		for x, yv := range ys {
-			c := cbcr[2*x : 2*x+2 : 2*x+2]
-			r, g, bl := color.YCbCrToRGB(yv, c[0], c[1])
-			p := o[4*x : 4*x+4 : 4*x+4]
-			p[0], p[1], p[2], p[3] = r, g, bl, 255
-		}
+		ycbcrToNRGBA(out.Pix[k*out.Stride:k*out.Stride+4*dw], ys, cbcr)
 	}
 	return out
+}
+
+// ycbcrToNRGBA converts a row of Y and interleaved CbCr to opaque NRGBA.
+func ycbcrToNRGBA(o, ys, cbcr []uint8) {
+	o = o[:4*len(ys)]
+	cbcr = cbcr[:2*len(ys)]
+	for x, yv := range ys {
+		c := cbcr[2*x : 2*x+2 : 2*x+2]
+		r, g, b := color.YCbCrToRGB(yv, c[0], c[1])
+		p := o[4*x : 4*x+4 : 4*x+4]
+		p[0], p[1], p[2], p[3] = r, g, b, 255
+	}
 }
 
 // chromaEdges are the edges, in image pixels from lo, of the n chroma
