@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 	"math/bits"
@@ -792,16 +793,35 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 	return out
 }
 
-// ycbcrToNRGBA converts a row of Y and interleaved CbCr to opaque NRGBA.
+// ycbcrToNRGBA converts a row of Y and interleaved CbCr to opaque NRGBA,
+// exactly as color.YCbCrToRGB does (TestYCbCrConversionExhaustive checks
+// all 2^24 inputs), but inline: the call per pixel cost as much as the
+// arithmetic. JFIF full-range BT.601 in 16.16 fixed point: luma scaled by
+// 0x10101 (255 maps to 0xffffff), chroma terms of 1.402, 0.34414, 0.71414
+// and 1.772 per level from 128; results clamp to [0, 255].
 func ycbcrToNRGBA(o, ys, cbcr []uint8) {
 	o = o[:4*len(ys)]
 	cbcr = cbcr[:2*len(ys)]
 	for x, yv := range ys {
 		c := cbcr[2*x : 2*x+2 : 2*x+2]
-		r, g, b := color.YCbCrToRGB(yv, c[0], c[1])
-		p := o[4*x : 4*x+4 : 4*x+4]
-		p[0], p[1], p[2], p[3] = r, g, b, 255
+		y := int32(yv) * 0x10101
+		cb, cr := int32(c[0])-128, int32(c[1])-128
+		r := clamp16(y + 91881*cr)
+		g := clamp16(y - 22554*cb - 46802*cr)
+		b := clamp16(y + 116130*cb)
+		binary.LittleEndian.PutUint32(o[4*x:], r|g<<8|b<<16|0xff<<24)
 	}
+}
+
+// clamp16 is the integer part of the 16.16 fixed-point v clamped to [0, 255].
+func clamp16(v int32) uint32 {
+	if uint32(v) <= 0xffffff {
+		return uint32(v) >> 16
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
 }
 
 // chromaEdges are the edges, in image pixels from lo, of the n chroma

@@ -569,3 +569,28 @@ func TestShrinkYCbCrMatchesReference(t *testing.T) {
 	check(photo1600(), 1024)
 	check(photo1600().SubImage(image.Rect(1, 1, 1599, 1199)).(*image.YCbCr), 1024)
 }
+
+// TestYCbCrConversionExhaustive: the inline conversion equals
+// color.YCbCrToRGB for every Y, Cb, Cr.
+func TestYCbCrConversionExhaustive(t *testing.T) {
+	ys := make([]uint8, 256)
+	for i := range ys {
+		ys[i] = uint8(i)
+	}
+	cbcr := make([]uint8, 512)
+	o := make([]uint8, 1024)
+	for cb := 0; cb < 256; cb++ {
+		for cr := 0; cr < 256; cr++ {
+			for i := range ys {
+				cbcr[2*i], cbcr[2*i+1] = uint8(cb), uint8(cr)
+			}
+			ycbcrToNRGBA(o, ys, cbcr)
+			for y := range 256 {
+				r, g, b := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
+				if p := o[4*y : 4*y+4]; p[0] != r || p[1] != g || p[2] != b || p[3] != 255 {
+					t.Fatalf("Y %d Cb %d Cr %d: got %v, want %d %d %d 255", y, cb, cr, p, r, g, b)
+				}
+			}
+		}
+	}
+}
