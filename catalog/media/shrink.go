@@ -226,7 +226,8 @@ func (d *divider) round(v uint64) uint8 {
 }
 
 // resample box-filters src to dw x dh into dst (dw*dh*src.ch bytes,
-// tightly packed, channels interleaved).
+// tightly packed, channels interleaved; for ch 2 each output row is the
+// row of plane a followed by the row of plane b).
 func resample(src rows, dw, dh int, dst []uint8) {
 	r := newResampler(src, dw, dh)
 	n := dw * src.ch
@@ -285,7 +286,8 @@ func newResampler(src rows, dw, dh int) *resampler {
 	return r
 }
 
-// row writes output row k (dw*ch bytes) to out.
+// row writes output row k (dw*ch bytes) to out (for ch 2: dw bytes of
+// plane a, then dw of plane b).
 func (r *resampler) row(k int, out []uint8) {
 	src := &r.src
 	ty := r.ya.taps
@@ -354,9 +356,9 @@ func (r *resampler) row(k int, out []uint8) {
 		horizontal1(out, r.va, &r.xa, &r.div)
 	case 2:
 		if r.packed {
-			horizontalPacked(out, r.va, &r.xa, &r.div)
+			horizontalPacked(out[:len(out)/2], out[len(out)/2:], r.va, &r.xa, &r.div)
 		} else {
-			horizontal2(out, r.va, r.vb, &r.xa, &r.div)
+			horizontal2(out[:len(out)/2], out[len(out)/2:], r.va, r.vb, &r.xa, &r.div)
 		}
 	case 3:
 		horizontal3(out, r.va, &r.xa, &r.div)
@@ -429,11 +431,12 @@ func accumPacked2(v []uint64, a, b, a2, b2 []uint8, w, u uint64, set bool) {
 	}
 }
 
-// horizontalPacked filters the summed row v of two packed planes into out,
-// interleaved.
-func horizontalPacked(out []uint8, v []uint64, xa *axis, div *divider) {
+// horizontalPacked filters the summed row v of two packed planes into oa
+// (the low halves) and ob (the high halves).
+func horizontalPacked(oa, ob []uint8, v []uint64, xa *axis, div *divider) {
 	first := xa.first
-	out = out[:2*len(first)]
+	oa = oa[:len(first)]
+	ob = ob[:len(first)]
 	switch xa.taps {
 	case 2:
 		ws := xa.w[:2*len(first)]
@@ -441,8 +444,7 @@ func horizontalPacked(out []uint8, v []uint64, xa *axis, div *divider) {
 			w := ws[2*x : 2*x+2 : 2*x+2]
 			p := v[f : f+2 : f+2]
 			s := p[0]*w[0] + p[1]*w[1]
-			o := out[2*x : 2*x+2 : 2*x+2]
-			o[0], o[1] = div.round(s&0xffffffff), div.round(s>>32)
+			oa[x], ob[x] = div.round(s&0xffffffff), div.round(s>>32)
 		}
 	case 3:
 		ws := xa.w[:3*len(first)]
@@ -450,8 +452,7 @@ func horizontalPacked(out []uint8, v []uint64, xa *axis, div *divider) {
 			w := ws[3*x : 3*x+3 : 3*x+3]
 			p := v[f : f+3 : f+3]
 			s := p[0]*w[0] + p[1]*w[1] + p[2]*w[2]
-			o := out[2*x : 2*x+2 : 2*x+2]
-			o[0], o[1] = div.round(s&0xffffffff), div.round(s>>32)
+			oa[x], ob[x] = div.round(s&0xffffffff), div.round(s>>32)
 		}
 	default:
 		t := xa.taps
@@ -463,8 +464,7 @@ func horizontalPacked(out []uint8, v []uint64, xa *axis, div *divider) {
 			for i, c := range w {
 				s += p[i] * c
 			}
-			o := out[2*x : 2*x+2 : 2*x+2]
-			o[0], o[1] = div.round(s&0xffffffff), div.round(s>>32)
+			oa[x], ob[x] = div.round(s&0xffffffff), div.round(s>>32)
 		}
 	}
 }
@@ -518,48 +518,24 @@ func horizontal1(out []uint8, v []uint64, xa *axis, div *divider) {
 	}
 }
 
-// horizontal2 filters the summed rows a and b of two planes into out,
-// interleaved.
-func horizontal2(out []uint8, a, b []uint64, xa *axis, div *divider) {
+// horizontal2 filters the summed rows a and b of two planes into oa and ob.
+func horizontal2(oa, ob []uint8, a, b []uint64, xa *axis, div *divider) {
 	first := xa.first
-	out = out[:2*len(first)]
-	switch xa.taps {
-	case 2:
-		ws := xa.w[:2*len(first)]
-		for x, f := range first {
-			w := ws[2*x : 2*x+2 : 2*x+2]
-			p := a[f : f+2 : f+2]
-			q := b[f : f+2 : f+2]
-			o := out[2*x : 2*x+2 : 2*x+2]
-			o[0] = div.round(p[0]*w[0] + p[1]*w[1])
-			o[1] = div.round(q[0]*w[0] + q[1]*w[1])
+	oa = oa[:len(first)]
+	ob = ob[:len(first)]
+	t := xa.taps
+	for x, f := range first {
+		w := xa.w[x*t : x*t+t]
+		p := a[f : f+t]
+		p = p[:len(w)]
+		q := b[f : f+t]
+		q = q[:len(w)]
+		var s0, s1 uint64
+		for i, c := range w {
+			s0 += p[i] * c
+			s1 += q[i] * c
 		}
-	case 3:
-		ws := xa.w[:3*len(first)]
-		for x, f := range first {
-			w := ws[3*x : 3*x+3 : 3*x+3]
-			p := a[f : f+3 : f+3]
-			q := b[f : f+3 : f+3]
-			o := out[2*x : 2*x+2 : 2*x+2]
-			o[0] = div.round(p[0]*w[0] + p[1]*w[1] + p[2]*w[2])
-			o[1] = div.round(q[0]*w[0] + q[1]*w[1] + q[2]*w[2])
-		}
-	default:
-		t := xa.taps
-		for x, f := range first {
-			w := xa.w[x*t : x*t+t]
-			p := a[f : f+t]
-			p = p[:len(w)]
-			q := b[f : f+t]
-			q = q[:len(w)]
-			var s0, s1 uint64
-			for i, c := range w {
-				s0 += p[i] * c
-				s1 += q[i] * c
-			}
-			o := out[2*x : 2*x+2 : 2*x+2]
-			o[0], o[1] = div.round(s0), div.round(s1)
-		}
+		oa[x], ob[x] = div.round(s0), div.round(s1)
 	}
 }
 
@@ -788,28 +764,30 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 	for k := 0; k < dh; k++ {
 		yr.row(k, ys)
 		cr.row(k, cbcr)
-		ycbcrToNRGBA(out.Pix[k*out.Stride:k*out.Stride+4*dw], ys, cbcr)
+		ycbcrToNRGBA(out.Pix[k*out.Stride:k*out.Stride+4*dw], ys, cbcr[:dw], cbcr[dw:], 0xff<<24)
 	}
 	return out
 }
 
-// ycbcrToNRGBA converts a row of Y and interleaved CbCr to opaque NRGBA,
-// exactly as color.YCbCrToRGB does (TestYCbCrConversionExhaustive checks
-// all 2^24 inputs), but inline: the call per pixel cost as much as the
-// arithmetic. JFIF full-range BT.601 in 16.16 fixed point: luma scaled by
-// 0x10101 (255 maps to 0xffffff), chroma terms of 1.402, 0.34414, 0.71414
-// and 1.772 per level from 128; results clamp to [0, 255].
-func ycbcrToNRGBA(o, ys, cbcr []uint8) {
+// ycbcrToNRGBA converts a row of Y, Cb and Cr to NRGBA with alpha
+// (0xff<<24 for opaque), exactly as color.YCbCrToRGB does
+// (TestYCbCrConversionExhaustive checks all 2^24 inputs), but inline: the
+// call per pixel cost as much as the arithmetic. JFIF full-range BT.601 in
+// 16.16 fixed point: luma scaled by 0x10101 (255 maps to 0xffffff), chroma
+// terms of 1.402, 0.34414, 0.71414 and 1.772 per level from 128; results
+// clamp to [0, 255]. alpha is a parameter, not a constant, so the compiler
+// keeps the pixel one 32-bit store (with a constant top byte it splits it).
+func ycbcrToNRGBA(o, ys, cbs, crs []uint8, alpha uint32) {
 	o = o[:4*len(ys)]
-	cbcr = cbcr[:2*len(ys)]
+	cbs = cbs[:len(ys)]
+	crs = crs[:len(ys)]
 	for x, yv := range ys {
-		c := cbcr[2*x : 2*x+2 : 2*x+2]
 		y := int32(yv) * 0x10101
-		cb, cr := int32(c[0])-128, int32(c[1])-128
+		cb, cr := int32(cbs[x])-128, int32(crs[x])-128
 		r := clamp16(y + 91881*cr)
 		g := clamp16(y - 22554*cb - 46802*cr)
 		b := clamp16(y + 116130*cb)
-		binary.LittleEndian.PutUint32(o[4*x:], r|g<<8|b<<16|0xff<<24)
+		binary.LittleEndian.PutUint32(o[4*x:4*x+4:4*x+4], r|g<<8|b<<16|alpha)
 	}
 }
 

@@ -513,8 +513,9 @@ func TestResampleMatchesReference(t *testing.T) {
 			a, b := make([]uint8, dw*dh), make([]uint8, dw*dh)
 			refResample(plane(planes[0], 1, true), dw, dh, a)
 			refResample(plane(planes[1], 1, true), dw, dh, b)
-			for i := range a {
-				want = append(want, a[i], b[i])
+			for k := 0; k < dh; k++ { // row k: plane a's row, then plane b's
+				want = append(want, a[k*dw:(k+1)*dw]...)
+				want = append(want, b[k*dw:(k+1)*dw]...)
 			}
 			if iter%2 == 1 { // the path for sums too large to pack two planes in 64 bits
 				packLimit = 0
@@ -577,14 +578,14 @@ func TestYCbCrConversionExhaustive(t *testing.T) {
 	for i := range ys {
 		ys[i] = uint8(i)
 	}
-	cbcr := make([]uint8, 512)
+	cbs, crs := make([]uint8, 256), make([]uint8, 256)
 	o := make([]uint8, 1024)
 	for cb := 0; cb < 256; cb++ {
 		for cr := 0; cr < 256; cr++ {
 			for i := range ys {
-				cbcr[2*i], cbcr[2*i+1] = uint8(cb), uint8(cr)
+				cbs[i], crs[i] = uint8(cb), uint8(cr)
 			}
-			ycbcrToNRGBA(o, ys, cbcr)
+			ycbcrToNRGBA(o, ys, cbs, crs, 0xff<<24)
 			for y := range 256 {
 				r, g, b := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
 				if p := o[4*y : 4*y+4]; p[0] != r || p[1] != g || p[2] != b || p[3] != 255 {
