@@ -45,31 +45,27 @@ type nearIndex struct {
 	ix   *hindex.Index
 	shas []SHA256
 	qual []uint8
-	ids  map[SHA256]uint32
 }
 
 func (c *Catalog) index() (*nearIndex, error) {
 	c.idxOnce.Do(func() {
-		n := &nearIndex{ix: hindex.New(0), ids: map[SHA256]uint32{}}
+		n := &nearIndex{ix: hindex.New(0)}
 		var ids []uint32
 		var hashes [][32]byte
 		c.idxErr = c.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
-				p, err := parsePDQValue(v)
-				if err != nil {
-					return fmt.Errorf("pdq record %x: %w", k, err)
+				// Only the quality and the primary hash are needed: read them in place.
+				if len(v) < 2 || len(v) != 2+int(v[1])+8*32 || len(k) != 32 {
+					return fmt.Errorf("pdq record %x: %d bytes, malformed (run `relcat verify`)", k, len(v))
 				}
 				var s SHA256
 				copy(s[:], k)
-				if _, dup := n.ids[s]; dup {
-					return nil
-				}
-				id := uint32(len(n.shas))
+				var h [32]byte
+				copy(h[:], v[2+int(v[1]):])
+				ids = append(ids, uint32(len(n.shas)))
 				n.shas = append(n.shas, s)
-				n.qual = append(n.qual, uint8(p.Quality))
-				n.ids[s] = id
-				ids = append(ids, id)
-				hashes = append(hashes, p.Hash)
+				n.qual = append(n.qual, v[0])
+				hashes = append(hashes, h)
 				return nil
 			})
 		})
@@ -81,13 +77,9 @@ func (c *Catalog) index() (*nearIndex, error) {
 }
 
 func (n *nearIndex) add(s SHA256, p *PDQInfo) {
-	if _, ok := n.ids[s]; ok {
-		return
-	}
 	id := uint32(len(n.shas))
 	n.shas = append(n.shas, s)
 	n.qual = append(n.qual, uint8(p.Quality))
-	n.ids[s] = id
 	n.ix.Add(id, p.Hash)
 }
 
