@@ -324,13 +324,22 @@ func (r *resampler) row(k int, out []uint8) {
 				accum(vb, b, w, set)
 			}
 		case src.stable:
-			row := src.row(j)
-			if t+1 < len(ws) && ws[t+1] != 0 {
-				accum2(va, row, src.row(j+1), w, ws[t+1], set)
-				t++
-			} else {
-				accum(va, row, w, set)
+			// Up to four rows per pass over va: fewer loads and stores of the sums.
+			m := 1
+			for m < 4 && t+m < len(ws) && ws[t+m] != 0 {
+				m++
 			}
+			switch m {
+			case 4:
+				accum4(va, src.row(j), src.row(j+1), src.row(j+2), src.row(j+3), ws[t:t+4:t+4], set)
+			case 3:
+				accum3(va, src.row(j), src.row(j+1), src.row(j+2), ws[t:t+3:t+3], set)
+			case 2:
+				accum2(va, src.row(j), src.row(j+1), w, ws[t+1], set)
+			default:
+				accum(va, src.row(j), w, set)
+			}
+			t += m - 1
 		default:
 			var row []uint8
 			if j == r.cached {
@@ -395,6 +404,36 @@ func accum2(v []uint64, r, s []uint8, w, u uint64, set bool) {
 	}
 	for i, p := range r {
 		v[i] += uint64(p)*w + uint64(s[i])*u
+	}
+}
+
+// accum3 sets (or adds to) v the rows r0..r2 times w[0..2].
+func accum3(v []uint64, r0, r1, r2 []uint8, w []uint64, set bool) {
+	r0, r1, r2 = r0[:len(v)], r1[:len(v)], r2[:len(v)]
+	w0, w1, w2 := w[0], w[1], w[2]
+	if set {
+		for i, p := range r0 {
+			v[i] = uint64(p)*w0 + uint64(r1[i])*w1 + uint64(r2[i])*w2
+		}
+		return
+	}
+	for i, p := range r0 {
+		v[i] += uint64(p)*w0 + uint64(r1[i])*w1 + uint64(r2[i])*w2
+	}
+}
+
+// accum4 sets (or adds to) v the rows r0..r3 times w[0..3].
+func accum4(v []uint64, r0, r1, r2, r3 []uint8, w []uint64, set bool) {
+	r0, r1, r2, r3 = r0[:len(v)], r1[:len(v)], r2[:len(v)], r3[:len(v)]
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	if set {
+		for i, p := range r0 {
+			v[i] = uint64(p)*w0 + uint64(r1[i])*w1 + uint64(r2[i])*w2 + uint64(r3[i])*w3
+		}
+		return
+	}
+	for i, p := range r0 {
+		v[i] += uint64(p)*w0 + uint64(r1[i])*w1 + uint64(r2[i])*w2 + uint64(r3[i])*w3
 	}
 }
 
