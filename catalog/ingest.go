@@ -413,6 +413,11 @@ func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, i
 		if len(pending) == 0 {
 			return nil
 		}
+		// After a cancellation nothing more is committed: a file processed meanwhile may carry
+		// "interrupted" instead of its pixels, and a stored image is never decoded again.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := c.commitChunk(batch, sum, pending, opts); err != nil {
 			return err
 		}
