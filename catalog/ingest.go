@@ -69,7 +69,8 @@ type FileResult struct {
 	Warnings []string  `json:"warnings,omitempty"`
 	NoPixels bool      `json:"no_pixels,omitempty"` // stored without thumbnail or perceptual hash
 	Format   string    `json:"format,omitempty"`
-	Repeat   bool      `json:"repeat,omitempty"`     // this sighting was already in the catalog: nothing changed
+	Repeat   bool      `json:"repeat,omitempty"`     // this sighting was already in the catalog
+	Updated  bool      `json:"updated,omitempty"`    // the stored image gained its original or its pixels
 	First    *Sighting `json:"first_seen,omitempty"` // known: the earliest sighting in another batch
 	Near     []Match   `json:"near,omitempty"`       // new: near matches among earlier images
 }
@@ -100,6 +101,7 @@ type processed struct {
 	res       FileResult
 	img       *Image // nil for rejected and known files
 	addObject bool   // known image stored earlier with --no-copy: its original is now preserved
+	upgrade   *Image // known image stored earlier over a limit, now decoded: its pixel fields
 }
 
 // Ingest ingests each folder as one batch, in the order given. It returns one summary per folder
@@ -269,6 +271,16 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 	}
 	if known != nil {
 		p.res.Status = StatusKnown
+		if known.PixelsLimited && format.Decodable() {
+			// Stored earlier without pixels because of a limit: the limits may allow it now.
+			up := *known
+			up.Warnings = append([]string(nil), known.EXIF.Warnings...)
+			up.PixelsError, up.PixelsLimited = "", false
+			c.decodeInto(ctx, &up, data, format, opts, sem)
+			if up.Pixels {
+				p.upgrade = &up
+			}
+		}
 		if known.Object == "" && !opts.NoCopy {
 			if _, err := writeContentFile(c.dir, objectRelPath(sum), data, 0o444); err != nil {
 				p.res.Warnings = append(p.res.Warnings, "could not preserve the original: "+err.Error())
@@ -317,6 +329,7 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f med
 	if err != nil {
 		img.Pixels = false
 		img.PixelsError = err.Error()
+		img.PixelsLimited = errors.Is(err, media.ErrTooManyPixels)
 		img.Warnings = append(img.Warnings, "no thumbnail or perceptual hash: "+err.Error())
 		return
 	}
@@ -454,7 +467,7 @@ func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, i
 func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions) error {
 	// The originals and thumbnails the workers wrote must be durable before any record names them.
 	for _, p := range chunk {
-		if p.addObject || (p.img != nil && (p.img.Object != "" || p.img.Thumb != "")) {
+		if p.addObject || p.upgrade != nil || (p.img != nil && (p.img.Object != "" || p.img.Thumb != "")) {
 			if err := syncContent(c.dir); err != nil {
 				return fmt.Errorf("catalog: sync originals and thumbnails before commit: %w", err)
 			}
@@ -536,17 +549,35 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				p.res.Status = StatusKnown
 				p.res.NoPixels = false
 				p.res.Warnings = nil
-				if p.addObject {
+				if p.addObject || p.upgrade != nil {
 					var img Image
 					if err := json.Unmarshal(images.Get(s[:]), &img); err != nil {
 						return fmt.Errorf("image %s record: %w", s, err)
 					}
-					if img.Object == "" {
+					dirty := false
+					if p.addObject && img.Object == "" {
 						img.Object = objectRelPath(s)
+						entry.Notes = append(entry.Notes, "original of "+s.String()+" now preserved")
+						dirty = true
+					}
+					if u := p.upgrade; u != nil && !img.Pixels {
+						img.Width, img.Height, img.Pixels, img.PixelsError, img.PixelsLimited = u.Width, u.Height, true, "", false
+						img.Thumb, img.ThumbVersion, img.ThumbSHA256, img.Warnings = u.Thumb, u.ThumbVersion, u.ThumbSHA256, u.Warnings
+						if u.PDQ != nil {
+							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
+								return err
+							}
+							img.PDQ = u.PDQ
+							newPDQ = append(newPDQ, &img)
+						}
+						entry.Notes = append(entry.Notes, "pixels of "+s.String()+" decoded (stored earlier over a limit)")
+						dirty = true
+					}
+					if dirty {
 						if err := putJSON(images, s[:], &img); err != nil {
 							return err
 						}
-						entry.Notes = append(entry.Notes, "original of "+s.String()+" now preserved")
+						p.res.Updated = true
 						changed = true
 					}
 				}
@@ -600,7 +631,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			}
 		case StatusKnown:
 			sum.Known++
-			if !p.res.Repeat {
+			if !p.res.Repeat || p.res.Updated {
 				sum.Unchanged = false
 			}
 		case StatusRejected:

@@ -360,3 +360,53 @@ func TestOpenRemovesTempFiles(t *testing.T) {
 		t.Errorf("a content file was removed: %v", err)
 	}
 }
+
+// TestReingestDecodesWhatALimitKeptOut: images stored without pixels because of the pixel limit are
+// decoded by a later ingest with a larger limit; images with pixels are never decoded again.
+func TestReingestDecodesWhatALimitKeptOut(t *testing.T) {
+	c := openTest(t)
+	dirs := sampleDirs(t)[:1]
+	sums, err := c.Ingest(context.Background(), dirs, IngestOptions{MaxPixels: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sums[0]; s.NoPixels != len(s.Files) {
+		t.Fatalf("1000-pixel limit: %d of %d without pixels", s.NoPixels, len(s.Files))
+	}
+	sums, err = c.Ingest(context.Background(), dirs, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sums[0]
+	if s.Unchanged || s.New != 0 {
+		t.Errorf("second ingest: unchanged %v, new %d", s.Unchanged, s.New)
+	}
+	for _, f := range s.Files {
+		if f.Status != StatusKnown || !f.Repeat || !f.Updated {
+			t.Errorf("%s: status %s repeat %v updated %v", f.Name, f.Status, f.Repeat, f.Updated)
+		}
+		d, err := c.Image(*f.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Image.Pixels || d.Image.PDQ == nil || d.Image.Thumb == "" || d.Image.PixelsLimited {
+			t.Errorf("%s: after the second ingest: pixels %v pdq %v thumb %q", f.Name, d.Image.Pixels, d.Image.PDQ != nil, d.Image.Thumb)
+		}
+	}
+	// A third run changes nothing.
+	sums, err = c.Ingest(context.Background(), dirs, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sums[0].Unchanged {
+		t.Errorf("third ingest changed something")
+	}
+	// The upgraded images are in the near index: a mirrored copy is found.
+	r, err := c.Lookup(context.Background(), filepath.Join(repoRoot(t), "samples", "releases", "2019-11-05-khorasan", "07-ship.jpg"), MatchOptions{}, HashOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Near) == 0 || r.Near[0].Transform != "flipy" {
+		t.Errorf("mirrored ship after upgrade: %+v", r.Near)
+	}
+}

@@ -175,22 +175,25 @@ type PDQInfo struct {
 
 // Image is one distinct content, identified by the SHA-256 of its bytes.
 type Image struct {
-	SHA256       SHA256        `json:"sha256"`
-	MD5          MD5           `json:"md5"`
-	Size         int64         `json:"size"`
-	Format       string        `json:"format"`
-	Width        int           `json:"width,omitempty"`
-	Height       int           `json:"height,omitempty"`
-	Pixels       bool          `json:"pixels"`                 // pixels were decoded (thumbnail and PDQ exist)
-	PixelsError  string        `json:"pixels_error,omitempty"` // why not
-	EXIF         exifmeta.Meta `json:"exif"`
-	PDQ          *PDQInfo      `json:"-"`               // stored in the pdq bucket, the one source of truth
-	Thumb        string        `json:"thumb,omitempty"` // relative path in the catalog
-	ThumbVersion int           `json:"thumb_version,omitempty"`
-	ThumbSHA256  *SHA256       `json:"thumb_sha256,omitempty"`
-	Object       string        `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
-	Warnings     []string      `json:"warnings,omitempty"`
-	Ingested     time.Time     `json:"ingested"`
+	SHA256      SHA256 `json:"sha256"`
+	MD5         MD5    `json:"md5"`
+	Size        int64  `json:"size"`
+	Format      string `json:"format"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+	Pixels      bool   `json:"pixels"`                 // pixels were decoded (thumbnail and PDQ exist)
+	PixelsError string `json:"pixels_error,omitempty"` // why not
+	// PixelsLimited: not decoded because of the pixel limit or the decode-memory budget; a later
+	// ingest of the same bytes with larger limits decodes it.
+	PixelsLimited bool          `json:"pixels_limited,omitempty"`
+	EXIF          exifmeta.Meta `json:"exif"`
+	PDQ           *PDQInfo      `json:"-"`               // stored in the pdq bucket, the one source of truth
+	Thumb         string        `json:"thumb,omitempty"` // relative path in the catalog
+	ThumbVersion  int           `json:"thumb_version,omitempty"`
+	ThumbSHA256   *SHA256       `json:"thumb_sha256,omitempty"`
+	Object        string        `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
+	Warnings      []string      `json:"warnings,omitempty"`
+	Ingested      time.Time     `json:"ingested"`
 }
 
 // Sighting is "image X appeared in batch B as file F at position P".

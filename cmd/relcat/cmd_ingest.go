@@ -120,7 +120,9 @@ func printSummary(p *printer, s *catalog.BatchSummary) error {
 		case catalog.StatusRejected:
 			p.textf("  rejected  %s: %s\n", clean(f.Name), clean(f.Reason))
 		case catalog.StatusKnown:
-			if f.First != nil {
+			if f.Updated {
+				p.textf("  updated   %s  (already catalogued; its pixels or its original are now stored)\n", clean(f.Name))
+			} else if f.First != nil {
 				p.textf("  known     %s  = first seen %s\n", clean(f.Name), sightingText(*f.First))
 			} else if !f.Repeat {
 				p.textf("  known     %s  (same content as another file of this batch)\n", clean(f.Name))
