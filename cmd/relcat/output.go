@@ -87,42 +87,26 @@ func cut(s string, n int) string {
 type printer struct {
 	w    io.Writer
 	json bool
-	enc  *json.Encoder
 }
 
-func newPrinter(w io.Writer, jsonOut bool) *printer {
-	p := &printer{w: w, json: jsonOut}
-	if jsonOut {
-		p.enc = json.NewEncoder(w)
-	}
-	return p
-}
+func newPrinter(w io.Writer, jsonOut bool) *printer { return &printer{w: w, json: jsonOut} }
 
-// record writes one JSON line: typ first, then the fields of v (a struct or map).
+// record writes one JSON line: {"type":typ, then the fields of v (a struct or a map) in v's order}.
 func (p *printer) record(typ string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return err
+	if len(data) < 2 || data[0] != '{' {
+		return fmt.Errorf("internal: a %s record is not a JSON object", typ)
 	}
 	t, _ := json.Marshal(typ)
-	m["type"] = t
-	// Keep "type" first for people reading the stream: write it by hand.
-	delete(m, "type")
-	rest, err := json.Marshal(m)
-	if err != nil {
-		return err
+	line := append([]byte(`{"type":`), t...)
+	if len(data) > 2 {
+		line = append(line, ',')
 	}
-	line := `{"type":` + string(t)
-	if len(rest) > 2 {
-		line += "," + string(rest[1:])
-	} else {
-		line += "}"
-	}
-	_, err = io.WriteString(p.w, line+"\n")
+	line = append(append(line, data[1:]...), '\n')
+	_, err = p.w.Write(line)
 	return err
 }
 
