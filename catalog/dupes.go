@@ -213,12 +213,21 @@ func (c *Catalog) History(s SHA256, o MatchOptions) (*History, error) {
 	if len(all) > 0 {
 		first := all[0]
 		h.Origin = &first
-		if len(all) > 1 && all[1].Batch != first.Batch && (first.Released.DateOnly || all[1].Released.DateOnly) &&
-			sameDay(first.Released, all[1].Released) {
-			h.Uncertain = true
-		}
+		h.Uncertain = uncertainFirst(first, all)
 	}
 	return h, nil
+}
+
+// uncertainFirst reports whether first ties with a sighting of another batch: released the same day
+// when either of them gives only a date (a bare date counts as the start of the day UTC, so which
+// came first is not known).
+func uncertainFirst(first Sighting, all []Sighting) bool {
+	for _, s := range all {
+		if s.Batch != first.Batch && (first.Released.DateOnly || s.Released.DateOnly) && sameDay(first.Released, s.Released) {
+			return true
+		}
+	}
+	return false
 }
 
 func sameDay(a, b Released) bool {

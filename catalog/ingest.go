@@ -72,7 +72,9 @@ type FileResult struct {
 	Repeat   bool      `json:"repeat,omitempty"`     // this sighting was already in the catalog
 	Updated  bool      `json:"updated,omitempty"`    // the stored image gained its original or its pixels
 	First    *Sighting `json:"first_seen,omitempty"` // known: the earliest sighting in another batch
-	Near     []Match   `json:"near,omitempty"`       // new: near matches among earlier images
+	// FirstUncertain: First ties with another batch's sighting on the same day given as a bare date.
+	FirstUncertain bool    `json:"first_seen_uncertain,omitempty"`
+	Near           []Match `json:"near,omitempty"` // new: near matches among earlier images
 }
 
 // BatchSummary is the outcome of one release folder.

@@ -410,3 +410,55 @@ func TestReingestDecodesWhatALimitKeptOut(t *testing.T) {
 		t.Errorf("mirrored ship after upgrade: %+v", r.Near)
 	}
 }
+
+// TestFirstSeenSameDayIsUncertain: a bare date counts as the start of its day UTC, so a release given
+// only as a date ties with any release of the same day, and the tie is flagged.
+func TestFirstSeenSameDayIsUncertain(t *testing.T) {
+	src := filepath.Join(sampleDirs(t)[0], "03-dog.jpg")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string) string {
+		d := filepath.Join(t.TempDir(), name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "dog.jpg"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	var c *Catalog
+	ingest := func(dir, aff, rel string) *BatchSummary {
+		t.Helper()
+		sums, err := c.Ingest(context.Background(), []string{dir}, IngestOptions{Release: ReleaseInfo{Affiliate: aff, Released: rel}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sums[0]
+	}
+	// Two days apart: no doubt.
+	c = openTest(t)
+	ingest(mk("a"), "is-a", "2021-05-05")
+	if f := ingest(mk("c"), "is-c", "2021-05-07").Files[0]; f.First == nil || f.First.Affiliate != "is-a" || f.FirstUncertain {
+		t.Errorf("two days apart: first %+v uncertain %v", f.First, f.FirstUncertain)
+	}
+	// The same day, one of them a bare date: flagged, and so is every later "first seen" of it.
+	c = openTest(t)
+	ingest(mk("a"), "is-a", "2021-05-05")
+	b := ingest(mk("b"), "is-b", "2021-05-05T10:00:00Z")
+	if f := b.Files[0]; f.First == nil || f.First.Affiliate != "is-a" || !f.FirstUncertain {
+		t.Errorf("same day, bare date: first %+v uncertain %v", f.First, f.FirstUncertain)
+	}
+	if f := ingest(mk("c"), "is-c", "2021-05-07").Files[0]; f.First == nil || f.First.Affiliate != "is-a" || !f.FirstUncertain {
+		t.Errorf("later release of a same-day tie: first %+v uncertain %v", f.First, f.FirstUncertain)
+	}
+	h, err := c.History(*b.Files[0].SHA256, MatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Origin == nil || h.Origin.Affiliate != "is-a" || !h.Uncertain {
+		t.Errorf("history: origin %+v uncertain %v", h.Origin, h.Uncertain)
+	}
+}

@@ -413,6 +413,7 @@ func (c *Catalog) annotate(sum *BatchSummary) error {
 				if s.Batch != id {
 					s := s
 					f.First = &s
+					f.FirstUncertain = uncertainFirst(s, ss)
 					break
 				}
 			}

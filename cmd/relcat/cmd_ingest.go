@@ -123,7 +123,11 @@ func printSummary(p *printer, s *catalog.BatchSummary) error {
 			if f.Updated {
 				p.textf("  updated   %s  (already catalogued; its pixels or its original are now stored)\n", clean(f.Name))
 			} else if f.First != nil {
-				p.textf("  known     %s  = first seen %s\n", clean(f.Name), sightingText(*f.First))
+				unc := ""
+				if f.FirstUncertain {
+					unc = " (uncertain: another release the same day gives only a date)"
+				}
+				p.textf("  known     %s  = first seen %s%s\n", clean(f.Name), sightingText(*f.First), unc)
 			} else if !f.Repeat {
 				p.textf("  known     %s  (same content as another file of this batch)\n", clean(f.Name))
 			}
