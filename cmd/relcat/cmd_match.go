@@ -36,27 +36,24 @@ func (a *app) lookupCommand() *cobra.Command {
 			if err := checkMatch(&o); err != nil {
 				return err
 			}
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			p := a.printer()
-			for _, f := range files {
-				if err := a.ctx.Err(); err != nil {
-					return catalog.ErrInterrupted
+			return a.reader(func(c *catalog.Catalog) error {
+				p := a.printer()
+				for _, f := range files {
+					if err := a.ctx.Err(); err != nil {
+						return catalog.ErrInterrupted
+					}
+					r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{})
+					if err != nil {
+						fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
+						a.code = exitPartial
+						continue
+					}
+					if err := printLookup(p, r); err != nil {
+						return err
+					}
 				}
-				r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{})
-				if err != nil {
-					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
-					a.code = exitPartial
-					continue
-				}
-				if err := printLookup(p, r); err != nil {
-					return err
-				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	matchFlags(cmd, &o)
@@ -119,29 +116,26 @@ is within --max-distance of the origin itself. Edges list every pair of members 
 				}
 				o.Since = r
 			}
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			cls, err := c.Dupes(o)
-			if err != nil {
-				return err
-			}
-			p := a.printer()
-			for _, cl := range cls {
-				if p.json {
-					if err := p.record("cluster", cl); err != nil {
-						return err
-					}
-					continue
+			return a.reader(func(c *catalog.Catalog) error {
+				cls, err := c.Dupes(o)
+				if err != nil {
+					return err
 				}
-				printCluster(p, cl)
-			}
-			if !p.json && len(cls) == 0 {
-				p.textf("no recycled photos found\n")
-			}
-			return nil
+				p := a.printer()
+				for _, cl := range cls {
+					if p.json {
+						if err := p.record("cluster", cl); err != nil {
+							return err
+						}
+						continue
+					}
+					printCluster(p, cl)
+				}
+				if !p.json && len(cls) == 0 {
+					p.textf("no recycled photos found\n")
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&o.Exact, "exact", false, "only byte-identical reuse")
@@ -243,44 +237,41 @@ func (a *app) historyCommand() *cobra.Command {
 			if err := checkMatch(&o); err != nil {
 				return err
 			}
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r, err := c.Resolve(args[0])
-			if err != nil {
-				return notFoundIsError(err)
-			}
-			if r.Image == nil {
-				return usagef("%s is a batch; history takes an image (sha256 or prefix)", args[0])
-			}
-			h, err := c.History(*r.Image, o)
-			if err != nil {
-				return err
-			}
-			p := a.printer()
-			if p.json {
-				return p.record("history", map[string]any{"sha256": h.Image.SHA256, "origin": h.Origin,
-					"uncertain": h.Uncertain, "sightings": h.Sightings, "near": h.Near})
-			}
-			p.textf("image %s\n", h.Image.SHA256)
-			if h.Origin != nil {
-				unc := ""
-				if h.Uncertain {
-					unc = " (uncertain: another release the same day has only a date)"
+			return a.reader(func(c *catalog.Catalog) error {
+				r, err := c.Resolve(args[0])
+				if err != nil {
+					return notFoundIsError(err)
 				}
-				p.textf("origin: %s%s\n", sightingText(*h.Origin), unc)
-			}
-			for _, s := range h.Sightings {
-				p.textf("  = %s\n", sightingText(s))
-			}
-			for _, m := range h.Near {
-				for _, s := range m.Sightings {
-					p.textf("  ~ %s  (d=%d%s, %s)\n", sightingText(s), m.Distance, transformSuffix(m.Transform), short(m.SHA256))
+				if r.Image == nil {
+					return usagef("%s is a batch; history takes an image (sha256 or prefix)", args[0])
 				}
-			}
-			return nil
+				h, err := c.History(*r.Image, o)
+				if err != nil {
+					return err
+				}
+				p := a.printer()
+				if p.json {
+					return p.record("history", map[string]any{"sha256": h.Image.SHA256, "origin": h.Origin,
+						"uncertain": h.Uncertain, "sightings": h.Sightings, "near": h.Near})
+				}
+				p.textf("image %s\n", h.Image.SHA256)
+				if h.Origin != nil {
+					unc := ""
+					if h.Uncertain {
+						unc = " (uncertain: another release the same day has only a date)"
+					}
+					p.textf("origin: %s%s\n", sightingText(*h.Origin), unc)
+				}
+				for _, s := range h.Sightings {
+					p.textf("  = %s\n", sightingText(s))
+				}
+				for _, m := range h.Near {
+					for _, s := range m.Sightings {
+						p.textf("  ~ %s  (d=%d%s, %s)\n", sightingText(s), m.Distance, transformSuffix(m.Transform), short(m.SHA256))
+					}
+				}
+				return nil
+			})
 		},
 	}
 	matchFlags(cmd, &o)
@@ -293,29 +284,26 @@ func (a *app) logCommand() *cobra.Command {
 		Short: "Print the append-only, hash-chained log of every change",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			p := a.printer()
-			var perr error
-			err = c.Log(func(e catalog.LogEntry) bool {
-				if p.json {
-					perr = p.record("log", e)
-					return perr == nil
+			return a.reader(func(c *catalog.Catalog) error {
+				p := a.printer()
+				var perr error
+				err := c.Log(func(e catalog.LogEntry) bool {
+					if p.json {
+						perr = p.record("log", e)
+						return perr == nil
+					}
+					p.textf("#%d %s %s %s batch %s %s files=%d by %s [%s] hash %.16s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05Z"),
+						e.Action, e.Affiliate, e.Batch, e.Released, len(e.Files), clean(e.Operator), clean(e.Tool), e.Hash)
+					for _, n := range e.Notes {
+						p.textf("    %s\n", clean(n))
+					}
+					return true
+				})
+				if err != nil {
+					return err
 				}
-				p.textf("#%d %s %s %s batch %s %s files=%d by %s [%s] hash %.16s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05Z"),
-					e.Action, e.Affiliate, e.Batch, e.Released, len(e.Files), clean(e.Operator), clean(e.Tool), e.Hash)
-				for _, n := range e.Notes {
-					p.textf("    %s\n", clean(n))
-				}
-				return true
+				return perr
 			})
-			if err != nil {
-				return err
-			}
-			return perr
 		},
 	}
 }

@@ -18,31 +18,28 @@ func (a *app) batchesCommand() *cobra.Command {
 		Short: "List the batches (releases), earliest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			bs, err := c.Batches(aff)
-			if err != nil {
-				return err
-			}
-			p := a.printer()
-			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-			p.textf("")
-			if !p.json {
-				fmt.Fprintln(tw, "BATCH\tRELEASED\tAFFILIATE\tFILES\tFOLDER\tTITLE")
-			}
-			for _, b := range bs {
-				if p.json {
-					if err := p.record("batch", b); err != nil {
-						return err
-					}
-					continue
+			return a.reader(func(c *catalog.Catalog) error {
+				bs, err := c.Batches(aff)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", b.ID, b.Released, b.Affiliate, b.Files, cut(b.Folder, 40), cut(b.Title, 50))
-			}
-			return tw.Flush()
+				p := a.printer()
+				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+				p.textf("")
+				if !p.json {
+					fmt.Fprintln(tw, "BATCH\tRELEASED\tAFFILIATE\tFILES\tFOLDER\tTITLE")
+				}
+				for _, b := range bs {
+					if p.json {
+						if err := p.record("batch", b); err != nil {
+							return err
+						}
+						continue
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", b.ID, b.Released, b.Affiliate, b.Files, cut(b.Folder, 40), cut(b.Title, 50))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&aff, "affiliate", "", "only this affiliate's batches")
@@ -55,30 +52,27 @@ func (a *app) affiliatesCommand() *cobra.Command {
 		Short: "List the affiliates with their batch counts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			as, err := c.Affiliates()
-			if err != nil {
-				return err
-			}
-			p := a.printer()
-			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-			if !p.json {
-				fmt.Fprintln(tw, "AFFILIATE\tBATCHES\tFILES\tFIRST\tLAST")
-			}
-			for _, af := range as {
-				if p.json {
-					if err := p.record("affiliate", af); err != nil {
-						return err
-					}
-					continue
+			return a.reader(func(c *catalog.Catalog) error {
+				as, err := c.Affiliates()
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", af.Slug, af.Batches, af.Files, af.First, af.Last)
-			}
-			return tw.Flush()
+				p := a.printer()
+				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+				if !p.json {
+					fmt.Fprintln(tw, "AFFILIATE\tBATCHES\tFILES\tFIRST\tLAST")
+				}
+				for _, af := range as {
+					if p.json {
+						if err := p.record("affiliate", af); err != nil {
+							return err
+						}
+						continue
+					}
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", af.Slug, af.Batches, af.Files, af.First, af.Last)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -89,28 +83,25 @@ func (a *app) showCommand() *cobra.Command {
 		Short: "Show a batch (its images in order) or an image (hashes, EXIF, every sighting)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r, err := c.Resolve(args[0])
-			if err != nil {
-				return notFoundIsError(err)
-			}
-			p := a.printer()
-			if r.Batch != nil {
-				d, err := c.Batch(*r.Batch)
+			return a.reader(func(c *catalog.Catalog) error {
+				r, err := c.Resolve(args[0])
+				if err != nil {
+					return notFoundIsError(err)
+				}
+				p := a.printer()
+				if r.Batch != nil {
+					d, err := c.Batch(*r.Batch)
+					if err != nil {
+						return err
+					}
+					return printBatch(a, p, d)
+				}
+				d, err := c.Image(*r.Image)
 				if err != nil {
 					return err
 				}
-				return printBatch(a, p, d)
-			}
-			d, err := c.Image(*r.Image)
-			if err != nil {
-				return err
-			}
-			return printImage(p, d.Image, d.Sightings)
+				return printImage(p, d.Image, d.Sightings)
+			})
 		},
 	}
 }

@@ -23,41 +23,38 @@ chain; every preserved original and thumbnail re-hashed (--quick only checks the
 Exits 1 when anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.open(true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r, err := c.Verify(a.ctx, o)
-			if err != nil {
-				return err
-			}
-			p := a.printer()
-			if p.json {
-				for _, pr := range r.Problems {
-					if err := p.record("problem", pr); err != nil {
-						return err
-					}
-				}
-				if err := p.record("verify", r); err != nil {
+			return a.reader(func(c *catalog.Catalog) error {
+				r, err := c.Verify(a.ctx, o)
+				if err != nil {
 					return err
 				}
-			} else {
-				for _, pr := range r.Problems {
-					p.textf("PROBLEM %s\n", clean(pr.String()))
-				}
-				p.textf("checked %d images, %d batches, %d sightings, %d log entries, %d originals and %d thumbnails re-hashed: ",
-					r.Images, r.Batches, r.Sightings, r.LogItems, r.Objects, r.Thumbs)
-				if len(r.Problems) == 0 {
-					p.textf("ok\n")
+				p := a.printer()
+				if p.json {
+					for _, pr := range r.Problems {
+						if err := p.record("problem", pr); err != nil {
+							return err
+						}
+					}
+					if err := p.record("verify", r); err != nil {
+						return err
+					}
 				} else {
-					p.textf("%d problem(s)\n", len(r.Problems))
+					for _, pr := range r.Problems {
+						p.textf("PROBLEM %s\n", clean(pr.String()))
+					}
+					p.textf("checked %d images, %d batches, %d sightings, %d log entries, %d originals and %d thumbnails re-hashed: ",
+						r.Images, r.Batches, r.Sightings, r.LogItems, r.Objects, r.Thumbs)
+					if len(r.Problems) == 0 {
+						p.textf("ok\n")
+					} else {
+						p.textf("%d problem(s)\n", len(r.Problems))
+					}
 				}
-			}
-			if len(r.Problems) > 0 {
-				return fmt.Errorf("%w: %d", errProblems, len(r.Problems))
-			}
-			return nil
+				if len(r.Problems) > 0 {
+					return fmt.Errorf("%w: %d", errProblems, len(r.Problems))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&o.Quick, "quick", false, "do not re-hash originals and thumbnails (only check they exist)")

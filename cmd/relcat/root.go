@@ -149,4 +149,14 @@ func (a *app) open(readOnly bool) (*catalog.Catalog, error) {
 	return catalog.Open(dir, catalog.Options{ReadOnly: readOnly, Version: version})
 }
 
+// reader opens the catalog read-only for fn and closes it after.
+func (a *app) reader(fn func(c *catalog.Catalog) error) error {
+	c, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
 func (a *app) printer() *printer { return newPrinter(a.stdout, a.jsonOut) }
