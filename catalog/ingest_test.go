@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relcat/relcat/internal/hostile"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -460,5 +462,24 @@ func TestFirstSeenSameDayIsUncertain(t *testing.T) {
 	}
 	if h.Origin == nil || h.Origin.Affiliate != "is-a" || !h.Uncertain {
 		t.Errorf("history: origin %+v uncertain %v", h.Origin, h.Uncertain)
+	}
+}
+
+// TestHashFileKeepsTheDecodeBudget: `relcat hash` (full resolution) refuses, like ingest, a file
+// whose decode would need more than the decode-memory budget: a 586 KB progressive 9999x9999 JPEG
+// needs about 1.4 GiB in Go's decoder.
+func TestHashFileKeepsTheDecodeBudget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "progressive.jpg")
+	if err := os.WriteFile(path, hostile.ProgressiveJPEG(9999, 9999), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, full := range []bool{true, false} {
+		h, err := HashFile(context.Background(), path, HashOptions{Full: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.PDQ != nil || !strings.Contains(strings.Join(h.Warnings, ";"), "decode-memory budget") {
+			t.Errorf("full=%v: pdq %v, warnings %v", full, h.PDQ, h.Warnings)
+		}
 	}
 }

@@ -13,11 +13,21 @@ import (
 	"github.com/relcat/relcat/catalog/pdq"
 )
 
-// workImage decodes data once, within the pixel limit and the shared decode-memory budget, and
-// returns the one area-average downscale (longest side WorkSide) that feeds the perceptual hash and
-// the thumbnail. The full-resolution image is dropped before it returns. cfg is filled whenever the
-// header could be read, even when the error is not nil.
+// workImage decodes data once (decodeBounded) and returns the one area-average downscale (longest
+// side WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is
+// dropped before it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
+	full, cfg, err := decodeBounded(ctx, data, f, maxPixels, budget, sem)
+	if err != nil {
+		return nil, cfg, err
+	}
+	return media.Shrink(full, WorkSide), cfg, nil
+}
+
+// decodeBounded decodes data once, within the pixel limit and the decode-memory budget (default
+// DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg is filled
+// whenever the header could be read, even when the error is not nil.
+func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
 	cfg, err := media.DecodeConfig(data, f)
 	if !f.Decodable() {
 		return nil, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
@@ -49,10 +59,7 @@ func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budg
 		defer sem.Release(need)
 	}
 	full, _, err := media.Decode(data, f, maxPixels)
-	if err != nil {
-		return nil, cfg, err
-	}
-	return media.Shrink(full, WorkSide), cfg, nil
+	return full, cfg, err
 }
 
 // hashWork computes the stored PDQ variant from a work image.
@@ -125,17 +132,12 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 	}
 	h.Format = string(f)
 	if o.Full {
-		cfg, err := media.DecodeConfig(data, f)
+		full, cfg, err := decodeBounded(ctx, data, f, o.MaxPixels, 0, nil)
 		h.Width, h.Height = cfg.Width, cfg.Height
 		if err == nil {
-			var full image.Image
-			full, _, err = media.Decode(data, f, o.MaxPixels)
-			if err == nil {
-				var r pdq.Result
-				r, err = pdq.FromImage(full)
-				if err == nil {
-					h.PDQ = &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}
-				}
+			var r pdq.Result
+			if r, err = pdq.FromImage(full); err == nil {
+				h.PDQ = &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}
 			}
 		}
 		if err != nil {
