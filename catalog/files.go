@@ -57,19 +57,3 @@ func writeContentFile(dir, rel string, data []byte, mode os.FileMode) (replaced 
 	}
 	return replaced, nil
 }
-
-// ThumbnailPath is the absolute path of an image's thumbnail, "" when it has none.
-func (c *Catalog) ThumbnailPath(img *Image) string {
-	if img.Thumb == "" {
-		return ""
-	}
-	return filepath.Join(c.dir, filepath.FromSlash(img.Thumb))
-}
-
-// ObjectPath is the absolute path of an image's preserved original, "" when it was not copied.
-func (c *Catalog) ObjectPath(img *Image) string {
-	if img.Object == "" {
-		return ""
-	}
-	return filepath.Join(c.dir, filepath.FromSlash(img.Object))
-}

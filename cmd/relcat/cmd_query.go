@@ -196,7 +196,7 @@ func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
 		p.textf("pdq       %s quality %d%s [%s]\n", img.PDQ.Hash, img.PDQ.Quality, q, img.PDQ.Variant)
 	}
 	m := img.EXIF
-	if !m.Found {
+	if m.Stripped() {
 		p.textf("exif      none (metadata stripped)\n")
 	}
 	for _, kv := range [][2]string{{"make", m.Make}, {"model", m.Model}, {"serial", m.Serial}, {"lens", m.Lens},
