@@ -476,8 +476,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			break
 		}
 	}
-	var newPDQ []*Image
+	var near *nearTx
 	err := c.update(func(tx *bolt.Tx) error {
+		near = c.beginNear(tx)
 		now := c.now().UTC()
 		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
 		changed := false
@@ -541,10 +542,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
+					if err := near.put(s, p.img.PDQ); err != nil {
 						return err
 					}
-					newPDQ = append(newPDQ, p.img)
 				}
 				p.res.Status = StatusNew
 			} else {
@@ -566,11 +566,10 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 						img.Width, img.Height, img.Pixels, img.PixelsError, img.PixelsLimited = u.Width, u.Height, true, "", false
 						img.Thumb, img.ThumbVersion, img.ThumbSHA256, img.Warnings = u.Thumb, u.ThumbVersion, u.ThumbSHA256, u.Warnings
 						if u.PDQ != nil {
-							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
+							if err := near.put(s, u.PDQ); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ
-							newPDQ = append(newPDQ, &img)
 						}
 						entry.Notes = append(entry.Notes, "pixels of "+s.String()+" decoded (stored earlier over a limit)")
 						dirty = true
@@ -640,7 +639,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			sum.Rejected++
 		}
 	}
-	c.indexAdd(newPDQ)
+	near.done()
 	return nil
 }
 

@@ -199,7 +199,7 @@ func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 		if bi.Earlier != nil || bi.Image.PDQ == nil {
 			continue
 		}
-		ms, err := c.nearWithSightings(&bi.Image.PDQ.Dihedral, bi.Image.PDQ.Quality, bi.Image.SHA256, MatchOptions{})
+		ms, err := c.storedNearWithSightings(bi.Image.SHA256, bi.Image.PDQ, MatchOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -380,6 +380,31 @@ func (c *Catalog) nearWithSightings(d *[8]pdq.Hash, quality int, self SHA256, o 
 	return ms, err
 }
 
+// storedNearWithSightings finds the near matches of a stored image (from its edges when they answer
+// o) and attaches their sightings.
+func (c *Catalog) storedNearWithSightings(s SHA256, p *PDQInfo, o MatchOptions) ([]Match, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
+	var ms []Match
+	err = c.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if ms, err = c.nearOf(tx, s, p, o); err != nil {
+			return err
+		}
+		cache := map[BatchID]*Batch{}
+		for i := range ms {
+			if ms[i].Sightings, err = sightingsOf(tx, ms[i].SHA256, cache); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sortMatches(ms)
+	return ms, err
+}
+
 // sortMatches orders matches by distance, then earliest sighting, then hash.
 func sortMatches(ms []Match) {
 	sort.SliceStable(ms, func(i, j int) bool {
@@ -432,7 +457,7 @@ func (c *Catalog) annotate(sum *BatchSummary) error {
 		if img == nil || img.PDQ == nil {
 			continue
 		}
-		ms, err := c.nearWithSightings(&img.PDQ.Dihedral, img.PDQ.Quality, img.SHA256, MatchOptions{})
+		ms, err := c.storedNearWithSightings(img.SHA256, img.PDQ, MatchOptions{})
 		if err != nil {
 			return err
 		}
