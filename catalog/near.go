@@ -101,7 +101,7 @@ type MatchOptions struct {
 	// MaxDistanceSet makes MaxDistance count as given, 0 included (0: only hashes identical under
 	// some rotation or mirror). Without it a zero MaxDistance means the default.
 	MaxDistanceSet bool
-	MinQuality  int // default DefaultMinQuality (when 0); both hashes must reach it; -1 accepts every quality
+	MinQuality     int // default DefaultMinQuality (when 0); both hashes must reach it; -1 accepts every quality
 }
 
 func (o MatchOptions) norm() (MatchOptions, error) {
