@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -477,7 +478,10 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		}
 	}
 	var newPDQ []*Image
+	logged := false // this chunk wrote a log entry: the catalog changed
+	metaNote := ""  // the batch's source, title or notes changed
 	err := c.update(func(tx *bolt.Tx) error {
+		logged, metaNote = false, ""
 		now := c.now().UTC()
 		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
 		changed := false
@@ -509,6 +513,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				}
 				if stored.Source != batch.Source || stored.Title != batch.Title || stored.Notes != batch.Notes {
 					entry.Notes = append(entry.Notes, fmt.Sprintf("batch metadata updated (was source=%q title=%q notes=%q)", stored.Source, stored.Title, stored.Notes))
+					metaNote = "batch metadata updated: " + metadataChanges(stored, *batch)
 					changed = true
 				}
 			}
@@ -618,10 +623,18 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		entry.Command = opts.Command
 		entry.Tool = c.version
 		entry.Released = batch.Released.String()
+		logged = true
 		return appendLog(tx, &entry)
 	})
 	if err != nil {
 		return fmt.Errorf("catalog: commit: %w", err)
+	}
+	// A log entry means something changed, if only the title: never say "nothing changed" then.
+	if logged {
+		sum.Unchanged = false
+	}
+	if metaNote != "" {
+		sum.Notes = append(sum.Notes, metaNote)
 	}
 	for _, p := range chunk {
 		switch p.res.Status {
@@ -642,6 +655,17 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 	}
 	c.indexAdd(newPDQ)
 	return nil
+}
+
+// metadataChanges names the descriptive fields that differ between two records of a batch.
+func metadataChanges(was, now Batch) string {
+	var out []string
+	for _, f := range [][3]string{{"source", was.Source, now.Source}, {"title", was.Title, now.Title}, {"notes", was.Notes, now.Notes}} {
+		if f[1] != f[2] {
+			out = append(out, fmt.Sprintf("%s %q (was %q)", f[0], f[2], f[1]))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // hasSighting reports whether image s is already sighted in batch id under name.

@@ -93,21 +93,30 @@ type Released struct {
 	DateOnly bool
 }
 
-// ParseReleased accepts YYYY-MM-DD or an RFC 3339 date-time (2019-11-02T07:30:00Z, ...+03:00).
+// MinReleaseYear is the earliest year a release time may have. Earlier years are typos (no release
+// relcat tracks is that old), and year 1 is Go's zero time, which would read back as "no date".
+const MinReleaseYear = 1900
+
+// ParseReleased accepts YYYY-MM-DD or an RFC 3339 date-time (2019-11-02T07:30:00Z, ...+03:00), from
+// MinReleaseYear to 9999 in UTC.
 func ParseReleased(s string) (Released, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return Released{Time: t.UTC(), DateOnly: true}, nil
+		return checkReleaseYear(s, Released{Time: t.UTC(), DateOnly: true})
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		// The zone can move a time at the edge of year 0000 or 9999 out of the four-digit years
-		// RFC 3339 can write in UTC; the stored text would not parse back.
-		if y := t.UTC().Year(); y < 0 || y > 9999 {
-			return Released{}, fmt.Errorf("%w: release time %q is out of range in UTC", ErrBadArgument, s)
-		}
-		return Released{Time: t.UTC()}, nil
+		// The zone can move a time at the edge of year 9999 out of the four-digit years RFC 3339
+		// can write in UTC; the stored text would not parse back.
+		return checkReleaseYear(s, Released{Time: t.UTC()})
 	}
 	return Released{}, fmt.Errorf("%w: release time %q: want a date (2019-11-05) or an RFC 3339 date-time (2019-11-05T07:30:00Z)", ErrBadArgument, s)
+}
+
+func checkReleaseYear(s string, r Released) (Released, error) {
+	if y := r.Time.Year(); y < MinReleaseYear || y > 9999 {
+		return Released{}, fmt.Errorf("%w: release time %q is out of range: want a year from %d to 9999 in UTC", ErrBadArgument, s, MinReleaseYear)
+	}
+	return r, nil
 }
 
 // IsZero reports whether no release time is set.
