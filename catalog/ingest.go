@@ -48,6 +48,7 @@ type IngestOptions struct {
 	Operator     string
 	Command      string // the command line, for the log
 	Recursive    bool
+	FollowLinks  bool  // read symbolic links to files outside the release folder too
 	NoCopy       bool  // do not preserve originals under objects/
 	MaxPixels    int64 // refuse to decode images with more pixels (default 100 MP)
 	MaxFileSize  int64 // refuse larger files (default 512 MiB)
@@ -162,7 +163,7 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	if err != nil {
 		return nil, err
 	}
-	cands, notes, err := listFolder(dir, opts.Recursive)
+	cands, notes, err := listFolder(dir, opts.Recursive, opts.FollowLinks)
 	if err != nil {
 		return nil, err
 	}
@@ -589,7 +590,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					}
 				}
 			}
-			if hasSighting(ibat, s, batch.ID, p.cand.rel) {
+			if hasSighting(ibat, s, batch.ID, p.cand.raw) {
 				p.res.Repeat = true
 				continue
 			}
@@ -602,14 +603,14 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				bk = batchImageKey(batch.ID, p.pos)
 				p.res.Warnings = append(p.res.Warnings, "the folder changed since its last ingest: stored at a new position")
 			}
-			if err := putJSON(bimg, bk, sightingRecord{SHA256: s, Name: p.cand.rel}); err != nil {
+			if err := putJSON(bimg, bk, sightingRecord{SHA256: s, Name: p.cand.rel, RawName: rawName(p.cand.raw)}); err != nil {
 				return err
 			}
-			if err := ibat.Put(imageBatchKey(s, batch.ID, p.pos), []byte(p.cand.rel)); err != nil {
+			if err := ibat.Put(imageBatchKey(s, batch.ID, p.pos), []byte(p.cand.raw)); err != nil {
 				return err
 			}
 			batch.Files++
-			entry.Files = append(entry.Files, LogFile{SHA256: s.String(), Name: p.cand.rel, Position: p.pos, Status: p.res.Status})
+			entry.Files = append(entry.Files, LogFile{SHA256: s.String(), Name: p.cand.rel, RawName: rawName(p.cand.raw), Position: p.pos, Status: p.res.Status})
 			changed = true
 		}
 		if !changed {
@@ -668,7 +669,7 @@ func metadataChanges(was, now Batch) string {
 	return strings.Join(out, ", ")
 }
 
-// hasSighting reports whether image s is already sighted in batch id under name.
+// hasSighting reports whether image s is already sighted in batch id under the exact name bytes.
 func hasSighting(ibat *bolt.Bucket, s SHA256, id BatchID, name string) bool {
 	prefix := make([]byte, 40)
 	copy(prefix, s[:])

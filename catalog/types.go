@@ -216,10 +216,29 @@ type Sighting struct {
 	Ingested  time.Time `json:"-"`
 }
 
-// sightingRecord is what batch_images stores.
+// sightingRecord is what batch_images stores. Name is the file name as text (textName); RawName holds
+// its exact bytes when they are not valid UTF-8 (JSON text cannot carry them). The exact bytes
+// identify the sighting.
 type sightingRecord struct {
-	SHA256 SHA256 `json:"sha256"`
-	Name   string `json:"name"`
+	SHA256  SHA256 `json:"sha256"`
+	Name    string `json:"name"`
+	RawName []byte `json:"raw_name,omitempty"`
+}
+
+// raw is the exact file name bytes of the sighting.
+func (r sightingRecord) raw() string {
+	if r.RawName != nil {
+		return string(r.RawName)
+	}
+	return r.Name
+}
+
+// rawName is what RawName stores for a name: nil when the name is valid UTF-8 (then the text is the name).
+func rawName(raw string) []byte {
+	if textName(raw) == raw {
+		return nil
+	}
+	return []byte(raw)
 }
 
 // Before orders sightings by first-seen: release time, then ingest time, then batch, then position.
