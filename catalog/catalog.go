@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +77,7 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
-		_ = os.WriteFile(filepath.Join(dir, pidFileName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+		writePIDFile(dir)
 		removeTempFiles(dir)
 	}
 	return c, nil
@@ -94,18 +93,6 @@ func removeTempFiles(dir string) {
 			_ = os.Remove(m)
 		}
 	}
-}
-
-func otherPID(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, pidFileName))
-	if err != nil {
-		return ""
-	}
-	pid := strings.TrimSpace(string(b))
-	if _, err := strconv.Atoi(pid); err != nil {
-		return ""
-	}
-	return " (pid " + pid + ")"
 }
 
 func (c *Catalog) init() error {
@@ -153,7 +140,7 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 		if c.upgrade {
 			return nil // Reindex creates what is missing
 		}
-		return fmt.Errorf("%w: %s has schema version %d, this relcat writes version %d: run `relcat reindex` once to upgrade it (it keeps every record and rebuilds the indexes; the catalog cannot be read by the older relcat afterwards)", ErrSchema, dir, n, SchemaVersion)
+		return fmt.Errorf("%w: %s has schema version %d, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it keeps every record and rebuilds the indexes; an older relcat cannot read it afterwards)", ErrSchema, dir, n, SchemaVersion, dir)
 	default:
 		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)
 	}

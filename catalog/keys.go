@@ -14,9 +14,10 @@ package catalog
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch
-//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name)
+//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
+//	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
-//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name
+//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name, exact bytes
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
 //	               | near id (8, BE; schema 2): the image's id in the near-duplicate index, given in
@@ -38,6 +39,9 @@ package catalog
 // "edges_max" -> the EdgeMaxDistance the stored edges were computed with.
 //
 // Changing any of this requires bumping SchemaVersion.
+//
+// Version 2 (this session): sightings keyed by the exact file name bytes (raw_name in batch_images
+// and in log entries' files).
 
 import (
 	"encoding/binary"
@@ -49,9 +53,9 @@ import (
 
 // SchemaVersion is the version of the on-disk format written by this build.
 //
-// Version 2 (this session) adds near ids, the near_ids and edges buckets (and what other changes of
-// this session register). A version-1 catalog is refused with a message naming `relcat reindex`,
-// which upgrades it in place.
+// Version 2 (this session) adds near ids, the near_ids and edges buckets, and exact file-name bytes
+// in sightings. A version-1 catalog is refused with a message naming `relcat reindex`, which
+// upgrades it in place (reindex.go lists every upgrade step).
 const SchemaVersion = 2
 
 const (
