@@ -296,7 +296,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, 
 		}
 		if !stored {
 			v := pdqs.Get(s[:])
-			return v != nil && len(v) > 0 && int(v[0]) >= mo.MinQuality, nil
+			return len(v) > 0 && int(v[0]) >= mo.MinQuality, nil
 		}
 		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
 			ek, ev = ecur.Next()
