@@ -67,22 +67,22 @@ func buildFixture() (string, error) {
 		return "", err
 	}
 	exif := hostile.TIFF(hostile.IFD{Entries: []hostile.Entry{
-		hostile.ASCII(0x010f, pwnScript),           // Make
-		hostile.ASCII(0x0110, pwnImg),              // Model
-		hostile.ASCII(0x0131, pwnCSS),              // Software
+		hostile.ASCII(0x010f, pwnScript),            // Make
+		hostile.ASCII(0x0110, pwnImg),               // Model
+		hostile.ASCII(0x0131, pwnCSS),               // Software
 		hostile.ASCII(0x010e, pwnFetch+long[:4000]), // ImageDescription
 	}}, hostile.IFD{Exif: true, Entries: []hostile.Entry{
-		hostile.ASCII(0xa431, rtl),    // BodySerialNumber
-		hostile.ASCII(0xa434, pwnJS),  // LensModel
+		hostile.ASCII(0xa431, rtl),   // BodySerialNumber
+		hostile.ASCII(0xa434, pwnJS), // LensModel
 		hostile.ASCII(0x9003, "2021:05:30 10:00:00"),
 	}})
 	files := map[string][]byte{
-		pwnScript[:len(pwnScript)-9] + ".jpg": hostile.Splice(hostile.JPEG(96, 64, 11), exif),
+		pwnScript[:len(pwnScript)-9] + ".jpg":        hostile.Splice(hostile.JPEG(96, 64, 11), exif),
 		strings.ReplaceAll(pwnImg, "/", "") + ".jpg": hostile.JPEG(64, 96, 12),
-		"javascript:window.__pwned=4.jpg":     hostile.JPEG(80, 80, 13),
-		"\u202egpj.exe.jpg":                   hostile.JPEG(70, 90, 14),
-		"bad-\xff\xfe-utf8.jpg":               hostile.JPEG(90, 70, 15),
-		strings.Repeat("\u0645", 120) + ".jpg": hostile.JPEG(100, 60, 16),
+		"javascript:window.__pwned=4.jpg":            hostile.JPEG(80, 80, 13),
+		"\u202egpj.exe.jpg":                          hostile.JPEG(70, 90, 14),
+		"bad-\xff\xfe-utf8.jpg":                      hostile.JPEG(90, 70, 15),
+		strings.Repeat("\u0645", 120) + ".jpg":       hostile.JPEG(100, 60, 16),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(hdir, name), data, 0o644); err != nil {
