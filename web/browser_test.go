@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +98,7 @@ type tab struct {
 	mu       sync.Mutex
 	requests []string
 	console  []string
+	navs     int
 }
 
 // newTab opens a tab in the shared browser, or skips (fails under CI=true) without a browser.
@@ -250,3 +252,65 @@ func (tb *tab) screenshot(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 }
+
+// navigate runs steps that cause a navigation and waits until a new document has loaded.
+func (tb *tab) navigate(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	// Mark the document shown now; the next one (also one restored from the back-forward cache)
+	// carries another mark or none.
+	tb.navs++
+	mark := strconv.Itoa(tb.navs)
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`window.__relcatNav = `+mark))
+	tb.run(t, steps...)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		done, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.__relcatNav !== `+mark+` && document.readyState === "complete"`))
+		if err == nil && done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("browser: no new page loaded within 30 s (at %s)", eval[string](t, tb, `location.href`))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// click follows the first link matching a CSS selector (as a user's click does: the element's
+// click activation) and waits for the page it leads to.
+func (tb *tab) click(t *testing.T, sel string) {
+	t.Helper()
+	if n := eval[int](t, tb, `document.querySelectorAll(`+strconv.Quote(sel)+`).length`); n == 0 {
+		t.Fatalf("no element %s on %s", sel, eval[string](t, tb, `location.pathname`))
+	}
+	tb.navigate(t, chromedp.Evaluate[chromedp.Void](`document.querySelector(`+strconv.Quote(sel)+`).click()`))
+}
+
+// submit submits a form and waits for the answer page.
+func (tb *tab) submit(t *testing.T, sel string) {
+	t.Helper()
+	tb.navigate(t, chromedp.Submit(chromedp.CSS(sel)))
+}
+
+// back goes back in the history.
+func (tb *tab) back(t *testing.T) {
+	t.Helper()
+	tb.navigate(t, chromedp.Evaluate[chromedp.Void](`history.back()`))
+}
+
+// wantPath checks the path of the page shown.
+func (tb *tab) wantPath(t *testing.T, path string) {
+	t.Helper()
+	if got := eval[string](t, tb, `location.pathname`); got != path {
+		t.Fatalf("at %s, want %s", got, path)
+	}
+}
+
+func chromedpSendKeys(sel, keys string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(chromedp.CSS(sel), keys)
+}
+
+func chromedpUpload(sel, file string) chromedp.Action[chromedp.Void] {
+	return chromedp.SetUploadFiles(chromedp.CSS(sel), []string{file})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

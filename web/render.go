@@ -16,7 +16,6 @@ import (
 
 	"github.com/relcat/relcat/catalog"
 	"github.com/relcat/relcat/catalog/exifmeta"
-	"github.com/relcat/relcat/catalog/pdq"
 )
 
 //go:embed templates/*.html
@@ -203,16 +202,6 @@ func noThumbReason(img *catalog.Image) string {
 	return "not decoded"
 }
 
-// turnBack is the CSS class that shows a copy turned back to look like the image it was matched
-// against: t says how the copy relates to that image, so the class applies the inverse of t.
-func turnBack(t string) string {
-	tr, err := pdq.ParseTransform(t)
-	if err != nil || tr == pdq.AsIs {
-		return ""
-	}
-	return "t-" + tr.Inverse().String()
-}
-
 // sightingView is one sighting with its links.
 type sightingView struct {
 	Released  string
@@ -302,40 +291,32 @@ func gpsText(g *exifmeta.GPS) string {
 	return fmt.Sprintf("%.5f, %.5f", g.Lat, g.Lon)
 }
 
-// flags are the cues `relcat show` gives about an image: stripped metadata, what could not be
-// decoded, and the warnings of the EXIF reader and of ingest.
-func flags(img *catalog.Image) []flag {
+// flags are the forensic cues of `relcat show` (catalog.ForensicCues, the one place that computes
+// them; sightings gives the first release for "taken after release") and what could not be done
+// with the file: not decoded, low quality hash, the warnings of ingest.
+func flags(img *catalog.Image, sightings []catalog.Sighting) []flag {
 	var out []flag
-	m := img.EXIF
-	if m.Stripped() {
-		out = append(out, flag{"flag", "metadata stripped"})
-	}
-	if m.GPS != nil {
-		out = append(out, flag{"flag", "GPS position"})
-	}
-	if m.Software != "" {
-		out = append(out, flag{"flag", "software tag"})
+	for _, f := range catalog.ForensicCues(img, sightings).Flags {
+		out = append(out, flag{"flag", f.Code + ": " + f.Detail})
 	}
 	if img.PDQ != nil && img.PDQ.Quality < catalog.DefaultMinQuality {
-		out = append(out, flag{"warn", fmt.Sprintf("low quality hash (%d): not matched", img.PDQ.Quality)})
+		out = append(out, flag{"warn", fmt.Sprintf("low quality hash (%d): not used for matching", img.PDQ.Quality)})
 	}
 	if !img.Pixels && img.PixelsError != "" {
 		out = append(out, flag{"warn", "not decoded: " + img.PixelsError})
 	}
-	for _, w := range img.Warnings {
-		out = append(out, flag{"warn", w})
-	}
-	for i, w := range m.Warnings {
-		if i == 5 {
-			out = append(out, flag{"warn", fmt.Sprintf("and %d more EXIF warnings", len(m.Warnings)-5)})
+	for i, w := range img.Warnings {
+		if i == 6 {
+			out = append(out, flag{"warn", fmt.Sprintf("and %d more warnings", len(img.Warnings)-6)})
 			break
 		}
-		out = append(out, flag{"warn", "EXIF: " + w})
+		out = append(out, flag{"warn", w})
 	}
 	return out
 }
 
-func viewPhoto(pos int, name string, img *catalog.Image, seen *seenView, thumb thumbSource, l links) photoView {
+// viewPhoto is one photo card; sightings (at least the earliest) feed the forensic cues.
+func viewPhoto(pos int, name string, img *catalog.Image, sightings []catalog.Sighting, seen *seenView, thumb thumbSource, l links) photoView {
 	src, why := thumb(img)
 	m := img.EXIF
 	return photoView{
@@ -343,7 +324,7 @@ func viewPhoto(pos int, name string, img *catalog.Image, seen *seenView, thumb t
 		Thumb:  thumbView{Src: src, Alt: img.SHA256.String()[:12], Why: why},
 		Format: img.Format, Dims: dims(img), Size: sizeText(img.Size),
 		Camera: camera(m), Serial: m.Serial, Taken: taken(m), GPS: gpsText(m.GPS), Software: m.Software,
-		Flags: flags(img), Seen: seen,
+		Flags: flags(img, sightings), Seen: seen,
 	}
 }
 

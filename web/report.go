@@ -49,8 +49,18 @@ func Report(c *catalog.Catalog, o ReportOptions, w io.Writer) error {
 	case o.Batch != nil:
 		name = "batch"
 		title, data, err = viewBatch(c, *o.Batch, 0, thumb, l, nil)
+	case o.Dupes != nil:
+		name = "dupes"
+		title, data, err = viewDupes(c, *o.Dupes, 0, thumb, l, nil)
+	case o.Affiliate != "":
+		name = "affiliate"
+		title, data, err = viewAffiliate(c, o.Affiliate, l)
+	case o.Image != nil:
+		name = "image"
+		title, data, err = viewImage(c, *o.Image, o.Match, thumb, l, false)
 	default:
-		return fmt.Errorf("%w: this report is not implemented yet", catalog.ErrBadArgument)
+		name = "timeline"
+		title, data, err = viewTimeline(c, 0, l, nil)
 	}
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func TestBrowserReportBatch(t *testing.T) {
 		"seen before: identical", "origin: 2019-11-02 · is-sinai", "10-signpost.jpg", // origin release and its file name
 		"seen before: near copy, distance", "mirrored left-right", // 07-ship
 		"made 2026-11-30T09:00:00Z", head.Hash, // the report names the catalog state
-		"metadata stripped", "SONY DSC-HX5V", "2010-05-15T17:12:05 (zone unknown)", "51.77862, 8.36564",
+		"stripped: no EXIF metadata", "SONY DSC-HX5V", "2010-05-15T17:12:05 (zone unknown)", "51.77862, 8.36564",
 		"Digital Camera FinePix40i Ver1.39", // software
 	} {
 		if !strings.Contains(txt, want) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"log"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -128,4 +130,61 @@ func writeReport(path string, fn func(*os.File) error) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var (
+		addr        string
+		allowRemote bool
+		maxUpload   int64
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080] [--allow-remote]",
+		Short: "Serve a read-only web UI over the catalog on loopback",
+		Long: `Serve a read-only web UI over the catalog: affiliates, batches as contact sheets, image pages
+(preview, every EXIF field, every sighting, near-duplicates side by side), duplicates with the
+filters of dupes, the timeline, search by hash or prefix, and a form to look a file up (read in
+memory, never stored; the same answer as relcat lookup).
+
+It listens on loopback only, unless --allow-remote is given for another address (a warning is
+printed: anyone who can reach the address can read the catalog). Every page is opened and closed
+per request, so an ingest can run meanwhile. Ctrl-C stops it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return usagef("--addr %s: want HOST:PORT (e.g. 127.0.0.1:8080)", clean(addr))
+			}
+			if !web.LoopbackHost(host) {
+				if !allowRemote {
+					return usagef("--addr %s is not a loopback address: add --allow-remote to serve the catalog to other machines", clean(addr))
+				}
+				fmt.Fprintf(a.stderr, "relcat: WARNING: serving on %s: anyone who can reach this address can read the whole catalog (no authentication, no TLS)\n", clean(addr))
+			}
+			if maxUpload <= 0 {
+				return usagef("--max-upload must be positive (MiB)")
+			}
+			dir, err := a.dir()
+			if err != nil {
+				return err
+			}
+			// Fail now, not on the first request, when there is no catalog or it cannot be read.
+			c, err := catalog.Open(dir, catalog.Options{ReadOnly: true, Version: version})
+			if err != nil {
+				return err
+			}
+			c.Close()
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "relcat: serving %s read-only at %s (Ctrl-C to stop)\n", clean(dir), web.URL(ln))
+			return web.Serve(a.ctx, ln, web.ServerOptions{Dir: dir, Remote: allowRemote, MaxUpload: maxUpload << 20,
+				Log: log.New(a.stderr, "relcat serve: ", log.LstdFlags)})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow a non-loopback --addr (prints a warning)")
+	cmd.Flags().Int64Var(&maxUpload, "max-upload", web.DefaultMaxUpload>>20, "largest file the lookup form accepts, in MiB")
+	return cmd
 }
