@@ -422,15 +422,16 @@ func exiftoolRecord(r ExportRow) orderedObject {
 	set("Make", m.Make)
 	set("Model", m.Model)
 	set("Software", m.Software)
+	// exiftool names a tag by its number whatever IFD holds it (a Canon puts 0xa431 in IFD0).
 	if m.Serial != "" {
-		if _, body := m.Raw["Exif.BodySerialNumber"]; body {
+		if rawHasTag(m.Raw, "BodySerialNumber", "0xa431") {
 			set("SerialNumber", m.Serial)
 		} else {
 			set("CameraSerialNumber", m.Serial)
 		}
 	}
 	if m.Lens != "" {
-		if _, model := m.Raw["Exif.LensModel"]; model {
+		if rawHasTag(m.Raw, "LensModel", "0xa434") {
 			set("LensModel", m.Lens)
 		} else {
 			set("LensMake", m.Lens)
@@ -492,4 +493,14 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 		buf = append(append(append(buf, k...), ':'), v...)
 	}
 	return append(buf, '}'), nil
+}
+
+// rawHasTag reports whether any IFD of raw holds the tag, under its name or its number.
+func rawHasTag(raw map[string]string, name, number string) bool {
+	for k := range raw {
+		if strings.HasSuffix(k, "."+name) || strings.HasSuffix(k, "."+number) {
+			return true
+		}
+	}
+	return false
 }
