@@ -37,9 +37,9 @@ type ExportWriterOptions struct {
 
 // ExportStats say what an export wrote.
 type ExportStats struct {
-	Format string `json:"format"`
-	Images int    `json:"images"`  // images in the selection
-	Written int   `json:"written"` // records written (hash lists: hashes)
+	Format  string `json:"format"`
+	Images  int    `json:"images"`  // images in the selection
+	Written int    `json:"written"` // records written (hash lists: hashes)
 	// PDQVariant is the PDQ variant the export holds: pdq-full for hash lists (images without the
 	// reference hash are left out and counted in NoReference); "per row" for json and csv, which
 	// name the variant of each row; "" for exiftool (no PDQ).

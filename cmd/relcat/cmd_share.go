@@ -146,7 +146,6 @@ older relcat without its original) is left out and counted on stderr.`,
 	return cmd
 }
 
-
 // shareCommands are the commands that move data in and out of a catalog.
 func (a *app) shareCommands() []*cobra.Command {
 	return []*cobra.Command{a.exportCommand()}
