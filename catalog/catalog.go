@@ -140,7 +140,7 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 		if c.upgrade {
 			return nil // Reindex creates what is missing
 		}
-		return fmt.Errorf("%w: %s has schema version %d, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it keeps every record and rebuilds the indexes; an older relcat cannot read it afterwards)", ErrSchema, dir, n, SchemaVersion, dir)
+		return fmt.Errorf("%w: %s has schema version %d, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it keeps every record and rebuilds the indexes; recomputes what version 2 adds; an older relcat cannot read it afterwards)", ErrSchema, dir, n, SchemaVersion, dir)
 	default:
 		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)
 	}

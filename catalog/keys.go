@@ -22,6 +22,10 @@ package catalog
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
 //	               | near id (8, BE; schema 2): the image's id in the near-duplicate index, given in
 //	               arrival order (a later image has a larger id)
+//	               (relcat's work-image variant, pdq-area1024: what near matching uses)
+//	pdq_ref        sha256 (32) -> the same encoding (without near id), variant pdq-full: the reference
+//	               full-resolution PDQ computed from the same decode (what partners' hash lists hold).
+//	               Schema 2. An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
 //	near_ids       near id (8, BE) -> sha256 (32): the pdq bucket's images in arrival order (schema 2)
 //	edges          sha256 A (32) | kind (1) | sha256 B (32) | kind-specific suffix (empty for kind 0)
 //	               -> distance (1) | transform (1) | quality of B's hash (1)      (schema 2)
@@ -48,14 +52,16 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/relcat/relcat/catalog/pdq"
 )
 
 // SchemaVersion is the version of the on-disk format written by this build.
 //
-// Version 2 (this session) adds near ids, the near_ids and edges buckets, and exact file-name bytes
-// in sightings. A version-1 catalog is refused with a message naming `relcat reindex`, which
-// upgrades it in place (reindex.go lists every upgrade step).
+// Version 2 (this session) adds near ids, the near_ids and edges buckets, the pdq_ref bucket and exact
+// file-name bytes in sightings. A version-1 catalog is refused with a message naming `relcat reindex`,
+// which upgrades it in place (reindex.go lists every upgrade step).
 const SchemaVersion = 2
 
 const (
@@ -73,12 +79,13 @@ var (
 	bucketImageBatches = []byte("image_batches")
 	bucketMD5          = []byte("md5")
 	bucketPDQ          = []byte("pdq")
+	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
 	bucketNearIDs      = []byte("near_ids")
 	bucketEdges        = []byte("edges")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
-		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketLog, bucketNearIDs, bucketEdges}
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges}
 
 	keySchema   = []byte("schema")
 	keyCreated  = []byte("created")
@@ -243,4 +250,12 @@ func parsePDQValue(v []byte) (*PDQInfo, error) {
 func objectRelPath(s SHA256) string {
 	h := hex.EncodeToString(s[:])
 	return objectsDir + "/" + h[:2] + "/" + h
+}
+
+// putPDQRef stores the reference full-resolution PDQ of s (nothing when p is nil).
+func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
+	if p == nil {
+		return nil
+	}
+	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
 }

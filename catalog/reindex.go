@@ -47,6 +47,20 @@ type upgradeStep struct {
 // stored data derived from other records (an index, a hash computed at ingest) adds its step here.
 var upgradeSteps = []upgradeStep{
 	{"near-duplicate edges", rebuildNear},
+	{"reference PDQ", func(ctx context.Context, c *Catalog, o *ReindexOptions, _ *ReindexReport) (string, error) {
+		u, err := c.UpgradeReferencePDQ(ctx, ReferenceUpgradeOptions{Operator: o.Operator, Command: o.Command})
+		if err != nil {
+			return "", err
+		}
+		line := fmt.Sprintf("%d of %d missing computed from the preserved originals", u.Computed, u.Missing)
+		if u.NoOriginal > 0 {
+			line += fmt.Sprintf(", %d without a preserved original", u.NoOriginal)
+		}
+		if len(u.Failed) > 0 {
+			line += fmt.Sprintf(", %d failed (first: %s)", len(u.Failed), u.Failed[0])
+		}
+		return line, nil
+	}},
 }
 
 // Reindex rebuilds every derived store of the catalog (near ids, near-duplicate edges, and each step
