@@ -24,9 +24,9 @@ import (
 //
 // An edge is found the way a lookup finds a match: the arriving image's 8 rotations and mirrors
 // are searched against the stored images' primary hashes at EdgeMaxDistance; each image found is
-// then measured with pairDistance, and kept when that is within EdgeMaxDistance too. Both ingest
-// and reindex look from the later image of a pair towards the earlier (by near id), so they store
-// the same edges.
+// then measured with pairDistance, and kept when that is within EdgeMaxDistance too. The pair
+// distance is never below a one-way distance, so this finds every pair, in whatever order the
+// images arrive; reindex looks from the later image of each pair (by near id) as ingest did.
 
 // EdgeMaxDistance is the largest distance of a stored edge. It is the default threshold: the
 // index answers radius 31 with 17 probes per slot, radius 32-47 with 137 (measured at 1M hashes:
@@ -40,18 +40,20 @@ const EdgeMaxDistance = DefaultMaxDistance
 const EdgeMinQuality = DefaultMinQuality
 
 // pairDistance is the one distance of a pair of images and how a relates to b (as Match.Transform
-// says for a query a): the smaller of the two one-sided distances, a's 8 rotations and mirrors
-// against b's hash and b's against a's, so that pairDistance(a, b) and pairDistance(b, a) give the
-// same number.
+// says for a query a). It is the rule issue 7 defines for every command (the larger of the two
+// one-way distances, each a photo's 8 rotations and mirrors against the other's as-is hash): when
+// that rule lands as catalog.PairDistance, this calls it. Because the pair distance is never below
+// either one-way distance, the index searched with the later image's 8 hashes finds every pair
+// within EdgeMaxDistance, whichever image arrived first.
 func pairDistance(a, b *PDQInfo) (int, pdq.Transform) {
-	// b ≈ t1(a): a is b transformed by the inverse of t1.
-	t1, d1 := pdq.Nearest(b.Hash, &a.Dihedral)
-	// a ≈ t2(b): a is b transformed by t2.
-	t2, d2 := pdq.Nearest(a.Hash, &b.Dihedral)
-	if d2 < d1 {
-		return d2, t2
+	// t(a) close to b's as-is hash: a is b turned by t's inverse.
+	tA, dA := pdq.Nearest(b.Hash, &a.Dihedral)
+	// t(b) close to a's as-is hash: a is b turned by t.
+	tB, dB := pdq.Nearest(a.Hash, &b.Dihedral)
+	if dA < dB || (dA == dB && bytes.Compare(a.Hash[:], b.Hash[:]) <= 0) {
+		return max(dA, dB), tA.Inverse()
 	}
-	return d1, t1.Inverse()
+	return max(dA, dB), tB
 }
 
 // edgeOf is the edge between a and b as seen from a, computed from the pair's lower SHA-256 so that
