@@ -41,6 +41,15 @@ func getImage(tx *bolt.Tx, s SHA256) (*Image, error) {
 		}
 		img.PDQ = p
 	}
+	if b := tx.Bucket(bucketPDQRef); b != nil {
+		if v := b.Get(s[:]); v != nil {
+			p, err := parsePDQValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s pdq_ref record: %w", s, err)
+			}
+			img.PDQRef = p
+		}
+	}
 	return &img, nil
 }
 
@@ -63,7 +72,7 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 			}
 		}
 		out = append(out, Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released,
-			Name: string(v), Position: pos, Ingested: b.Ingested})
+			Name: textName(string(v)), Position: pos, Ingested: b.Ingested})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out, nil

@@ -192,6 +192,7 @@ func printImage(p *printer, d *catalog.ImageDetail) error {
 		rec["sightings"] = ss
 		rec["near"] = d.Near
 		rec["origin"] = d.Origin
+		rec["forensics"] = catalog.ForensicCues(img, ss)
 		return p.record("image", rec)
 	}
 	p.textf("sha256    %s\nmd5       %s\nsize      %d bytes\nformat    %s\npixels    %s\n", img.SHA256, img.MD5, img.Size, img.Format, dims(img))
@@ -204,6 +205,9 @@ func printImage(p *printer, d *catalog.ImageDetail) error {
 			q = " (low quality hash: not used for matching)"
 		}
 		p.textf("pdq       %s quality %d%s [%s]\n", img.PDQ.Hash, img.PDQ.Quality, q, img.PDQ.Variant)
+	}
+	if r := img.PDQRef; r != nil {
+		p.textf("pdq       %s quality %d [%s, the reference variant partners use]\n", r.Hash, r.Quality, r.Variant)
 	}
 	m := img.EXIF
 	if m.Stripped() {
@@ -218,6 +222,7 @@ func printImage(p *printer, d *catalog.ImageDetail) error {
 	if m.Orientation > 1 {
 		p.textf("%-9s %d\n", "orient.", m.Orientation)
 	}
+	printForensics(p, catalog.ForensicCues(img, ss))
 	for _, w := range img.Warnings {
 		p.textf("warning   %s\n", cut(w, 200))
 	}
@@ -269,6 +274,11 @@ func imageRecord(img *catalog.Image) map[string]any {
 		rec["pdq_quality"] = img.PDQ.Quality
 		rec["pdq_variant"] = img.PDQ.Variant
 	}
+	if r := img.PDQRef; r != nil {
+		rec["pdq_ref"] = r.Hash
+		rec["pdq_ref_quality"] = r.Quality
+		rec["pdq_ref_variant"] = r.Variant
+	}
 	if img.PixelsError != "" {
 		rec["pixels_error"] = img.PixelsError
 	}
@@ -276,4 +286,20 @@ func imageRecord(img *catalog.Image) map[string]any {
 		rec["warnings"] = img.Warnings
 	}
 	return rec
+}
+
+// printForensics writes the forensic cues of an image (artist, copyright, description, comment, and
+// the flags) in show's text form.
+func printForensics(p *printer, f catalog.Forensics) {
+	for _, kv := range [][2]string{{"artist", f.Artist}, {"copyright", f.Copyright}, {"descr.", f.Description}, {"comment", f.UserComment}} {
+		if kv[1] != "" {
+			p.textf("%-9s %s\n", kv[0], cut(kv[1], 200))
+		}
+	}
+	for _, fl := range f.Flags {
+		if fl.Code == catalog.FlagStripped {
+			continue // said on the exif line
+		}
+		p.textf("%-9s %s: %s\n", "cue", fl.Code, cut(fl.Detail, 200))
+	}
 }
