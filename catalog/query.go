@@ -353,6 +353,15 @@ func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho Ha
 	if err != nil {
 		return nil, err
 	}
+	return c.lookupHashes(path, h, o)
+}
+
+// lookupHashes answers a lookup from a file's hashes (Lookup and LookupReader share it).
+func (c *Catalog) lookupHashes(path string, h *FileHashes, o MatchOptions) (*LookupResult, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
 	r := &LookupResult{Path: path, Hashes: h, Exact: []Sighting{}, Near: []Match{}, Warnings: h.Warnings}
 	r.LowQual = h.PDQ != nil && h.PDQ.Quality < o.MinQuality
 	f, err := c.Family(h.SHA256, h.PDQ, o)
