@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 
 	"github.com/relcat/relcat/catalog/pdq"
 
@@ -25,10 +24,12 @@ type DupesOptions struct {
 // Member is one image of a cluster.
 type Member struct {
 	SHA256    SHA256     `json:"sha256"`
-	Distance  int        `json:"distance"`  // to the origin image (0 for the origin itself)
+	Distance  int        `json:"distance"`  // to the origin image (0 for the origin itself): PairDistance
 	Transform string     `json:"transform"` // how this image relates to the origin image
 	Quality   int        `json:"quality,omitempty"`
 	Sightings []Sighting `json:"sightings"`
+	// Uncertain: this image's origin (the cluster's) ties with another release of its family.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // Edge is a near match between two members; A is the earlier one, Transform says how B relates to A.
@@ -41,15 +42,18 @@ type Edge struct {
 
 // Cluster is a recycled photo: the origin (earliest sighting) and every copy.
 //
-// Clustering rule (no transitive chaining): images are taken in first-seen order; each image not yet
-// in a cluster starts one and becomes its origin image; the cluster takes every other unclustered
-// image within the threshold of the origin image (under any of the 8 rotations/mirrors). Edges list
-// every pair of members within the threshold. So every member is a near-duplicate of the origin
-// itself, never merely of another member: unrelated photos cannot chain into one "mega-cluster".
+// Clustering rule (no transitive chaining): every image belongs to the cluster of its origin image,
+// the image holding the earliest sighting of its family (OriginOf over its own sightings and its
+// near matches): the same origin history, lookup, show and the ingest summary name. So every member
+// is a near-duplicate of the origin image itself, never merely of another member, and unrelated
+// photos cannot chain into one "mega-cluster". The origin image comes first; when its own origin is
+// an even earlier photo it is not near to every member of, it also appears, as a member, in that
+// photo's cluster. Edges list every pair of members within the threshold.
 type Cluster struct {
-	Origin  Sighting `json:"origin"`
-	Members []Member `json:"members"`
-	Edges   []Edge   `json:"edges"`
+	Origin    Sighting `json:"origin"`
+	Uncertain bool     `json:"uncertain,omitempty"` // the origin ties with another release of some member's family
+	Members   []Member `json:"members"`
+	Edges     []Edge   `json:"edges"`
 }
 
 // Dupes finds recycled photos: images sighted in more than one batch, and (unless Exact) groups of
@@ -71,13 +75,23 @@ type dupeEntry struct {
 	near  bool // has an edge within the threshold (or, searched, may have a match)
 }
 
+// originInfo is what a cluster needs to know of one image's origin (OriginOf over its family).
+type originInfo struct {
+	image     SHA256 // the image holding the origin sighting
+	uncertain bool
+	dist      int    // PairDistance to that image (when it is another)
+	transform string // how this image relates to it
+}
+
 // DupesEach streams the clusters of Dupes to fn, origins in first-seen order, each as soon as it is
-// complete. With the default threshold or a stricter one it reads the stored edges: one pass over
-// the sightings and the edges (keys in the same order, read side by side) finds the images that
-// can belong to a cluster, which are then taken in first-seen order; memory grows with those
-// images, not with the catalog. A threshold above EdgeMaxDistance or a quality floor below
-// EdgeMinQuality searches the index for every image instead (slow at scale). o.Limit stops after
-// that many clusters; ctx stops it early with ErrInterrupted.
+// complete. With the default threshold or a stricter one it reads the stored edges (edges.go): one
+// pass over the sightings and the edges (keys in the same order, read side by side) lists the
+// images that can belong to a cluster, which are then taken in first-seen order; each image's
+// origin is computed once, from its edges, and kept as a few numbers. Memory grows with the images
+// that have a near-duplicate or a second sighting, not with the catalog; time with them and their
+// edges. A threshold above EdgeMaxDistance or a quality floor below EdgeMinQuality searches the index
+// for every image instead (slow at scale). o.Limit stops after that many clusters; ctx stops it with
+// ErrInterrupted.
 func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster) error) error {
 	mo, err := o.Match.norm()
 	if err != nil {
@@ -90,26 +104,25 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			return err
 		}
 	}
-	return c.db.View(func(tx *bolt.Tx) error {
+	return c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
 		all, err := dupeCandidates(ctx, tx, cache, o.Exact, stored, mo)
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(all, func(a, b dupeEntry) int {
-			if a.first.Before(b.first) {
+		slices.SortStableFunc(all, func(a, b dupeEntry) int {
+			switch {
+			case a.first.Before(b.first):
 				return -1
-			}
-			if b.first.Before(a.first) {
+			case b.first.Before(a.first):
 				return 1
 			}
 			return 0
 		})
-		bySHA := make(map[SHA256]int, len(all))
+		pos := make(map[SHA256]int, len(all))
 		for i, e := range all {
-			bySHA[e.sha] = i
+			pos[e.sha] = i
 		}
-		assigned := make([]bool, len(all))
 		pdqs := tx.Bucket(bucketPDQ)
 		getPDQ := func(s SHA256) (*PDQInfo, error) {
 			v := pdqs.Get(s[:])
@@ -122,77 +135,139 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			}
 			return p, nil
 		}
-		// neighbours lists the matches of s within the threshold.
-		neighbours := func(s SHA256) ([]Match, error) {
-			p, err := getPDQ(s)
-			if err != nil || p == nil {
-				return nil, err
+		// neighbours lists the near matches of image i among the images that can be in a cluster
+		// (Sightings not filled): its stored edges, or a search.
+		neighbours := func(i int) ([]Match, *PDQInfo, error) {
+			e := all[i]
+			p, err := getPDQ(e.sha)
+			if err != nil || p == nil || !e.near || o.Exact {
+				return nil, p, err
 			}
+			var ms []Match
 			if stored {
-				return edgeMatches(tx, s, p.Quality, mo)
+				ms, err = edgeMatches(tx, e.sha, p.Quality, mo)
+				if err != nil {
+					return nil, p, err
+				}
+			} else if p.Quality >= mo.MinQuality {
+				for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
+					cp, err := getPDQ(cs)
+					if err != nil {
+						return nil, p, err
+					}
+					if m, ok := matchPair(p, cp, cs, mo); ok {
+						ms = append(ms, m)
+					}
+				}
 			}
-			return ix.near(&p.Dihedral, p.Quality, s, mo), nil
+			out := ms[:0]
+			for _, m := range ms {
+				if _, ok := pos[m.SHA256]; ok {
+					out = append(out, m)
+				}
+			}
+			return out, p, nil
+		}
+		origins := map[SHA256]originInfo{}
+		// origin computes image i's origin with OriginOf, the one rule, over its family.
+		origin := func(i int) (originInfo, error) {
+			e := all[i]
+			if oi, ok := origins[e.sha]; ok {
+				return oi, nil
+			}
+			sight, err := sightingsOf(tx, e.sha, cache)
+			if err != nil {
+				return originInfo{}, err
+			}
+			near, _, err := neighbours(i)
+			if err != nil {
+				return originInfo{}, err
+			}
+			for j := range near {
+				if near[j].Sightings, err = sightingsOf(tx, near[j].SHA256, cache); err != nil {
+					return originInfo{}, err
+				}
+			}
+			og := OriginOf(sight, near)
+			oi := originInfo{image: e.sha}
+			if og != nil {
+				oi.image, oi.uncertain = og.Sighting.SHA256, og.Uncertain
+				for _, m := range near {
+					if m.SHA256 == oi.image {
+						oi.dist, oi.transform = m.Distance, m.Transform
+					}
+				}
+			}
+			origins[e.sha] = oi
+			return oi, nil
 		}
 		emitted := 0
 		for i, e := range all {
-			if assigned[i] {
-				continue
-			}
 			if i%256 == 0 && ctx.Err() != nil {
 				return ErrInterrupted
 			}
-			assigned[i] = true
-			sight, err := sightingsOf(tx, e.sha, cache)
+			k := e.sha
+			ok, err := origin(i)
 			if err != nil {
 				return err
 			}
-			origin := Member{SHA256: e.sha, Distance: 0, Transform: pdq.AsIs.String(), Sightings: sight}
-			cl := Cluster{Origin: e.first, Members: []Member{origin}, Edges: []Edge{}}
-			group := []int{i}
-			if e.near && !o.Exact {
-				ms, err := neighbours(e.sha)
+			// The cluster of origin image k: k, and every near match of k whose origin is k.
+			near, kp, err := neighbours(i)
+			if err != nil {
+				return err
+			}
+			var group []int
+			for _, m := range near {
+				j := pos[m.SHA256]
+				oj, err := origin(j)
 				if err != nil {
 					return err
 				}
-				slices.SortFunc(ms, func(a, b Match) int {
-					if a.Distance != b.Distance {
-						return a.Distance - b.Distance
-					}
-					return bytes.Compare(a.SHA256[:], b.SHA256[:])
-				})
-				for _, m := range ms {
-					j, ok := bySHA[m.SHA256]
-					if !ok || assigned[j] {
-						continue
-					}
-					assigned[j] = true
-					// m.Transform says how the origin relates to the member; the member is described
-					// relative to the origin.
-					t, _ := pdq.ParseTransform(m.Transform)
-					ss, err := sightingsOf(tx, m.SHA256, cache)
-					if err != nil {
-						return err
-					}
-					cl.Members = append(cl.Members, Member{SHA256: m.SHA256, Distance: m.Distance, Transform: t.Inverse().String(), Quality: m.Quality, Sightings: ss})
+				if oj.image == k {
 					group = append(group, j)
 				}
 			}
-			if p, err := getPDQ(e.sha); err != nil {
-				return err
-			} else if p != nil {
-				cl.Members[0].Quality = p.Quality
+			if ok.image != k && len(group) == 0 {
+				continue // k is a member of an earlier image's cluster only
 			}
+			slices.Sort(group) // first-seen order
+			group = append([]int{i}, group...)
+			cl := Cluster{Origin: e.first, Edges: []Edge{}}
 			batches := map[BatchID]bool{}
-			for _, m := range cl.Members {
-				for _, s := range m.Sightings {
-					batches[s.Batch] = true
+			quality := map[SHA256]int{}
+			for gi, j := range group {
+				s := all[j].sha
+				sight, err := sightingsOf(tx, s, cache)
+				if err != nil {
+					return err
+				}
+				oj := origins[s]
+				m := Member{SHA256: s, Transform: pdq.AsIs.String(), Sightings: sight, Uncertain: oj.uncertain && oj.image == k}
+				if gi > 0 {
+					m.Distance, m.Transform = oj.dist, oj.transform
+				}
+				if gi == 0 && kp != nil {
+					m.Quality = kp.Quality
+				} else if p, err := getPDQ(s); err != nil {
+					return err
+				} else if p != nil {
+					m.Quality = p.Quality
+				}
+				quality[s] = m.Quality
+				if gi == 0 && len(sight) > 0 {
+					cl.Origin = sight[0]
+				}
+				cl.Members = append(cl.Members, m)
+				cl.Uncertain = cl.Uncertain || m.Uncertain
+				for _, sg := range sight {
+					batches[sg.Batch] = true
 				}
 			}
 			if len(group) < 2 && len(batches) < 2 {
 				continue
 			}
 			if len(group) > 1 {
-				if cl.Edges, err = clusterEdges(tx, all, group, stored, mo, getPDQ); err != nil {
+				if cl.Edges, err = groupEdges(all, group, neighbours); err != nil {
 					return err
 				}
 			}
@@ -202,8 +277,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			if err := fn(cl); err != nil {
 				return err
 			}
-			emitted++
-			if o.Limit > 0 && emitted >= o.Limit {
+			if emitted++; o.Limit > 0 && emitted >= o.Limit {
 				return nil
 			}
 		}
@@ -211,73 +285,40 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 	})
 }
 
-// clusterEdges lists every pair of a cluster's members within the threshold, the earlier member as
-// A, Transform saying how B relates to A.
-func clusterEdges(tx *bolt.Tx, all []dupeEntry, group []int, stored bool, mo MatchOptions, getPDQ func(SHA256) (*PDQInfo, error)) ([]Edge, error) {
-	out := []Edge{}
-	in := map[SHA256]int{}
-	for gi, i := range group {
-		in[all[i].sha] = gi
+// groupEdges lists every pair of a cluster's members within the threshold, in member order, the
+// earlier one as A and Transform saying how B relates to A (the match of B towards A).
+func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PDQInfo, error)) ([]Edge, error) {
+	idx := map[SHA256]int{}
+	for gi, j := range group {
+		idx[all[j].sha] = gi
 	}
-	for gi, i := range group {
-		a := all[i]
-		if stored {
-			// a's stored edges to later members of the group; the entry a->b says how a relates
-			// to b, the edge wants how the later one relates to the earlier.
-			p, err := getPDQ(a.sha)
-			if err != nil || p == nil {
-				if err != nil {
-					return nil, err
-				}
-				continue
-			}
-			ms, err := edgeMatches(tx, a.sha, p.Quality, mo)
-			if err != nil {
-				return nil, err
-			}
-			for _, m := range ms {
-				gj, ok := in[m.SHA256]
-				if !ok || gj <= gi {
-					continue
-				}
-				out = append(out, orientEdge(all[i], all[group[gj]], m))
-			}
-			continue
+	// match[b][a]: b's match towards a, from b's near matches.
+	match := make([]map[int]Match, len(group))
+	for gi, j := range group {
+		ms, _, err := neighbours(j)
+		if err != nil {
+			return nil, err
 		}
-		pa, err := getPDQ(a.sha)
-		if err != nil || pa == nil {
-			if err != nil {
-				return nil, err
+		match[gi] = map[int]Match{}
+		for _, m := range ms {
+			if gj, ok := idx[m.SHA256]; ok {
+				match[gi][gj] = m
 			}
-			continue
 		}
-		for _, j := range group[gi+1:] {
-			b := all[j]
-			pb, err := getPDQ(b.sha)
-			if err != nil {
-				return nil, err
+	}
+	out := []Edge{}
+	for i := range group {
+		for j := i + 1; j < len(group); j++ {
+			a, b := i, j
+			if all[group[b]].first.Before(all[group[a]].first) {
+				a, b = b, a
 			}
-			if pb == nil {
-				continue
-			}
-			d, t := edgeOf(a.sha, pa, b.sha, pb)
-			if d <= mo.MaxDistance {
-				out = append(out, orientEdge(a, b, Match{SHA256: b.sha, Distance: d, Transform: t.String()}))
+			if m, ok := match[b][a]; ok {
+				out = append(out, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform})
 			}
 		}
 	}
 	return out, nil
-}
-
-// orientEdge turns the match m of x (m.SHA256 is y; m.Transform how x relates to y) into an Edge
-// with the earlier image as A.
-func orientEdge(x, y dupeEntry, m Match) Edge {
-	t, _ := pdq.ParseTransform(m.Transform)
-	if y.first.Before(x.first) {
-		// A = y, B = x: how x relates to y is m's transform.
-		return Edge{A: y.sha, B: x.sha, Distance: m.Distance, Transform: t.String()}
-	}
-	return Edge{A: x.sha, B: y.sha, Distance: m.Distance, Transform: t.Inverse().String()}
 }
 
 // dupeCandidates lists, with their first sightings, the images sighted in two batches or more and
@@ -316,7 +357,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, 
 		}
 		if found && mo.MinQuality > EdgeMinQuality {
 			v := pdqs.Get(s[:])
-			found = v != nil && int(v[0]) >= mo.MinQuality
+			found = len(v) > 0 && int(v[0]) >= mo.MinQuality
 		}
 		return found, nil
 	}
@@ -363,7 +404,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, 
 		}
 		sg := Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Position: pos, Ingested: b.Ingested}
 		if n == 0 || sg.Before(first) {
-			sg.Name = string(v)
+			sg.Name = textName(string(v))
 			first = sg
 		}
 		if n == 0 || bid != lastBatch {
@@ -399,58 +440,33 @@ func keepCluster(cl *Cluster, o DupesOptions) bool {
 	return hasAff && since
 }
 
-// History is the provenance of an image: its sightings and those of its near-duplicates, earliest
-// first, with the first one named as the origin.
+// History is the provenance of an image: its sightings and those of its near-duplicates (earliest
+// release first), with the origin over all of them (OriginOf).
 type History struct {
 	Image     *Image     `json:"image"`
 	Sightings []Sighting `json:"sightings"`
 	Near      []Match    `json:"near"`
 	Origin    *Sighting  `json:"origin,omitempty"`
-	Uncertain bool       `json:"uncertain,omitempty"` // the origin ties with another sighting on a bare date
+	Uncertain bool       `json:"uncertain,omitempty"` // the origin ties with another release (see Origin.Uncertain)
+	// OriginMatch is the full origin: whether it is a near-duplicate, at what distance and transform.
+	OriginMatch *Origin `json:"origin_detail,omitempty"`
 }
 
 // History returns the provenance of an image.
 func (c *Catalog) History(s SHA256, o MatchOptions) (*History, error) {
-	mo, err := o.norm()
-	if err != nil {
-		return nil, err
-	}
 	d, err := c.Image(s)
 	if err != nil {
 		return nil, err
 	}
-	h := &History{Image: d.Image, Sightings: d.Sightings, Near: []Match{}}
-	if d.Image.PDQ != nil {
-		if h.Near, err = c.storedNearWithSightings(s, d.Image.PDQ, mo); err != nil {
-			return nil, err
-		}
+	f, err := c.Family(s, d.Image.PDQ, o)
+	if err != nil {
+		return nil, err
 	}
-	var all []Sighting
-	all = append(all, h.Sightings...)
-	for _, m := range h.Near {
-		all = append(all, m.Sightings...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Before(all[j]) })
-	if len(all) > 0 {
-		first := all[0]
+	h := &History{Image: d.Image, Sightings: f.Sightings, Near: f.Near, OriginMatch: f.Origin}
+	if f.Origin != nil {
+		first := f.Origin.Sighting
 		h.Origin = &first
-		h.Uncertain = uncertainFirst(first, all)
+		h.Uncertain = f.Origin.Uncertain
 	}
 	return h, nil
-}
-
-// uncertainFirst reports whether first ties with a sighting of another batch: released the same day
-// when either of them gives only a date (a bare date counts as the start of the day UTC, so which
-// came first is not known).
-func uncertainFirst(first Sighting, all []Sighting) bool {
-	for _, s := range all {
-		if s.Batch != first.Batch && (first.Released.DateOnly || s.Released.DateOnly) && sameDay(first.Released, s.Released) {
-			return true
-		}
-	}
-	return false
-}
-
-func sameDay(a, b Released) bool {
-	return a.Time.UTC().Format("2006-01-02") == b.Time.UTC().Format("2006-01-02")
 }

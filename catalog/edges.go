@@ -16,7 +16,7 @@ import (
 // Stored near-duplicate edges.
 //
 // Every pair of images whose whole-image PDQ hashes are within EdgeMaxDistance (by the one pair
-// distance, pairDistance) and both reach EdgeMinQuality is stored once, when the later of the two
+// distance, PairDistance) and both reach EdgeMinQuality is stored once, when the later of the two
 // arrives, as an edge in both directions (keys.go, bucket edges). dupes, history, show and the
 // ingest summary read these edges instead of searching the index; a threshold above
 // EdgeMaxDistance or a quality floor below EdgeMinQuality is answered by searching the index
@@ -24,9 +24,10 @@ import (
 //
 // An edge is found the way a lookup finds a match: the arriving image's 8 rotations and mirrors
 // are searched against the stored images' primary hashes at EdgeMaxDistance; each image found is
-// then measured with pairDistance, and kept when that is within EdgeMaxDistance too. The pair
-// distance is never below a one-way distance, so this finds every pair, in whatever order the
-// images arrive; reindex looks from the later image of each pair (by near id) as ingest did.
+// then measured with PairDistance, and kept when that is within EdgeMaxDistance too. The pair
+// distance (PairDistance) is never below a one-way distance, so this finds every pair, in whatever
+// order the images arrive; reindex looks from the later image of each pair (by near id) as ingest
+// did.
 
 // EdgeMaxDistance is the largest distance of a stored edge. It is the default threshold: the
 // index answers radius 31 with 17 probes per slot, radius 32-47 with 137 (measured at 1M hashes:
@@ -39,37 +40,19 @@ const EdgeMaxDistance = DefaultMaxDistance
 // pairs would grow with the square of their number.
 const EdgeMinQuality = DefaultMinQuality
 
-// pairDistance is the one distance of a pair of images and how a relates to b (as Match.Transform
-// says for a query a). It is the rule issue 7 defines for every command (the larger of the two
-// one-way distances, each a photo's 8 rotations and mirrors against the other's as-is hash): when
-// that rule lands as catalog.PairDistance, this calls it. Because the pair distance is never below
-// either one-way distance, the index searched with the later image's 8 hashes finds every pair
-// within EdgeMaxDistance, whichever image arrived first.
-func pairDistance(a, b *PDQInfo) (int, pdq.Transform) {
-	// t(a) close to b's as-is hash: a is b turned by t's inverse.
-	tA, dA := pdq.Nearest(b.Hash, &a.Dihedral)
-	// t(b) close to a's as-is hash: a is b turned by t.
-	tB, dB := pdq.Nearest(a.Hash, &b.Dihedral)
-	if dA < dB || (dA == dB && bytes.Compare(a.Hash[:], b.Hash[:]) <= 0) {
-		return max(dA, dB), tA.Inverse()
-	}
-	return max(dA, dB), tB
-}
-
-// edgeOf is the edge between a and b as seen from a, computed from the pair's lower SHA-256 so that
-// both directions of an edge agree whatever the order the images arrived in.
-func edgeOf(a SHA256, pa *PDQInfo, b SHA256, pb *PDQInfo) (int, pdq.Transform) {
-	if bytes.Compare(a[:], b[:]) <= 0 {
-		return pairDistance(pa, pb)
-	}
-	d, t := pairDistance(pb, pa)
-	return d, t.Inverse()
+// edgeOf is the edge between a and b as seen from a: PairDistance, the one distance of a pair
+// (its transform from the other side is the inverse, so both directions of an edge agree).
+func edgeOf(_ SHA256, pa *PDQInfo, _ SHA256, pb *PDQInfo) (int, pdq.Transform) {
+	return PairDistance(pa, pb)
 }
 
 // edgesAnswer reports whether stored edges answer o (normalised).
 func edgesAnswer(o MatchOptions) bool {
-	return o.MaxDistance <= EdgeMaxDistance && o.MinQuality >= EdgeMinQuality
+	return !searchOnly && o.MaxDistance <= EdgeMaxDistance && o.MinQuality >= EdgeMinQuality
 }
+
+// searchOnly makes every question search the index instead of reading edges: tests compare both.
+var searchOnly = false
 
 // edgeMatches lists the near matches of image s (whose hash has quality qa) from its stored edges,
 // within o (normalised, edgesAnswer(o) true), in key order (Sightings not filled).
@@ -91,19 +74,6 @@ func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error)
 		out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
 	}
 	return out, nil
-}
-
-// nearOf finds the near matches of a stored image: from its edges when they answer o, else by
-// searching the index. Sightings are not filled.
-func (c *Catalog) nearOf(tx *bolt.Tx, s SHA256, p *PDQInfo, o MatchOptions) ([]Match, error) {
-	if edgesAnswer(o) {
-		return edgeMatches(tx, s, p.Quality, o)
-	}
-	ix, err := c.index()
-	if err != nil {
-		return nil, err
-	}
-	return ix.near(&p.Dihedral, p.Quality, s, o), nil
 }
 
 // hit is an image the index found for an arriving one.
@@ -340,7 +310,7 @@ func (w *nearTx) done() {
 
 // checkNear holds the near ids and the stored edges against the perceptual hashes: every hash has a
 // near id that near_ids maps back to it; every edge joins two stored hashes, both at least
-// EdgeMinQuality, and carries the distance and transform pairDistance gives them (at most
+// EdgeMinQuality, and carries the distance and transform PairDistance gives them (at most
 // EdgeMaxDistance), and its reverse entry exists with the inverse transform. Edges are read in key
 // order, so each image's hash is decoded once per run of its edges.
 func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) error {

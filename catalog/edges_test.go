@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -100,26 +101,6 @@ func TestEdgesEqualBruteForce(t *testing.T) {
 	sort.Strings(lines)
 	if exp := strings.Join(lines, "\n") + "\n"; got != exp {
 		t.Errorf("stored edges (%d) differ from the pairs by brute force (%d):\n got %s\nwant %s", n, len(want), got, exp)
-	}
-}
-
-// TestPairDistanceSymmetric: one number for a pair whichever side asks, and the transform seen from
-// the other side is the inverse.
-func TestPairDistanceSymmetric(t *testing.T) {
-	c := openTest(t)
-	ingestSamples(t, c)
-	hs := allHashes(t, c)
-	for _, x := range hs {
-		for _, y := range hs {
-			d1, t1 := edgeOf(x.sha, x.p, y.sha, y.p)
-			d2, t2 := edgeOf(y.sha, y.p, x.sha, x.p)
-			if d1 != d2 || t1 != t2.Inverse() {
-				t.Fatalf("%s-%s: %d %s, other way %d %s", x.sha, y.sha, d1, t1, d2, t2)
-			}
-			if p1, _ := pairDistance(x.p, y.p); p1 != d1 {
-				t.Fatalf("%s-%s: pairDistance %d, edgeOf %d", x.sha, y.sha, p1, d1)
-			}
-		}
 	}
 }
 
@@ -360,5 +341,79 @@ func TestDupesLimitAndSearchPath(t *testing.T) {
 	cancel()
 	if err := c.DupesEach(ctx, DupesOptions{}, func(Cluster) error { return nil }); !errors.Is(err, ErrInterrupted) {
 		t.Errorf("dupes with a cancelled context: %v", err)
+	}
+}
+
+// TestStoredEdgesAnswerAsSearching: every question answered from the stored edges (dupes with its
+// filters and stricter thresholds, history and show of every image and batch) gets the same answer
+// as by searching the index, the way relcat answered before edges were stored.
+func TestStoredEdgesAnswerAsSearching(t *testing.T) {
+	c := openTest(t)
+	ingestSamples(t, c)
+	var shas []SHA256
+	var batches []BatchID
+	err := c.view(func(tx *bolt.Tx) error {
+		_ = tx.Bucket(bucketImages).ForEach(func(k, _ []byte) error {
+			var s SHA256
+			copy(s[:], k)
+			shas = append(shas, s)
+			return nil
+		})
+		return tx.Bucket(bucketBatches).ForEach(func(k, _ []byte) error {
+			var b BatchID
+			copy(b[:], k)
+			batches = append(batches, b)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := func() string {
+		var b strings.Builder
+		for _, o := range []DupesOptions{{}, {Exact: true}, {AcrossAffiliates: true}, {Match: MatchOptions{MaxDistance: 12}},
+			{Match: MatchOptions{MaxDistance: 0, MaxDistanceSet: true}}, {Match: MatchOptions{MinQuality: 80}}} {
+			cls, err := c.Dupes(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(cls)
+			fmt.Fprintf(&b, "dupes %+v: %s\n", o, data)
+		}
+		for _, s := range shas {
+			for _, mo := range []MatchOptions{{}, {MaxDistance: 10}} {
+				h, err := c.History(s, mo)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, _ := json.Marshal(h)
+				fmt.Fprintf(&b, "history %s %+v: %s\n", s, mo, data)
+			}
+		}
+		for _, id := range batches {
+			d, err := c.Batch(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(d)
+			fmt.Fprintf(&b, "batch %s: %s\n", id, data)
+		}
+		return b.String()
+	}
+	fromEdges := answers()
+	searchOnly = true
+	defer func() { searchOnly = false }()
+	searched := answers()
+	if fromEdges != searched {
+		a, b := strings.Split(fromEdges, "\n"), strings.Split(searched, "\n")
+		for i := range a {
+			if i < len(b) && a[i] != b[i] {
+				t.Errorf("from edges:\n%s\nsearching:\n%s", a[i], b[i])
+				break
+			}
+		}
+	}
+	if !strings.Contains(fromEdges, `"edges":[{`) {
+		t.Error("no cluster with near-duplicate edges: the comparison proves little")
 	}
 }

@@ -129,7 +129,7 @@ func rebuildNear(ctx context.Context, c *Catalog, o *ReindexOptions, r *ReindexR
 		ingested time.Time
 	}
 	var recs []rec
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		imgs := tx.Bucket(bucketImages)
 		return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 			if len(k) != 32 {
@@ -275,7 +275,7 @@ func (c *Catalog) rebuildEdges(ctx context.Context, ix *nearIndex, n int, o *Rei
 			var buf []hindex.Match
 			for start := range starts {
 				var pairs []edgePair
-				err := c.db.View(func(tx *bolt.Tx) error {
+				err := c.view(func(tx *bolt.Tx) error {
 					pb := tx.Bucket(bucketPDQ)
 					for id := uint64(start); id < uint64(min(start+reindexChunk, n+1)); id++ {
 						if id%1024 == 0 && wctx.Err() != nil {
