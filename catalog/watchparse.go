@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -441,10 +440,4 @@ func parseTAT(data []byte, errs *listErrors) []ListEntry {
 		errs.add(lineAt(dec.InputOffset()), "data after the end of the list")
 	}
 	return out
-}
-
-// listEntryHashBytes decodes an entry's hash.
-func listEntryHashBytes(e ListEntry) []byte {
-	b, _ := hex.DecodeString(e.Hash)
-	return b
 }
