@@ -13,44 +13,14 @@ import (
 	"github.com/relcat/relcat/catalog/pdq"
 )
 
-// workImage decodes data once (decodeBounded) and returns the one area-average downscale (longest
-// side WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is
-// dropped before it returns.
+// workImage decodes data once, within the pixel limit and the decode-memory budget (default
+// DefaultDecodeMemory), and returns the one area-average downscale (longest side WorkSide) that feeds
+// the perceptual hash and the thumbnail. It holds its share of sem (when not nil) until the
+// downscale is done: the full-resolution image is alive until then, and dropped before it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
-	full, cfg, err := decodeBounded(ctx, data, f, maxPixels, budget, sem)
+	need, cfg, err := decodeNeed(data, f, maxPixels, 0, budget)
 	if err != nil {
 		return nil, cfg, err
-	}
-	return media.Shrink(full, WorkSide), cfg, nil
-}
-
-// decodeBounded decodes data once, within the pixel limit and the decode-memory budget (default
-// DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg is filled
-// whenever the header could be read, even when the error is not nil.
-func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
-	cfg, err := media.DecodeConfig(data, f)
-	if !f.Decodable() {
-		return nil, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
-	}
-	if err != nil {
-		return nil, cfg, err
-	}
-	px := int64(cfg.Width) * int64(cfg.Height)
-	if px <= 0 || px > maxPixels {
-		return nil, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
-	}
-	if budget <= 0 {
-		budget = DefaultDecodeMemory
-	}
-	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
-	// up to 15 bytes a pixel). Over the budget, the file keeps its hashes and EXIF but is not decoded.
-	need := media.DecodeMemory(data, f)
-	if need <= 0 {
-		need = px * 4
-	}
-	if need > budget {
-		return nil, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB, over the decode-memory budget of %d MiB",
-			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, budget>>20)
 	}
 	if sem != nil {
 		if err := sem.Acquire(ctx, need); err != nil {
@@ -58,8 +28,75 @@ func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, 
 		}
 		defer sem.Release(need)
 	}
-	full, _, err := media.Decode(data, f, maxPixels)
+	work, err := decodeShrink(ctx, data, f, maxPixels)
+	return work, cfg, err
+}
+
+// decodeShrink decodes (interruptibly) and downscales to WorkSide; the full image is garbage when
+// it returns.
+func decodeShrink(ctx context.Context, data []byte, f media.Format, maxPixels int64) (image.Image, error) {
+	full, _, err := media.DecodeContext(ctx, data, f, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	return media.Shrink(full, WorkSide), nil
+}
+
+// decodeBounded decodes data once at full resolution, within the pixel limit and the decode-memory
+// budget (default DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg
+// is filled whenever the header could be read, even when the error is not nil.
+func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
+	need, cfg, err := decodeNeed(data, f, maxPixels, 0, budget)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if sem != nil {
+		if err := sem.Acquire(ctx, need); err != nil {
+			return nil, cfg, err
+		}
+		defer sem.Release(need)
+	}
+	full, _, err := media.DecodeContext(ctx, data, f, maxPixels)
 	return full, cfg, err
+}
+
+// decodeNeed reads the header and returns the memory a decode and downscale of data will take
+// (media.DecodeMemory, plus the downscale's row sums), or the reason it must not be decoded: no
+// decoder, over the pixel limit, or needing more than budget (default DefaultDecodeMemory) together
+// with held bytes already taken from it (the file's own bytes, in ingest).
+func decodeNeed(data []byte, f media.Format, maxPixels, held, budget int64) (int64, media.Config, error) {
+	cfg, err := media.DecodeConfig(data, f)
+	if !f.Decodable() {
+		return 0, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+	}
+	if err != nil {
+		return 0, cfg, err
+	}
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px <= 0 || px > maxPixels {
+		return 0, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+	}
+	if budget <= 0 {
+		budget = DefaultDecodeMemory
+	}
+	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
+	// up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row sums (8 bytes a
+	// sample of one source row) and the work image. Over the budget, the file keeps its hashes and
+	// EXIF but is not decoded.
+	need := media.DecodeMemory(data, f)
+	if need <= 0 {
+		need = px * 4
+	}
+	need += 8*4*int64(max(cfg.Width, cfg.Height)) + 4*WorkSide*WorkSide
+	if held+need > budget {
+		file := ""
+		if held > 0 {
+			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
+		}
+		return 0, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
+			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, file, budget>>20)
+	}
+	return need, cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.
