@@ -14,14 +14,18 @@ package catalog
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch
-//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name)
+//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
+//	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
-//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name
+//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name, exact bytes
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
 //
 // Changing any of this requires bumping SchemaVersion.
+//
+// Version 2 (this session): sightings keyed by the exact file name bytes (raw_name in batch_images
+// and in log entries' files).
 
 import (
 	"encoding/binary"
@@ -30,7 +34,7 @@ import (
 )
 
 // SchemaVersion is the version of the on-disk format written by this build.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 const (
 	dbFileName  = "catalog.db"

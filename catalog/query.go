@@ -65,7 +65,7 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 			}
 		}
 		out = append(out, Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released,
-			Name: string(v), Position: pos, Ingested: b.Ingested})
+			Name: textName(string(v)), Position: pos, Ingested: b.Ingested})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out, nil

@@ -182,6 +182,7 @@ func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
 	if p.json {
 		rec := imageRecord(img)
 		rec["sightings"] = ss
+		rec["forensics"] = catalog.ForensicCues(img, ss)
 		return p.record("image", rec)
 	}
 	p.textf("sha256    %s\nmd5       %s\nsize      %d bytes\nformat    %s\npixels    %s\n", img.SHA256, img.MD5, img.Size, img.Format, dims(img))
@@ -208,6 +209,7 @@ func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
 	if m.Orientation > 1 {
 		p.textf("%-9s %d\n", "orient.", m.Orientation)
 	}
+	printForensics(p, catalog.ForensicCues(img, ss))
 	for _, w := range img.Warnings {
 		p.textf("warning   %s\n", cut(w, 200))
 	}
@@ -250,4 +252,20 @@ func imageRecord(img *catalog.Image) map[string]any {
 		rec["warnings"] = img.Warnings
 	}
 	return rec
+}
+
+// printForensics writes the forensic cues of an image (artist, copyright, description, comment, and
+// the flags) in show's text form.
+func printForensics(p *printer, f catalog.Forensics) {
+	for _, kv := range [][2]string{{"artist", f.Artist}, {"copyright", f.Copyright}, {"descr.", f.Description}, {"comment", f.UserComment}} {
+		if kv[1] != "" {
+			p.textf("%-9s %s\n", kv[0], cut(kv[1], 200))
+		}
+	}
+	for _, fl := range f.Flags {
+		if fl.Code == catalog.FlagStripped {
+			continue // said on the exif line
+		}
+		p.textf("%-9s %s: %s\n", "cue", fl.Code, cut(fl.Detail, 200))
+	}
 }
