@@ -402,14 +402,24 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 }
 
 // decodeInto decodes the pixels once (bounded), makes the work image, the perceptual hash and the
-// thumbnail. Failures are recorded on img (stored without pixels), never fatal. The decoder's share
-// of the memory budget is taken besides the file's and held until the downscale is done.
+// thumbnail (and the reference full-resolution PDQ when refPDQAtIngest). Failures are recorded on
+// img (stored without pixels), never fatal. The decoder's share of the memory budget is taken
+// besides the file's and held until the downscale and the reference hash are done.
 func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, rbuf *[]byte) {
-	need, cfg, err := decodeNeed(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory)
+	var extra int64
+	if refPDQAtIngest {
+		extra = pdqBytesPerPixel
+	}
+	need, extraOK, cfg, err := decodeNeed(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, extra)
 	var work image.Image
+	var ref *PDQInfo
 	if err == nil {
 		if err = h.grow(ctx, need, rbuf); err == nil {
-			work, err = decodeShrink(ctx, h.data, f, opts.MaxPixels)
+			var full image.Image
+			if full, _, err = media.DecodeContext(ctx, h.data, f, opts.MaxPixels); err == nil {
+				work, ref = useFull(full, refPDQAtIngest && extraOK)
+			}
+			full = nil
 			h.drop(need)
 		}
 	}
@@ -422,6 +432,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 		return
 	}
 	img.PDQ, err = hashWork(work)
+	img.PDQRef = ref
+	if err == nil && ref == nil && refPDQAtIngest {
+		img.Warnings = append(img.Warnings, "no reference full-resolution PDQ: the image plus its hash buffers are over the decode-memory budget")
+	}
 	if err != nil {
 		img.Warnings = append(img.Warnings, "no perceptual hash: "+err.Error())
 	} else if img.PDQ.Quality < DefaultMinQuality {
@@ -446,6 +460,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	img.Thumb, img.ThumbVersion, img.ThumbSHA256 = rel, thumbs.Version, &ts
 	img.Pixels = true
 }
+
+// refPDQAtIngest: ingest stores the reference full-resolution PDQ beside the work-image one (a
+// variable only so that BenchmarkIngest can measure what it costs).
+var refPDQAtIngest = true
 
 // readRegular opens only a regular file (never blocking on a FIFO) and reads it whole into a buffer
 // of its size if it is at most max bytes.
@@ -621,6 +639,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
 					return err
 				}
+				if err := putPDQRef(tx, s, p.img.PDQRef); err != nil {
+					return err
+				}
 				if p.img.PDQ != nil {
 					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
 						return err
@@ -646,6 +667,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					if u := p.upgrade; u != nil && !img.Pixels {
 						img.Width, img.Height, img.Pixels, img.PixelsError, img.PixelsLimited = u.Width, u.Height, true, "", false
 						img.Thumb, img.ThumbVersion, img.ThumbSHA256, img.Warnings = u.Thumb, u.ThumbVersion, u.ThumbSHA256, u.Warnings
+						if err := putPDQRef(tx, s, u.PDQRef); err != nil {
+							return err
+						}
 						if u.PDQ != nil {
 							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
 								return err

@@ -13,90 +13,126 @@ import (
 	"github.com/relcat/relcat/catalog/pdq"
 )
 
-// workImage decodes data once, within the pixel limit and the decode-memory budget (default
-// DefaultDecodeMemory), and returns the one area-average downscale (longest side WorkSide) that feeds
-// the perceptual hash and the thumbnail. It holds its share of sem (when not nil) until the
-// downscale is done: the full-resolution image is alive until then, and dropped before it returns.
+// workImage decodes data once (bounded) and returns the one area-average downscale (longest side
+// WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is dropped
+// before it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
-	need, cfg, err := decodeNeed(data, f, maxPixels, 0, budget)
-	if err != nil {
-		return nil, cfg, err
-	}
-	if sem != nil {
-		if err := sem.Acquire(ctx, need); err != nil {
-			return nil, cfg, err
-		}
-		defer sem.Release(need)
-	}
-	work, err := decodeShrink(ctx, data, f, maxPixels)
+	work, _, cfg, err := workAndReference(ctx, data, f, maxPixels, budget, sem, false)
 	return work, cfg, err
 }
 
-// decodeShrink decodes (interruptibly) and downscales to WorkSide; the full image is garbage when
-// it returns.
-func decodeShrink(ctx context.Context, data []byte, f media.Format, maxPixels int64) (image.Image, error) {
-	full, _, err := media.DecodeContext(ctx, data, f, maxPixels)
+// workAndReference decodes data once and returns the work image and, when ref is set, the
+// reference full-resolution PDQ (pdq.VariantFull, what partners' hash lists hold) of the SAME
+// decoded pixels. The reference hash needs 8 bytes a pixel of float buffers: they count against the
+// decode-memory budget and sem while the full image is held. A reference hash that cannot be
+// computed (an image under 5 px, or an image whose decode fits the budget but not the reference
+// hash's buffers as well) is nil, not an error: the work image still stands.
+func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, ref bool) (image.Image, *PDQInfo, media.Config, error) {
+	var extra int64
+	if ref {
+		extra = pdqBytesPerPixel
+	}
+	var work image.Image
+	var refPDQ *PDQInfo
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, func(full image.Image, extraOK bool) {
+		work, refPDQ = useFull(full, ref && extraOK)
+	})
+	return work, refPDQ, cfg, err
+}
+
+// useFull makes the work image (and the reference PDQ when ref is set) from a full decode.
+func useFull(full image.Image, ref bool) (work image.Image, refPDQ *PDQInfo) {
+	if ref {
+		refPDQ, _ = hashReference(full)
+	}
+	return media.Shrink(full, WorkSide), refPDQ
+}
+
+// pdqBytesPerPixel is what pdq.FromImage allocates per pixel of its input (two float32 buffers).
+const pdqBytesPerPixel = 8
+
+// hashReference computes the reference full-resolution PDQ of a decoded image.
+func hashReference(full image.Image) (*PDQInfo, error) {
+	r, err := pdq.FromImage(full)
 	if err != nil {
 		return nil, err
 	}
-	return media.Shrink(full, WorkSide), nil
+	return &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}, nil
 }
 
-// decodeBounded decodes data once at full resolution, within the pixel limit and the decode-memory
-// budget (default DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg
-// is filled whenever the header could be read, even when the error is not nil.
+// decodeBounded decodes data once, within the pixel limit and the decode-memory budget (default
+// DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg is filled
+// whenever the header could be read, even when the error is not nil.
 func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
-	need, cfg, err := decodeNeed(data, f, maxPixels, 0, budget)
+	var full image.Image
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, func(m image.Image, _ bool) { full = m })
+	return full, cfg, err
+}
+
+// decodeWith decodes data once (interruptibly), within the pixel limit and the decode-memory
+// budget, and calls use with the full-resolution image while still holding the budget: whatever use
+// makes of it (the downscale, the reference hash) is done before the budget is released.
+// extraPerPixel is what use itself allocates per pixel: it is counted in the budget when it fits
+// (use is told by extraOK); when only the decode fits, the image is decoded all the same and
+// extraOK is false.
+func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, use func(full image.Image, extraOK bool)) (media.Config, error) {
+	need, extraOK, cfg, err := decodeNeed(data, f, maxPixels, 0, budget, extraPerPixel)
 	if err != nil {
-		return nil, cfg, err
+		return cfg, err
 	}
 	if sem != nil {
 		if err := sem.Acquire(ctx, need); err != nil {
-			return nil, cfg, err
+			return cfg, err
 		}
 		defer sem.Release(need)
 	}
 	full, _, err := media.DecodeContext(ctx, data, f, maxPixels)
-	return full, cfg, err
+	if err != nil {
+		return cfg, err
+	}
+	use(full, extraOK)
+	return cfg, nil
 }
 
-// decodeNeed reads the header and returns the memory a decode and downscale of data will take
-// (media.DecodeMemory, plus the downscale's row sums), or the reason it must not be decoded: no
-// decoder, over the pixel limit, or needing more than budget (default DefaultDecodeMemory) together
-// with held bytes already taken from it (the file's own bytes, in ingest).
-func decodeNeed(data []byte, f media.Format, maxPixels, held, budget int64) (int64, media.Config, error) {
-	cfg, err := media.DecodeConfig(data, f)
+// decodeNeed reads the header and returns the memory a decode of data and its use will take, or
+// the reason it must not be decoded: no decoder, over the pixel limit, or needing more than budget
+// (default DefaultDecodeMemory) together with held bytes already taken from it (the file's own bytes,
+// in ingest). The need is what the decoder allocates (media.DecodeMemory: a progressive JPEG keeps
+// every coefficient, up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row
+// sums and work image, plus extraPerPixel per pixel when that fits too (extraOK).
+func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64) (need int64, extraOK bool, cfg media.Config, err error) {
+	cfg, err = media.DecodeConfig(data, f)
 	if !f.Decodable() {
-		return 0, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+		return 0, false, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
 	}
 	if err != nil {
-		return 0, cfg, err
+		return 0, false, cfg, err
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if px <= 0 || px > maxPixels {
-		return 0, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
 	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
 	}
-	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
-	// up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row sums (8 bytes a
-	// sample of one source row) and the work image. Over the budget, the file keeps its hashes and
-	// EXIF but is not decoded.
-	need := media.DecodeMemory(data, f)
+	need = media.DecodeMemory(data, f)
 	if need <= 0 {
 		need = px * 4
 	}
 	need += 8*4*int64(max(cfg.Width, cfg.Height)) + 4*WorkSide*WorkSide
+	extraOK = held+need+px*extraPerPixel <= budget
+	if extraOK {
+		need += px * extraPerPixel
+	}
 	if held+need > budget {
 		file := ""
 		if held > 0 {
 			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
 		}
-		return 0, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
+		return 0, false, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
 			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, file, budget>>20)
 	}
-	return need, cfg, nil
+	return need, extraOK, cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.
@@ -172,10 +208,7 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		full, cfg, err := decodeBounded(ctx, data, f, o.MaxPixels, 0, nil)
 		h.Width, h.Height = cfg.Width, cfg.Height
 		if err == nil {
-			var r pdq.Result
-			if r, err = pdq.FromImage(full); err == nil {
-				h.PDQ = &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}
-			}
+			h.PDQ, err = hashReference(full)
 		}
 		if err != nil {
 			h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())

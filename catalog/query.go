@@ -43,6 +43,15 @@ func getImage(tx *bolt.Tx, s SHA256) (*Image, error) {
 		}
 		img.PDQ = p
 	}
+	if b := tx.Bucket(bucketPDQRef); b != nil {
+		if v := b.Get(s[:]); v != nil {
+			p, err := parsePDQValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s pdq_ref record: %w", s, err)
+			}
+			img.PDQRef = p
+		}
+	}
 	return &img, nil
 }
 
