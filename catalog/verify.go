@@ -51,7 +51,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		size               int64 // recorded size; -1 for thumbnails (bounded by maxThumbSize)
 	}
 	var files []fileCheck
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add("storage", "catalog.db", "%v", err)
 		}
