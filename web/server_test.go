@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/disintegration/imaging"
 
 	"github.com/relcat/relcat/catalog"
@@ -74,6 +75,10 @@ func TestBrowserServerLinks(t *testing.T) {
 		}
 	}
 	tb.screenshot(t, "server-batch")
+	// The README's contact sheet: the first five photos.
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card:nth-child(n+6)").forEach(e => e.hidden = true)`))
+	tb.elementShot(t, "readme-contact-sheet", "#sheet", 0.6)
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card").forEach(e => e.hidden = false)`))
 
 	copySHA := shaOf(t, c, sample("2019-11-05-khorasan/07-ship.jpg"))
 	origSHA := shaOf(t, c, sample("2019-11-02-sinai/09-ship.jpg"))
@@ -125,6 +130,9 @@ func TestBrowserServerPages(t *testing.T) {
 	}
 	tb.screenshot(t, "server-dupes")
 	t.Logf("dupes page: %d thumbnails", n)
+	// The README's duplicate pair: the mirrored ship beside its origin.
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector("img.t-flipy").closest(".pair").id = "readme-pair"`))
+	tb.elementShot(t, "readme-duplicate-pair", "#readme-pair", 0.75)
 
 	tb.open(t, srv.URL+"/dupes?across-affiliates=1&affiliate=is-west-africa")
 	txt = tb.text(t)
