@@ -305,3 +305,46 @@ func TestServerHeaders(t *testing.T) {
 		t.Errorf("DELETE: %v %v", resp, err)
 	}
 }
+
+// TestPagination: a batch past PageSize photos is cut into pages with permanent URLs; the pages
+// hold every photo once, in file order.
+func TestPagination(t *testing.T) {
+	srv := testServer(t)
+	fixture(t)
+	get := func(url string) string {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", url, resp.StatusCode)
+		}
+		return b.String()
+	}
+	base := srv.URL + "/batch/" + fixManyBatch.String()
+	p1 := get(base)
+	p2 := get(base + "?page=2")
+	if n := strings.Count(p1, `class="card"`); n != PageSize {
+		t.Errorf("page 1 shows %d photos, want %d", n, PageSize)
+	}
+	if n := strings.Count(p2, `class="card"`); n != manyN-PageSize {
+		t.Errorf("page 2 shows %d photos, want %d", n, manyN-PageSize)
+	}
+	if !strings.Contains(p1, "page 1 of 2 ("+itoa(manyN)+" items)") || !strings.Contains(p1, `href="/batch/`+fixManyBatch.String()+`?page=2" rel="next"`) {
+		t.Error("page 1 has no pager leading to page 2")
+	}
+	if !strings.Contains(p2, `rel="prev"`) || strings.Contains(p2, `rel="next"`) {
+		t.Error("page 2 is not the last page")
+	}
+	if !strings.Contains(p1, "many-000.jpg") || !strings.Contains(p1, "many-199.jpg") || strings.Contains(p1, "many-200.jpg") ||
+		!strings.Contains(p2, "many-200.jpg") || !strings.Contains(p2, "many-204.jpg") {
+		t.Error("pages do not cut the file order at 200")
+	}
+	// A page past the end shows the last one.
+	if p9 := get(base + "?page=9"); !strings.Contains(p9, "page 2 of 2") {
+		t.Error("page 9 is not clamped to the last page")
+	}
+}
