@@ -53,7 +53,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		want               SHA256
 	}
 	var files []fileCheck
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add("storage", "catalog.db", "%v", err)
 		}
