@@ -198,7 +198,7 @@ func TestBrowserLookupForm(t *testing.T) {
 		}
 		switch {
 		case len(want.Exact) > 0:
-			if !strings.Contains(txt, "seen "+itoa(len(want.Exact))+" time(s)") {
+			if !strings.Contains(txt, "seen "+itoa(len(want.Exact))+" time(s) byte-identical") {
 				t.Errorf("%s: answer does not say seen %d times:\n%s", file, len(want.Exact), txt)
 			}
 			for _, s := range want.Exact {
@@ -207,7 +207,7 @@ func TestBrowserLookupForm(t *testing.T) {
 				}
 			}
 		case len(want.Near) > 0:
-			if !strings.Contains(txt, "not seen byte-identical; "+itoa(len(want.Near))+" near match(es)") {
+			if !strings.Contains(txt, "not seen byte-identical") || !strings.Contains(txt, itoa(len(want.Near))+" near match(es)") {
 				t.Errorf("%s: answer does not give %d near matches:\n%s", file, len(want.Near), txt)
 			}
 			for _, m := range want.Near {
@@ -221,6 +221,13 @@ func TestBrowserLookupForm(t *testing.T) {
 			tb.checkImages(t, 1)
 		default:
 			t.Fatalf("%s: lookup finds nothing; the test needs a known file", file)
+		}
+		// The origin is the one catalog.OriginOf names, as `relcat lookup` prints it.
+		if want.Origin == nil {
+			t.Errorf("%s: lookup names no origin", file)
+		} else if o := eval[string](t, tb, `document.querySelector("#lookup-origin").innerText`); !strings.Contains(o, want.Origin.Sighting.Batch.String()) ||
+			!strings.Contains(o, want.Origin.Sighting.Name) || !strings.Contains(o, want.Origin.Sighting.Released.String()) {
+			t.Errorf("%s: origin shown %q, want %s %s %s", file, o, want.Origin.Sighting.Released, want.Origin.Sighting.Batch, want.Origin.Sighting.Name)
 		}
 		tb.screenshot(t, "server-lookup-"+filepath.Base(file))
 	}
