@@ -38,6 +38,8 @@ type Catalog struct {
 	schema   int // the schema version found at Open
 	upgrade  bool
 
+	watch watchState // watchlists in memory (watchlist.go)
+
 	idxMu sync.Mutex
 	idx   *nearIndex
 }

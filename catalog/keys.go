@@ -37,6 +37,8 @@ package catalog
 //	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
 //	               numbers) after B and keep the same value layout.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	watchlists     name -> JSON Watchlist (created by the first watchlist import)
+//	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
 //
 // meta also holds (schema 2) "near_gen" -> decimal counter bumped whenever an image leaves the pdq
 // bucket or the near ids are renumbered (a persisted index built before is stale), and
@@ -83,6 +85,8 @@ var (
 	bucketLog          = []byte("log")
 	bucketNearIDs      = []byte("near_ids")
 	bucketEdges        = []byte("edges")
+	bucketWatchlists   = []byte("watchlists")
+	bucketWatchEntries = []byte("watch_entries")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges}
@@ -258,4 +262,15 @@ func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
 		return nil
 	}
 	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
+}
+
+// watchEntryPrefix is name | 0x00: every entry of one watchlist (names are slugs: no 0x00).
+func watchEntryPrefix(name string) []byte {
+	return append([]byte(name), 0)
+}
+
+// watchEntryKey is name | 0x00 | index.
+func watchEntryKey(name string, i int) []byte {
+	k := watchEntryPrefix(name)
+	return binary.BigEndian.AppendUint32(k, uint32(i))
 }
