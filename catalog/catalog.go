@@ -40,8 +40,9 @@ type Catalog struct {
 
 	watch watchState // watchlists in memory (watchlist.go)
 
-	idxMu sync.Mutex
-	idx   *nearIndex
+	idxMu    sync.Mutex
+	idx      *nearIndex
+	idxDirty bool // hashes changed since the index was loaded
 }
 
 // Dir is the catalog directory.

@@ -126,10 +126,10 @@ func putEdge(b *bolt.Bucket, a SHA256, qa int, o SHA256, qo int, dist int, t pdq
 // bundle import):
 //
 //	w := c.beginNear(tx)   // inside c.update
-//	w.put(sha, pdq)        // an image gains its hash: near id, edges
+//	w.put(sha, pdq)        // an image gains its hash: near id, edges, into the in-memory index
 //	w.remove(sha)          // an image leaves: hash, near id, edges; the persisted index goes stale
 //	...                    // after the commit:
-//	w.done()
+//	w.done()               // or, when the transaction failed, w.abort()
 type nearTx struct {
 	c       *Catalog
 	tx      *bolt.Tx
@@ -183,12 +183,17 @@ func (w *nearTx) put(s SHA256, p *PDQInfo) error {
 	if err := w.edges(newImage{s, p, id}); err != nil {
 		return err
 	}
+	// Into the index at once, so that the next image of this transaction finds it; abort drops the
+	// index if the transaction does not commit.
+	w.ix.mu.Lock()
+	w.ix.add(s, p, id)
+	w.ix.mu.Unlock()
 	w.added = append(w.added, newImage{s, p, id})
 	return nil
 }
 
-// edges stores the edges of a newly put image to the index's images and to those put before it in
-// this transaction.
+// edges stores the edges of a newly put image to the earlier images of the index (those put before
+// it in this transaction included).
 func (w *nearTx) edges(img newImage) error {
 	w.ix.mu.RLock()
 	hits, buf := w.ix.discover(img.pdq, img.id, w.buf)
@@ -209,17 +214,6 @@ func (w *nearTx) edges(img newImage) error {
 			return fmt.Errorf("image %s pdq record: %w", h.sha, err)
 		}
 		if err := storePair(eb, img.sha, img.pdq, h.sha, po); err != nil {
-			return err
-		}
-	}
-	for _, m := range w.added {
-		if m.pdq.Quality < EdgeMinQuality {
-			continue
-		}
-		if _, d := pdq.Nearest(m.pdq.Hash, &img.pdq.Dihedral); d > EdgeMaxDistance {
-			continue // the index would not have found it
-		}
-		if err := storePair(eb, img.sha, img.pdq, m.sha, m.pdq); err != nil {
 			return err
 		}
 	}
@@ -259,12 +253,6 @@ func (w *nearTx) remove(s SHA256) error {
 	if err := deleteEdges(w.tx.Bucket(bucketEdges), s); err != nil {
 		return err
 	}
-	for i := 0; i < len(w.added); i++ {
-		if w.added[i].sha == s {
-			w.added = append(w.added[:i], w.added[i+1:]...)
-			i--
-		}
-	}
 	w.removed = true
 	return bumpNearGen(w.tx)
 }
@@ -298,14 +286,21 @@ func bumpNearGen(tx *bolt.Tx) error {
 	return meta.Put(keyNearGen, []byte(strconv.FormatUint(n+1, 10)))
 }
 
-// done tells the in-memory index what the committed transaction changed. Call it only after the
-// transaction committed.
+// done is called after the transaction committed: an image that left cannot be taken out of the
+// index, which is dropped (the next search loads it again).
 func (w *nearTx) done() {
 	if w.removed {
 		w.c.dropIndex()
-		return
 	}
-	w.c.indexAdd(w.added)
+	w.c.nearChanged(len(w.added) > 0 || w.removed)
+}
+
+// abort is called when the transaction did not commit: the index may hold its images, so it is
+// dropped.
+func (w *nearTx) abort() {
+	if w.ix != nil || w.removed {
+		w.c.dropIndex()
+	}
 }
 
 // checkNear holds the near ids and the stored edges against the perceptual hashes: every hash has a

@@ -591,7 +591,49 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 	metaNote := ""  // the batch's source, title or notes changed
 	err := c.update(func(tx *bolt.Tx) error {
 		near = c.beginNear(tx)
-		logged, metaNote = false, ""
+		var err error
+		logged, metaNote, err = c.commitChunkTx(tx, near, batch, sum, chunk, opts)
+		return err
+	})
+	if err != nil {
+		if near != nil {
+			near.abort()
+		}
+		return fmt.Errorf("catalog: commit: %w", err)
+	}
+	// A log entry means something changed, if only the title: never say "nothing changed" then.
+	if logged {
+		sum.Unchanged = false
+	}
+	if metaNote != "" {
+		sum.Notes = append(sum.Notes, metaNote)
+	}
+	for _, p := range chunk {
+		switch p.res.Status {
+		case StatusNew:
+			sum.New++
+			sum.Unchanged = false
+			if p.res.NoPixels {
+				sum.NoPixels++
+			}
+		case StatusKnown:
+			sum.Known++
+			if !p.res.Repeat || p.res.Updated {
+				sum.Unchanged = false
+			}
+		case StatusRejected:
+			sum.Rejected++
+		}
+	}
+	near.done()
+	return nil
+}
+
+// commitChunkTx writes one chunk of a batch inside tx (see commitChunk): affiliate and batch
+// (created or updated), images with their hashes (through near), sightings both ways, and one log
+// entry when anything changed (logged). metaNote names a change of the batch's description.
+func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions) (logged bool, metaNote string, err error) {
+	err = func() error {
 		now := c.now().UTC()
 		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
 		changed := false
@@ -739,36 +781,8 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		entry.Released = batch.Released.String()
 		logged = true
 		return appendLog(tx, &entry)
-	})
-	if err != nil {
-		return fmt.Errorf("catalog: commit: %w", err)
-	}
-	// A log entry means something changed, if only the title: never say "nothing changed" then.
-	if logged {
-		sum.Unchanged = false
-	}
-	if metaNote != "" {
-		sum.Notes = append(sum.Notes, metaNote)
-	}
-	for _, p := range chunk {
-		switch p.res.Status {
-		case StatusNew:
-			sum.New++
-			sum.Unchanged = false
-			if p.res.NoPixels {
-				sum.NoPixels++
-			}
-		case StatusKnown:
-			sum.Known++
-			if !p.res.Repeat || p.res.Updated {
-				sum.Unchanged = false
-			}
-		case StatusRejected:
-			sum.Rejected++
-		}
-	}
-	near.done()
-	return nil
+	}()
+	return logged, metaNote, err
 }
 
 // metadataChanges names the descriptive fields that differ between two records of a batch.

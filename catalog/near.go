@@ -131,17 +131,13 @@ type newImage struct {
 	id  uint64
 }
 
-// indexAdd adds newly committed images to the index if it has been built.
-func (c *Catalog) indexAdd(imgs []newImage) {
-	c.idxMu.Lock()
-	defer c.idxMu.Unlock()
-	if c.idx == nil || len(imgs) == 0 {
-		return
-	}
-	c.idx.mu.Lock()
-	defer c.idx.mu.Unlock()
-	for _, img := range imgs {
-		c.idx.add(img.sha, img.pdq, img.id)
+// nearChanged records that a commit changed the stored hashes (the persisted index may need
+// rewriting when the catalog closes).
+func (c *Catalog) nearChanged(changed bool) {
+	if changed {
+		c.idxMu.Lock()
+		c.idxDirty = true
+		c.idxMu.Unlock()
 	}
 }
 
