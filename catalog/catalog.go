@@ -43,6 +43,12 @@ type Catalog struct {
 	idxMu    sync.Mutex
 	idx      *nearIndex
 	idxDirty bool // hashes changed since the index was loaded
+	// maps are the memory-mapped persisted index files in use (released by Close); idxFileTop is
+	// the largest near id the loaded file covered.
+	maps       [][]byte
+	idxFileTop uint64
+	idxWhy     string // why the persisted index was not used (for tests and benchmarks)
+	noPersist  bool   // Close leaves near.idx as it is (tests: a crash before Close)
 }
 
 // Dir is the catalog directory.
@@ -95,6 +101,10 @@ func removeTempFiles(dir string) {
 		for _, m := range matches {
 			_ = os.Remove(m)
 		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, nearFileName+".tmp-*"))
+	for _, m := range matches {
+		_ = os.Remove(m)
 	}
 }
 
@@ -160,10 +170,24 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 
 // Close releases the catalog.
 func (c *Catalog) Close() error {
+	var perr error
+	if !c.readOnly && c.schema == SchemaVersion && !c.noPersist {
+		// The next process maps the near index instead of building it (nearfile.go).
+		perr = c.persistIndex(false)
+	}
 	if !c.readOnly {
 		_ = os.Remove(filepath.Join(c.dir, pidFileName))
 	}
-	return c.db.Close()
+	err := c.db.Close()
+	c.idx = nil
+	for _, m := range c.maps {
+		_ = unmap(m)
+	}
+	c.maps = nil
+	if err == nil && perr != nil {
+		err = fmt.Errorf("catalog: write the near index file: %w", perr)
+	}
+	return err
 }
 
 // view runs fn in a read transaction.

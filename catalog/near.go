@@ -72,8 +72,9 @@ func (c *Catalog) dropIndex() {
 	c.idxMu.Unlock()
 }
 
-// buildIndex reads the pdq bucket and builds the index in memory.
-func buildIndex(tx *bolt.Tx) (*nearIndex, error) {
+// buildIndex reads the pdq bucket and builds the index in memory (of the near ids up to top when
+// top is not 0).
+func buildIndex(tx *bolt.Tx, top uint64) (*nearIndex, error) {
 	n := &nearIndex{ix: hindex.New(0)}
 	var ids []uint32
 	var hashes [][32]byte
@@ -82,6 +83,9 @@ func buildIndex(tx *bolt.Tx) (*nearIndex, error) {
 		id, ok := pdqNearID(v)
 		if !ok || len(k) != 32 || id == 0 || id > maxNearID {
 			return fmt.Errorf("pdq record %x: %d bytes, malformed or without a near id (run `relcat verify`, then `relcat reindex`)", k, len(v))
+		}
+		if top != 0 && id > top {
+			return nil
 		}
 		var s SHA256
 		copy(s[:], k)
@@ -192,12 +196,19 @@ func (n *nearIndex) candidates(d *[8]pdq.Hash, self SHA256, o MatchOptions) []SH
 	return out
 }
 
-// loadIndex builds the index of the catalog's current hashes.
+// loadIndex returns the index of the catalog's current hashes: the persisted file (mapped in place)
+// with the images added since, when it is current, else built from the pdq bucket.
 func (c *Catalog) loadIndex() (*nearIndex, error) {
 	var n *nearIndex
 	err := c.view(func(tx *bolt.Tx) error {
+		f, why := c.openNearFile(tx)
+		if f != nil {
+			n = f
+			return nil
+		}
+		c.idxWhy = why
 		var err error
-		n, err = buildIndex(tx)
+		n, err = buildIndex(tx, 0)
 		return err
 	})
 	return n, err

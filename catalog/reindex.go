@@ -114,6 +114,9 @@ func (c *Catalog) Reindex(ctx context.Context, o ReindexOptions) (*ReindexReport
 	}
 	c.schema = SchemaVersion
 	c.dropIndex()
+	if err := c.persistIndex(true); err != nil {
+		return r, fmt.Errorf("reindex: write the near index file: %w", err)
+	}
 	return r, nil
 }
 

@@ -172,6 +172,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		if err := checkNear(ctx, tx, add); err != nil {
 			return err
 		}
+		c.checkNearFile(tx, add)
 		for _, p := range checkLog(tx) {
 			add("log", "log", "%s", p)
 		}

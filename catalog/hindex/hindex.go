@@ -3,11 +3,15 @@ package hindex
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
 	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 const (
@@ -451,16 +455,15 @@ func (ix *Index) scan(dst []Match, spans []span, q *query) []Match {
 			top = max(top, ents[p].id)
 		}
 	}
-	if int(top) >= len(ix.state) {
-		panic("hindex: corrupt bucket table")
-	}
+	// Entries read from a persisted index may be damaged: then ids are checked one by one.
+	checkIDs := int(top) >= len(ix.state)
 	var buf [verifyBatch]cand
 	n := 0
 	for _, x := range spans {
 		lo, hi, lim := q.lo[x.s], q.hi[x.s], int(x.lim)
 		for _, e := range ix.ents[x.s][x.a:x.b] {
 			if bits.OnesCount64(e.lo^lo)+bits.OnesCount32(e.hi^hi) <= lim {
-				if skip(e.lo, e.hi, int(x.s), q) {
+				if skip(e.lo, e.hi, int(x.s), q) || (checkIDs && int(e.id) >= len(ix.state)) {
 					continue
 				}
 				if n == len(buf) {
@@ -541,4 +544,181 @@ func sortMatches(m []Match) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+}
+
+// The index's persisted form (AppendTo, Load): the frozen index as little-endian arrays, each
+// starting on a multiple of 64 bytes, so that Load can use them in place (from a memory-mapped file)
+// instead of copying or rebuilding:
+//
+//	header   "HINDEX01", ids (8: the length of the id space), n (8: ids present)
+//	hashes   ids x 32 bytes (4 little-endian words)
+//	state    ids x 1 byte (0 absent, 1 present)
+//	offsets  16 slots x 65,537 x 4 bytes
+//	entries  16 slots x n x 16 bytes (lo 8, hi 4, id 4)
+const (
+	fileMagic  = "HINDEX01"
+	fileHeader = 64
+)
+
+func align64(n int) int { return (n + 63) &^ 63 }
+
+// EncodedSize is the number of bytes AppendTo adds (after Compact).
+func (ix *Index) EncodedSize() int {
+	ids := len(ix.hashes)
+	return fileHeader + align64(32*ids) + align64(ids) + align64(slots*(keySpace+1)*4) + slots*ix.n*16
+}
+
+// WriteTo writes the persisted form of the index, freezing pending ids first (which modifies the
+// index: it must not run concurrently with any other method). The host must be little-endian.
+func (ix *Index) WriteTo(w io.Writer) (int64, error) {
+	if !littleEndian {
+		return 0, errors.New("hindex: persisted form needs a little-endian host")
+	}
+	ix.Compact()
+	if ix.off[0] == nil { // empty index: tables of zero offsets
+		for s := range slots {
+			ix.off[s] = make([]uint32, keySpace+1)
+		}
+	}
+	ids := len(ix.hashes)
+	var written int64
+	write := func(b []byte) error {
+		n, err := w.Write(b)
+		written += int64(n)
+		return err
+	}
+	pad := func(n int) error {
+		if p := align64(n) - n; p > 0 {
+			return write(make([]byte, p))
+		}
+		return nil
+	}
+	hdr := make([]byte, fileHeader)
+	copy(hdr, fileMagic)
+	binary.LittleEndian.PutUint64(hdr[8:], uint64(ids))
+	binary.LittleEndian.PutUint64(hdr[16:], uint64(ix.n))
+	if err := write(hdr); err != nil {
+		return written, err
+	}
+	if ids > 0 {
+		if err := write(unsafe.Slice((*byte)(unsafe.Pointer(&ix.hashes[0])), 32*ids)); err != nil {
+			return written, err
+		}
+	}
+	if err := pad(32 * ids); err != nil {
+		return written, err
+	}
+	st := make([]byte, ids)
+	for i, x := range ix.state {
+		if x != absent {
+			st[i] = 1
+		}
+	}
+	if err := write(st); err != nil {
+		return written, err
+	}
+	if err := pad(ids); err != nil {
+		return written, err
+	}
+	for s := range slots {
+		if err := write(unsafe.Slice((*byte)(unsafe.Pointer(&ix.off[s][0])), 4*(keySpace+1))); err != nil {
+			return written, err
+		}
+	}
+	if err := pad(slots * (keySpace + 1) * 4); err != nil {
+		return written, err
+	}
+	for s := range slots {
+		if ix.n == 0 {
+			break
+		}
+		if err := write(unsafe.Slice((*byte)(unsafe.Pointer(&ix.ents[s][0])), 16*ix.n)); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// ErrFormat reports persisted data that is not a valid index.
+var ErrFormat = errors.New("hindex: not a valid persisted index")
+
+// Load returns the index persisted in data (by WriteTo) and the number of bytes it took. The index
+// uses data in place when data is 8-byte aligned (a memory-mapped file is): data must then stay
+// valid and unchanged, and writable if the index is modified later (map it private and writable).
+// Load checks the structure (sizes, the offsets of every slot, the states) without reading the
+// entries; an entry naming an id out of range is skipped by Search, so damaged entries can only
+// lose or add candidates, never crash.
+func Load(data []byte) (*Index, int, error) {
+	if !littleEndian {
+		return nil, 0, errors.New("hindex: persisted form needs a little-endian host")
+	}
+	if len(data) < fileHeader || string(data[:8]) != fileMagic {
+		return nil, 0, fmt.Errorf("%w: bad header", ErrFormat)
+	}
+	ids64, n64 := binary.LittleEndian.Uint64(data[8:]), binary.LittleEndian.Uint64(data[16:])
+	if ids64 > 1<<32 || n64 > ids64 {
+		return nil, 0, fmt.Errorf("%w: %d ids, %d present", ErrFormat, ids64, n64)
+	}
+	ids, n := int(ids64), int(n64)
+	size := fileHeader + align64(32*ids) + align64(ids) + align64(slots*(keySpace+1)*4) + slots*n*16
+	if len(data) < size {
+		return nil, 0, fmt.Errorf("%w: %d bytes, want %d", ErrFormat, len(data), size)
+	}
+	if uintptr(unsafe.Pointer(&data[0]))%8 != 0 {
+		data = append(make([]byte, 0, size+8), data[:size]...)
+		if uintptr(unsafe.Pointer(&data[0]))%8 != 0 {
+			return nil, 0, errors.New("hindex: cannot align the persisted index")
+		}
+	}
+	at := fileHeader
+	ix := &Index{n: n, nFrozen: n}
+	if ids > 0 {
+		ix.hashes = unsafe.Slice((*[4]uint64)(unsafe.Pointer(&data[at])), ids)
+	}
+	at += align64(32 * ids)
+	ix.state = data[at : at+ids : at+ids]
+	present := 0
+	for _, x := range ix.state {
+		switch x {
+		case 0:
+		case 1:
+			present++
+		default:
+			return nil, 0, fmt.Errorf("%w: state %d", ErrFormat, x)
+		}
+	}
+	if present != n {
+		return nil, 0, fmt.Errorf("%w: %d ids present, header says %d", ErrFormat, present, n)
+	}
+	// The file says 1 for present; in memory a present id is frozen.
+	if frozen != 1 {
+		return nil, 0, errors.New("hindex: state encoding changed")
+	}
+	at += align64(ids)
+	for s := range slots {
+		off := unsafe.Slice((*uint32)(unsafe.Pointer(&data[at])), keySpace+1)
+		if off[0] != 0 || int(off[keySpace]) != n {
+			return nil, 0, fmt.Errorf("%w: slot %d offsets", ErrFormat, s)
+		}
+		for k := 1; k <= keySpace; k++ {
+			if off[k] < off[k-1] {
+				return nil, 0, fmt.Errorf("%w: slot %d offsets decrease", ErrFormat, s)
+			}
+		}
+		ix.off[s] = off
+		at += 4 * (keySpace + 1)
+	}
+	at = fileHeader + align64(32*ids) + align64(ids) + align64(slots*(keySpace+1)*4)
+	for s := range slots {
+		if n > 0 {
+			ix.ents[s] = unsafe.Slice((*entry)(unsafe.Pointer(&data[at])), n)
+		}
+		at += 16 * n
+	}
+	return ix, size, nil
 }

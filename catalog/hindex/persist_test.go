@@ -1,0 +1,119 @@
+package hindex
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestWriteLoadRoundTrip: an index written and loaded back answers every search as the original,
+// including after ids are added to the loaded one (which must not touch the loaded bytes' meaning).
+func TestWriteLoadRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ix := New(0)
+	var hs [][32]byte
+	for i := range 5000 {
+		h := randHash(rng)
+		if i%7 == 3 {
+			h = flip(rng, hs[rng.IntN(len(hs))], rng.IntN(30))
+		}
+		hs = append(hs, h)
+		if i%11 != 5 { // holes in the id space
+			ix.Add(uint32(i), h)
+		}
+	}
+	ix.Add(6000, randHash(rng)) // pending at write time: WriteTo freezes it
+	var buf bytes.Buffer
+	n, err := ix.WriteTo(&buf)
+	if err != nil || int(n) != buf.Len() || buf.Len() != ix.EncodedSize() {
+		t.Fatalf("WriteTo: %d bytes, %v; buffer %d, EncodedSize %d", n, err, buf.Len(), ix.EncodedSize())
+	}
+	data := append(make([]byte, 0, buf.Len()+64), buf.Bytes()...)
+	got, used, err := Load(data)
+	if err != nil || used != buf.Len() {
+		t.Fatalf("Load: %v (%d of %d bytes)", err, used, buf.Len())
+	}
+	check := func(what string) {
+		t.Helper()
+		for q := range 300 {
+			query := hs[rng.IntN(len(hs))]
+			if q%3 == 0 {
+				query = flip(rng, query, rng.IntN(20))
+			}
+			for _, r := range []int{0, 12, 31, 40} {
+				a, b := ix.Search(query, r, nil), got.Search(query, r, nil)
+				if !slices.Equal(a, b) {
+					t.Fatalf("%s: search r=%d: loaded %v, original %v", what, r, b, a)
+				}
+			}
+		}
+		if ix.Len() != got.Len() {
+			t.Fatalf("%s: Len %d, original %d", what, got.Len(), ix.Len())
+		}
+	}
+	check("loaded")
+	for i := 7000; i < 7000+3000; i++ { // enough to merge into the loaded tables
+		h := flip(rng, hs[rng.IntN(len(hs))], rng.IntN(25))
+		ix.Add(uint32(i), h)
+		got.Add(uint32(i), h)
+	}
+	check("after adds")
+	got.Compact()
+	ix.Compact()
+	check("after compact")
+
+	empty := New(0)
+	buf.Reset()
+	if _, err := empty.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := Load(buf.Bytes())
+	if err != nil || e.Len() != 0 || len(e.Search(hs[0], 31, nil)) != 0 {
+		t.Fatalf("empty index: %v", err)
+	}
+}
+
+// TestLoadRejectsDamage: a short, foreign or inconsistent file is an error, never a panic; damaged
+// entries (ids out of range) are skipped by Search.
+func TestLoadRejectsDamage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	ix := New(0)
+	for i := range 2000 {
+		ix.Add(uint32(i), randHash(rng))
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	for name, data := range map[string][]byte{
+		"empty":     nil,
+		"truncated": good[:len(good)-1],
+		"magic":     append([]byte("XINDEX01"), good[8:]...),
+		"state":     func() []byte { d := bytes.Clone(good); d[fileHeader+align64(32*2000)] = 7; return d }(),
+		"offsets": func() []byte {
+			d := bytes.Clone(good)
+			d[fileHeader+align64(32*2000)+align64(2000)+4*100] = 0xff
+			return d
+		}(),
+	} {
+		if _, _, err := Load(data); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: Load gave %v, want ErrFormat", name, err)
+		}
+	}
+	// Entries naming ids far out of range.
+	d := bytes.Clone(good)
+	ents := fileHeader + align64(32*2000) + align64(2000) + align64(slots*(keySpace+1)*4)
+	for i := ents + 12; i < len(d); i += 16 {
+		d[i+3] = 0x7f
+	}
+	bad, _, err := Load(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		_ = bad.Search(randHash(rng), 40, nil)
+	}
+}
