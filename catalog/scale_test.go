@@ -111,7 +111,7 @@ func (g *scaleGen) next() (img *Image, reuse SHA256, isReuse bool) {
 	if g.rng.Float64() < 0.7 {
 		img.EXIF = exifmeta.Meta{Found: true, Make: "Canon", Model: fmt.Sprintf("EOS %dD", 5+g.rng.IntN(90)),
 			DateTimeOriginal: fmt.Sprintf("2019-%02d-%02dT%02d:%02d:00", 1+g.rng.IntN(12), 1+g.rng.IntN(28), g.rng.IntN(24), g.rng.IntN(60)),
-			Orientation: 1, Raw: map[string]string{}}
+			Orientation:      1, Raw: map[string]string{}}
 		for i := range 24 {
 			img.EXIF.Raw[fmt.Sprintf("Exif.Tag%02d", i)] = strconv.Itoa(g.rng.IntN(100000))
 		}
