@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/binary"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -96,6 +97,60 @@ func (c *Catalog) Log(fn func(LogEntry) bool) error {
 				return fmt.Errorf("log entry %x: %w", k, err)
 			}
 			if !fn(e) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// LogOptions select the entries LogEach lists.
+type LogOptions struct {
+	Since time.Time // only entries at or after this time
+	Limit int       // only the first this many (0: all)
+}
+
+// LogEach calls fn for the log entries in order, from the first at or after o.Since, at most
+// o.Limit of them; fn returning false stops. Entries are appended with the catalog's clock, so
+// their times increase with their sequence numbers: Since is found by a binary search over the
+// sequence (a few entries decoded), not by reading the log from the start.
+func (c *Catalog) LogEach(o LogOptions, fn func(LogEntry) bool) error {
+	return c.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLog)
+		cur := b.Cursor()
+		k, v := cur.First()
+		if k != nil && !o.Since.IsZero() {
+			lk, _ := cur.Last()
+			lo, hi := binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(lk)+1
+			// The first sequence number whose entry is at or after Since (entries whose time
+			// cannot be read count as before it).
+			for lo < hi {
+				mid := lo + (hi-lo)/2
+				mk, mv := cur.Seek(seqKey(mid))
+				var e struct {
+					Time time.Time `json:"time"`
+				}
+				if mk == nil || (json.Unmarshal(mv, &e) == nil && !e.Time.Before(o.Since)) {
+					hi = mid
+				} else {
+					lo = binary.BigEndian.Uint64(mk) + 1
+				}
+			}
+			k, v = cur.Seek(seqKey(lo))
+		}
+		n := 0
+		for ; k != nil; k, v = cur.Next() {
+			var e LogEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("log entry %x: %w", k, err)
+			}
+			if !o.Since.IsZero() && e.Time.Before(o.Since) {
+				continue
+			}
+			if !fn(e) {
+				return nil
+			}
+			if n++; o.Limit > 0 && n >= o.Limit {
 				return nil
 			}
 		}

@@ -45,8 +45,13 @@ const (
 )
 
 // persistMinHashes: below this many hashes, building the index from the pdq bucket takes a few
-// milliseconds and no file is written (a variable for tests).
-var persistMinHashes = 20_000
+// milliseconds and no file is written. RELCAT_NEAR_FILE_MIN changes it (tests use 1).
+var persistMinHashes = func() int {
+	if n, err := strconv.Atoi(os.Getenv("RELCAT_NEAR_FILE_MIN")); err == nil && n > 0 {
+		return n
+	}
+	return 20_000
+}()
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -340,34 +345,34 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 }
 
 // checkNearFile compares a current near.idx with the index built from the pdq bucket (a stale file
-// is no problem: it is not used, and the next writer rewrites it).
-func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
+// is no problem: it is not used, and the next writer rewrites it) and says what it found.
+func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) string {
 	data, err := os.ReadFile(filepath.Join(c.dir, nearFileName))
 	if err != nil {
-		return
+		return "none"
 	}
 	h, err := parseNearHeader(data)
 	if err != nil {
 		add("index", nearFileName, "%v (it is not used; the next ingest or `relcat reindex` rewrites it)", err)
-		return
+		return "damaged"
 	}
-	if h.stale(tx) != "" {
-		return
+	if why := h.stale(tx); why != "" {
+		return "stale: " + why
 	}
 	want, err := buildIndex(tx, h.top)
 	if err != nil {
-		return // reported with the hashes
+		return "not checked: " + err.Error() // reported with the hashes
 	}
 	var buf bytes.Buffer
 	if _, err := want.ix.WriteTo(&buf); err != nil {
 		add("index", nearFileName, "cannot rebuild it to compare: %v", err)
-		return
+		return "not checked"
 	}
 	slots := int(h.slots)
 	end := nearFileHeader + int(h.indexLen)
 	if len(data) != end+align64(32*slots)+slots || !bytes.Equal(data[nearFileHeader:end], buf.Bytes()) {
 		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
-		return
+		return "damaged"
 	}
 	for id := 0; id < slots; id++ {
 		var s SHA256
@@ -380,7 +385,8 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 		}
 		if s != ws || q != wq {
 			add("index", nearFileName, "near id %d: image %s quality %d, the catalog has %s quality %d (run `relcat reindex`)", id, s, q, ws, wq)
-			return
+			return "damaged"
 		}
 	}
+	return fmt.Sprintf("current (%d hashes, near ids up to %d)", want.ix.Len(), h.top)
 }

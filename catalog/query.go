@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -81,26 +83,80 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 // Batches lists the batches, earliest release first; affiliate filters when not empty.
 func (c *Catalog) Batches(affiliate string) ([]Batch, error) {
 	var out []Batch
-	err := c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
-			var b Batch
-			if err := json.Unmarshal(v, &b); err != nil {
-				return fmt.Errorf("batch %x record: %w", k, err)
-			}
-			if affiliate == "" || b.Affiliate == affiliate {
-				out = append(out, b)
-			}
-			return nil
-		})
-	})
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if !a.Released.Time.Equal(b.Released.Time) {
-			return a.Released.Time.Before(b.Released.Time)
-		}
-		return a.Ingested.Before(b.Ingested)
+	err := c.BatchesEach(BatchListOptions{Affiliate: affiliate}, func(b Batch) error {
+		out = append(out, b)
+		return nil
 	})
 	return out, err
+}
+
+// BatchListOptions select the batches BatchesEach lists.
+type BatchListOptions struct {
+	Affiliate string   // only this affiliate's batches
+	Since     Released // only batches released at or after this time
+	Limit     int      // only the first this many (0: all)
+}
+
+// batchKey is what ordering and filtering batches needs of a record.
+type batchKey struct {
+	Affiliate string    `json:"affiliate"`
+	Released  Released  `json:"released"`
+	Ingested  time.Time `json:"ingested"`
+}
+
+// BatchesEach calls fn for the batches, earliest release first (then ingest time). It reads each
+// record once in full only for the batches it hands to fn: ordering needs just the release and
+// ingest times (a few dozen bytes per batch kept), so --limit 50 over a million images decodes 50
+// records.
+func (c *Catalog) BatchesEach(o BatchListOptions, fn func(Batch) error) error {
+	type ref struct {
+		key      [8]byte
+		released time.Time
+		ingested time.Time
+	}
+	return c.view(func(tx *bolt.Tx) error {
+		var refs []ref
+		bb := tx.Bucket(bucketBatches)
+		err := bb.ForEach(func(k, v []byte) error {
+			var b batchKey
+			if err := json.Unmarshal(v, &b); err != nil || len(k) != 8 {
+				return fmt.Errorf("batch %x record: %v", k, err)
+			}
+			if (o.Affiliate != "" && b.Affiliate != o.Affiliate) || (!o.Since.IsZero() && b.Released.Time.Before(o.Since.Time)) {
+				return nil
+			}
+			r := ref{released: b.Released.Time, ingested: b.Ingested}
+			copy(r.key[:], k)
+			refs = append(refs, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		less := func(a, b ref) int {
+			if c := a.released.Compare(b.released); c != 0 {
+				return c
+			}
+			return a.ingested.Compare(b.ingested)
+		}
+		if o.Limit > 0 && o.Limit < len(refs) {
+			// Only the first Limit need ordering.
+			slices.SortFunc(refs, less)
+			refs = refs[:o.Limit]
+		} else {
+			slices.SortStableFunc(refs, less)
+		}
+		for _, r := range refs {
+			var b Batch
+			if err := json.Unmarshal(bb.Get(r.key[:]), &b); err != nil {
+				return fmt.Errorf("batch %x record: %w", r.key, err)
+			}
+			if err := fn(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // AffiliateInfo is an affiliate with counts.

@@ -35,6 +35,10 @@ type VerifyReport struct {
 	Objects   int       `json:"objects_checked"`
 	Thumbs    int       `json:"thumbnails_checked"`
 	Problems  []Problem `json:"problems"`
+	// NearIndex says whether the persisted near-duplicate index (near.idx) is current and matches the
+	// hashes ("current"), is absent ("none": small catalogs have none) or is stale (with why; it is
+	// not used, and the next ingest or reindex rewrites it).
+	NearIndex string `json:"near_index"`
 }
 
 // Verify checks the catalog: bbolt's own consistency check, every record against the indexes (both
@@ -172,7 +176,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		if err := checkNear(ctx, tx, add); err != nil {
 			return err
 		}
-		c.checkNearFile(tx, add)
+		r.NearIndex = c.checkNearFile(tx, add)
 		for _, p := range checkLog(tx) {
 			add("log", "log", "%s", p)
 		}

@@ -306,15 +306,31 @@ func (a *app) historyCommand() *cobra.Command {
 }
 
 func (a *app) logCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "log",
+	var o catalog.LogOptions
+	var since string
+	cmd := &cobra.Command{
+		Use:   "log [--since DATE|DATETIME] [--limit N]",
 		Short: "Print the append-only, hash-chained log of every change",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if since != "" {
+				r, err := catalog.ParseReleased(since)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Since = r.Time
+			}
+			if o.Limit < 0 {
+				return usagef("--limit %d: must be 0 (all) or more", o.Limit)
+			}
 			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
 				var perr error
-				err := c.Log(func(e catalog.LogEntry) bool {
+				err := c.LogEach(o, func(e catalog.LogEntry) bool {
+					if a.ctx.Err() != nil {
+						perr = catalog.ErrInterrupted
+						return false
+					}
 					if p.json {
 						perr = p.record("log", e)
 						return perr == nil
@@ -333,4 +349,7 @@ func (a *app) logCommand() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&since, "since", "", "only entries at or after this date or RFC 3339 date-time")
+	cmd.Flags().IntVar(&o.Limit, "limit", 0, "only the first N entries (0: all)")
+	return cmd
 }

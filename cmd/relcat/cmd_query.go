@@ -12,37 +12,54 @@ import (
 )
 
 func (a *app) batchesCommand() *cobra.Command {
-	var aff string
+	var o catalog.BatchListOptions
+	var since string
 	cmd := &cobra.Command{
-		Use:   "batches",
+		Use:   "batches [--affiliate SLUG] [--since DATE] [--limit N]",
 		Short: "List the batches (releases), earliest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.reader(func(c *catalog.Catalog) error {
-				bs, err := c.Batches(aff)
+			if since != "" {
+				r, err := catalog.ParseReleased(since)
 				if err != nil {
-					return err
+					return usageError{err}
 				}
+				o.Since = r
+			}
+			if o.Limit < 0 {
+				return usagef("--limit %d: must be 0 (all) or more", o.Limit)
+			}
+			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-				p.textf("")
 				if !p.json {
 					fmt.Fprintln(tw, "BATCH\tRELEASED\tAFFILIATE\tFILES\tFOLDER\tTITLE")
 				}
-				for _, b := range bs {
+				n := 0
+				err := c.BatchesEach(o, func(b catalog.Batch) error {
+					if a.ctx.Err() != nil {
+						return catalog.ErrInterrupted
+					}
 					if p.json {
-						if err := p.record("batch", b); err != nil {
-							return err
-						}
-						continue
+						return p.record("batch", b)
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", b.ID, b.Released, b.Affiliate, b.Files, cut(b.Folder, 40), cut(b.Title, 50))
+					// Rows reach the terminal in blocks, not all at the end.
+					if n++; n%256 == 0 {
+						return tw.Flush()
+					}
+					return nil
+				})
+				if err != nil {
+					return err
 				}
 				return tw.Flush()
 			})
 		},
 	}
-	cmd.Flags().StringVar(&aff, "affiliate", "", "only this affiliate's batches")
+	cmd.Flags().StringVar(&o.Affiliate, "affiliate", "", "only this affiliate's batches")
+	cmd.Flags().StringVar(&since, "since", "", "only batches released on or after this date")
+	cmd.Flags().IntVar(&o.Limit, "limit", 0, "only the first N batches (0: all)")
 	return cmd
 }
 

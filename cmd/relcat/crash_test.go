@@ -156,7 +156,8 @@ func crashStart(t *testing.T, bin string, args ...string) *crashProc {
 	p := &crashProc{done: make(chan struct{}), cancel: cancel}
 	p.cmd = exec.CommandContext(ctx, bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.cmd.Env = append(os.Environ(), "USER=crash-test")
+	// Every catalog gets a persisted near index, so that a kill can land while it is written.
+	p.cmd.Env = append(os.Environ(), "USER=crash-test", "RELCAT_NEAR_FILE_MIN=1")
 	if err := p.cmd.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -249,7 +250,8 @@ func crashIngestArgs(cat string, dirs []string) []string {
 func crashSnapshot(t *testing.T, cat string) (state string, orphans, temps []string) {
 	t.Helper()
 	var lines []string
-	for _, args := range [][]string{{"batches"}, {"affiliates"}, {"dupes", "--exact"}} {
+	// dupes (near-duplicates) reads the edges stored at ingest.
+	for _, args := range [][]string{{"batches"}, {"affiliates"}, {"dupes", "--exact"}, {"dupes"}} {
 		out, errOut, code := relcat(t, append([]string{"--catalog", cat, "--json"}, args...)...)
 		if code != exitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
@@ -352,10 +354,25 @@ func crashFirstDiff(a, b string) string {
 // crashVerifyOK runs relcat verify on the catalog and fails the test on any problem.
 func crashVerifyOK(t *testing.T, cat, when string) {
 	t.Helper()
-	out, errOut, code := relcat(t, "--catalog", cat, "verify")
+	crashVerify(t, cat, when)
+}
+
+// crashVerify runs verify (which also checks the stored edges against the hashes and a current
+// near.idx against the index of the hashes) and returns what it says of near.idx.
+func crashVerify(t *testing.T, cat, when string) string {
+	t.Helper()
+	out, errOut, code := relcat(t, "--catalog", cat, "--json", "verify")
 	if code != exitOK {
 		t.Fatalf("%s: verify exit %d\n%s%s", when, code, out, errOut)
 	}
+	for _, r := range jsonLines(t, out) {
+		if r["type"] == "verify" {
+			s, _ := r["near_index"].(string)
+			return s
+		}
+	}
+	t.Fatalf("%s: verify printed no summary:\n%s", when, out)
+	return ""
 }
 
 // crashEnv is what the crash subtests share: the binary, the folders and the uninterrupted result.
@@ -402,7 +419,9 @@ func TestCrashSafety(t *testing.T) {
 	if len(sums) != 2 || sums[0]["new"].(float64) != 216 || sums[1]["new"].(float64) != 144 || sums[1]["known"].(float64) != 24 {
 		t.Fatalf("uninterrupted ingest summaries: %v", sums)
 	}
-	crashVerifyOK(t, ref, "uninterrupted")
+	if ni := crashVerify(t, ref, "uninterrupted"); !strings.HasPrefix(ni, "current") {
+		t.Fatalf("uninterrupted: near index file %q, want current", ni)
+	}
 	var orphans, temps []string
 	start = time.Now()
 	env.want, orphans, temps = crashSnapshot(t, ref)
@@ -432,7 +451,10 @@ func crashResume(t *testing.T, env crashEnv, cat, what string) {
 // crashCompare verifies a completed catalog and compares it with the uninterrupted one.
 func crashCompare(t *testing.T, env crashEnv, cat, what string) {
 	t.Helper()
-	crashVerifyOK(t, cat, what)
+	// The completed ingest closed the catalog and left a current near index file.
+	if ni := crashVerify(t, cat, what); !strings.HasPrefix(ni, "current") {
+		t.Errorf("%s: near index file %q, want current", what, ni)
+	}
 	got, orphans, temps := crashSnapshot(t, cat)
 	if got != env.want {
 		t.Errorf("%s: the completed catalog differs from an uninterrupted ingest: %s", what, crashFirstDiff(env.want, got))

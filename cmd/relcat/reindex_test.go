@@ -28,6 +28,15 @@ func TestReindexCommand(t *testing.T) {
 	if len(limited) != 1 || !strings.HasPrefix(before, strings.SplitN(before, "\n", 2)[0]) {
 		t.Errorf("dupes --limit 1 gave %d clusters", len(limited))
 	}
+	for _, args := range [][]string{{"batches", "--limit", "2"}, {"log", "--limit", "2"}, {"log", "--since", "2000-01-01", "--limit", "2"}} {
+		out, errOut, code := relcat(t, append([]string{"--catalog", cat, "--json"}, args...)...)
+		if n := len(jsonLines(t, out)); code != exitOK || n != 2 {
+			t.Errorf("%v: exit %d, %d records\n%s", args, code, n, errOut)
+		}
+	}
+	if _, _, code := relcat(t, "--catalog", cat, "batches", "--limit", "-1"); code != exitUsage {
+		t.Errorf("batches --limit -1: exit %d, want %d", code, exitUsage)
+	}
 	out, errOut, code := relcat(t, "--catalog", cat, "reindex")
 	if code != exitOK || !strings.Contains(out, "near-duplicate edges:") || !strings.Contains(out, "pairs within distance 31") {
 		t.Fatalf("reindex: exit %d\n%s\n%s", code, out, errOut)
