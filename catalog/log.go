@@ -1,8 +1,8 @@
 package catalog
 
 import (
-	"encoding/binary"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
