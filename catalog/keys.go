@@ -13,7 +13,7 @@ package catalog
 //
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
 //	affiliates     slug -> JSON Affiliate
-//	batches        batch id (8 bytes) -> JSON Batch
+//	batches        batch id (8 bytes) -> JSON Batch ("incomplete": true while an ingest of it is unfinished)
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
 //	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
@@ -24,7 +24,7 @@ package catalog
 //	pdq_ref        sha256 (32) -> the same encoding, variant pdq-full: the reference full-resolution
 //	               PDQ computed from the same decode (what partners' hash lists hold). Schema 2.
 //	               An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
-//	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries, "complete" ends it)
 //
 // Changing any of this requires bumping SchemaVersion.
 //
