@@ -55,6 +55,10 @@ on; the exit code is then 3.`,
 			}
 			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
+				watch, err := c.HasWatchlists()
+				if err != nil {
+					return err
+				}
 				fail := func(arg string, err error) error {
 					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
 					a.code = exitPartial
@@ -73,7 +77,7 @@ on; the exit code is then 3.`,
 						rs, err = c.LookupHash(arg, o)
 					} else {
 						var r *catalog.LookupResult
-						if r, err = c.Lookup(a.ctx, arg, o, catalog.HashOptions{}); err == nil {
+						if r, err = c.Lookup(a.ctx, arg, o, catalog.HashOptions{Reference: watch}); err == nil {
 							rs = append(rs, r)
 						}
 					}
@@ -86,6 +90,11 @@ on; the exit code is then 3.`,
 					for _, r := range rs {
 						if err := printLookup(p, r); err != nil {
 							return err
+						}
+						if watch {
+							if err := a.printLookupWatchHits(c, p, r, o); err != nil {
+								return err
+							}
 						}
 					}
 				}
