@@ -275,7 +275,9 @@ func TestCancelledIngestCompletesOnRerun(t *testing.T) {
 	if got := dumpState(t, c, false); got != want {
 		t.Errorf("re-run after interruption differs from an uninterrupted ingest:\n got %s\nwant %s", got, want)
 	}
-	bs, err = c.Batches("")
+	if bs, err = c.Batches(""); err != nil {
+		t.Fatal(err)
+	}
 	for _, b := range bs {
 		if b.Incomplete {
 			t.Errorf("batch %s still incomplete after the re-run", b.Folder)
