@@ -25,6 +25,8 @@ package catalog
 //	               PDQ computed from the same decode (what partners' hash lists hold). Schema 2.
 //	               An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	watchlists     name -> JSON Watchlist (created by the first watchlist import)
+//	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
 //
 // Changing any of this requires bumping SchemaVersion.
 //
@@ -63,6 +65,8 @@ var (
 	bucketPDQ          = []byte("pdq")
 	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
+	bucketWatchlists   = []byte("watchlists")
+	bucketWatchEntries = []byte("watch_entries")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog}
@@ -162,4 +166,15 @@ func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
 		return nil
 	}
 	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
+}
+
+// watchEntryPrefix is name | 0x00: every entry of one watchlist (names are slugs: no 0x00).
+func watchEntryPrefix(name string) []byte {
+	return append([]byte(name), 0)
+}
+
+// watchEntryKey is name | 0x00 | index.
+func watchEntryKey(name string, i int) []byte {
+	k := watchEntryPrefix(name)
+	return binary.BigEndian.AppendUint32(k, uint32(i))
 }
