@@ -20,6 +20,9 @@ package catalog
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
+//	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
+//	               for every image record, rebuilt from the image records by rebuildSearch
 //
 // Changing any of this requires bumping SchemaVersion.
 
@@ -27,6 +30,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
+	"strings"
+	"time"
 )
 
 // SchemaVersion is the version of the on-disk format written by this build.
@@ -48,9 +54,10 @@ var (
 	bucketMD5          = []byte("md5")
 	bucketPDQ          = []byte("pdq")
 	bucketLog          = []byte("log")
+	bucketSearch       = []byte("search")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
-		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketLog}
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketLog, bucketSearch}
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -139,4 +146,51 @@ func parsePDQValue(v []byte) (*PDQInfo, error) {
 func objectRelPath(s SHA256) string {
 	h := hex.EncodeToString(s[:])
 	return objectsDir + "/" + h[:2] + "/" + h
+}
+
+// Fields of the search bucket (the first byte of a key). Text values are lowercased, trimmed, NUL-free
+// and followed by one 0x00, so an exact value is one prefix (field | value | 0x00) and a value prefix
+// ("canon*") is another (field | prefix). Fixed-width values have no terminator.
+const (
+	searchMake     byte = 'k' // EXIF make
+	searchModel    byte = 'm' // EXIF model
+	searchSerial   byte = 's' // body serial (junk serials such as "0000" are left out)
+	searchLens     byte = 'l' // lens model
+	searchSoftware byte = 'w' // software
+	searchFormat   byte = 'f' // sniffed format
+	searchBody     byte = 'b' // camera body: see cameraBodyKey
+	searchStripped byte = 'x' // no EXIF: no value
+	searchLowQual  byte = 'q' // perceptual hash below DefaultMinQuality: no value
+	searchTaken    byte = 't' // DateTimeOriginal: 8 bytes BE, Unix seconds + searchTimeBias (UTC; the wall time read as UTC when the zone is unknown)
+	searchGPS      byte = 'g' // position: 4 bytes BE (lat+90)*1e7, 4 bytes BE (lon+180)*1e7
+)
+
+// searchTimeBias keeps every representable EXIF year (1..9999) positive as a Unix time.
+const searchTimeBias = 1 << 40
+
+// searchKey is field | value | sha256.
+func searchKey(field byte, value []byte, s SHA256) []byte {
+	k := make([]byte, 0, 1+len(value)+32)
+	k = append(k, field)
+	k = append(k, value...)
+	return append(k, s[:]...)
+}
+
+// searchText is the stored form of a text value: lowercased, trimmed, without NUL, terminated.
+func searchText(v string) []byte {
+	v = strings.ToLower(strings.TrimSpace(strings.ReplaceAll(v, "\x00", "")))
+	return append([]byte(v), 0)
+}
+
+func searchTimeValue(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.Unix()+searchTimeBias))
+}
+
+func searchGPSValue(lat, lon float64) []byte {
+	v := binary.BigEndian.AppendUint32(nil, uint32(math.Round((lat+90)*1e7)))
+	return binary.BigEndian.AppendUint32(v, uint32(math.Round((lon+180)*1e7)))
+}
+
+func parseSearchGPS(v []byte) (lat, lon float64) {
+	return float64(binary.BigEndian.Uint32(v))/1e7 - 90, float64(binary.BigEndian.Uint32(v[4:]))/1e7 - 180
 }

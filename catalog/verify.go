@@ -175,6 +175,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			add("log", "log", "%s", p)
 		}
 		checkLoggedSightings(tx, add)
+		checkSearch(tx, add)
 		r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
 		return nil
 	})
