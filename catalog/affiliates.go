@@ -327,7 +327,7 @@ func (c *Catalog) MergeAffiliates(fromName, intoName string, o HousekeepingOptio
 // AffiliateDetail is one affiliate with its releases and the housekeeping log entries about it.
 type AffiliateDetail struct {
 	AffiliateInfo
-	Releases []Batch   `json:"releases"`
+	Releases []Batch    `json:"releases"`
 	Changes  []LogEntry `json:"changes"` // renames, aliases, merges, batch edits naming it
 }
 
