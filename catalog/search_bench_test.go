@@ -53,7 +53,7 @@ func bulkCatalog(b *testing.B, n int) *Catalog {
 				if rng.IntN(10) != 0 {
 					mk := rng.IntN(40)
 					img.EXIF = exifmeta.Meta{Found: true, Make: fmt.Sprintf("Make%d", mk), Model: fmt.Sprintf("Make%d Model %d", mk, rng.IntN(10)),
-						Software: fmt.Sprintf("Firmware %d", rng.IntN(100)),
+						Software:         fmt.Sprintf("Firmware %d", rng.IntN(100)),
 						DateTimeOriginal: start.Add(time.Duration(rng.Int64N(int64(10 * 365 * 24 * time.Hour)))).Format("2006-01-02T15:04:05")}
 					if rng.IntN(2) == 0 {
 						img.EXIF.Serial = fmt.Sprintf("%08d", 1+rng.IntN(5000))
