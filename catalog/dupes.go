@@ -55,6 +55,11 @@ func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Affiliate != "" {
+		if o.Affiliate, err = c.ResolveAffiliate(o.Affiliate); err != nil {
+			return nil, err
+		}
+	}
 	type entry struct {
 		sha   SHA256
 		sight []Sighting

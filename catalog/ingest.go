@@ -528,6 +528,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				}
 			}
 			batch.Ingested, batch.Origin, batch.Files = stored.Ingested, stored.Origin, stored.Files
+			batch.Aka = stored.Aka // identities from renames and edits
 			if batch.Operator == "" {
 				batch.Operator = stored.Operator
 			}

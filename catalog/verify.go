@@ -245,6 +245,10 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
 		}
+		if e.Action == ActionBatchRemove {
+			forgetRemoved(logged, e) // sightings removed by `relcat batch rm`
+			continue
+		}
 		subject := fmt.Sprintf("log entry %d", e.Seq)
 		var id BatchID
 		if len(e.Files) > 0 {
