@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -74,7 +73,7 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
-		_ = os.WriteFile(filepath.Join(dir, pidFileName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+		writePIDFile(dir)
 		removeTempFiles(dir)
 	}
 	return c, nil
@@ -90,18 +89,6 @@ func removeTempFiles(dir string) {
 			_ = os.Remove(m)
 		}
 	}
-}
-
-func otherPID(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, pidFileName))
-	if err != nil {
-		return ""
-	}
-	pid := strings.TrimSpace(string(b))
-	if _, err := strconv.Atoi(pid); err != nil {
-		return ""
-	}
-	return " (pid " + pid + ")"
 }
 
 func (c *Catalog) init() error {
@@ -132,6 +119,9 @@ func checkSchema(tx *bolt.Tx, dir string) error {
 		return fmt.Errorf("%w: %s has no meta bucket: not a relcat catalog", ErrSchema, dir)
 	}
 	v := string(meta.Get(keySchema))
+	if v == "1" {
+		return fmt.Errorf("%w: %s has schema version 1, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it recomputes what version 2 adds from the preserved originals)", ErrSchema, dir, SchemaVersion, dir)
+	}
 	if v != strconv.Itoa(SchemaVersion) {
 		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)
 	}

@@ -174,12 +174,14 @@ func TestTextName(t *testing.T) {
 // A zone can move a date-time out of the years RFC 3339 writes in UTC; such a release time is
 // refused (it was stored as "-0001-…" and the batch record no longer read back).
 func TestParseReleasedYearRange(t *testing.T) {
-	for _, s := range []string{"0000-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"} {
+	// Before MinReleaseYear: refused (0001-01-01 is Go's zero time and was shown as an empty date).
+	for _, s := range []string{"0000-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "0000-01-01T00:30:00-01:00",
+		"0000-01-01", "0001-01-01", "0001-01-01T00:00:00Z", "1899-12-31T23:30:00Z", "1900-01-01T00:30:00+01:00"} {
 		if _, err := ParseReleased(s); !errors.Is(err, ErrBadArgument) {
 			t.Errorf("%s: %v", s, err)
 		}
 	}
-	for _, s := range []string{"0000-01-01T00:30:00-01:00", "9999-12-31T23:30:00+01:00", "0000-01-01"} {
+	for _, s := range []string{"1900-01-01T00:30:00-01:00", "9999-12-31T23:30:00+01:00", "1900-01-01"} {
 		r, err := ParseReleased(s)
 		if err != nil {
 			t.Errorf("%s: %v", s, err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -47,6 +48,7 @@ type IngestOptions struct {
 	Operator     string
 	Command      string // the command line, for the log
 	Recursive    bool
+	FollowLinks  bool  // read symbolic links to files outside the release folder too
 	NoCopy       bool  // do not preserve originals under objects/
 	MaxPixels    int64 // refuse to decode images with more pixels (default 100 MP)
 	MaxFileSize  int64 // refuse larger files (default 512 MiB)
@@ -166,7 +168,7 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	if err != nil {
 		return nil, err
 	}
-	cands, notes, err := listFolder(dir, opts.Recursive)
+	cands, notes, err := listFolder(dir, opts.Recursive, opts.FollowLinks)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +343,7 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 // decodeInto decodes the pixels once (bounded), makes the work image, the perceptual hash and the
 // thumbnail. Failures are recorded on img (stored without pixels), never fatal.
 func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f media.Format, opts IngestOptions, sem *semaphore.Weighted) {
-	work, cfg, err := workImage(ctx, data, f, opts.MaxPixels, opts.DecodeMemory, sem)
+	work, ref, cfg, err := workAndReference(ctx, data, f, opts.MaxPixels, opts.DecodeMemory, sem, refPDQAtIngest)
 	img.Width, img.Height = cfg.Width, cfg.Height
 	if err != nil {
 		img.Pixels = false
@@ -351,6 +353,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f med
 		return
 	}
 	img.PDQ, err = hashWork(work)
+	img.PDQRef = ref
+	if err == nil && ref == nil && refPDQAtIngest {
+		img.Warnings = append(img.Warnings, "no reference full-resolution PDQ: the image plus its hash buffers are over the decode-memory budget")
+	}
 	if err != nil {
 		img.Warnings = append(img.Warnings, "no perceptual hash: "+err.Error())
 	} else if img.PDQ.Quality < DefaultMinQuality {
@@ -375,6 +381,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f med
 	img.Thumb, img.ThumbVersion, img.ThumbSHA256 = rel, thumbs.Version, &ts
 	img.Pixels = true
 }
+
+// refPDQAtIngest: ingest stores the reference full-resolution PDQ beside the work-image one (a
+// variable only so that BenchmarkIngest can measure what it costs).
+var refPDQAtIngest = true
 
 // readRegular opens only a regular file (never blocking on a FIFO) and reads at most max bytes.
 func readRegular(path string, max int64) ([]byte, error) {
@@ -492,7 +502,10 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		}
 	}
 	var newPDQ []*Image
+	logged := false // this chunk wrote a log entry: the catalog changed
+	metaNote := ""  // the batch's source, title or notes changed
 	err := c.update(func(tx *bolt.Tx) error {
+		logged, metaNote = false, ""
 		now := c.now().UTC()
 		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
 		changed := false
@@ -524,6 +537,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				}
 				if stored.Source != batch.Source || stored.Title != batch.Title || stored.Notes != batch.Notes {
 					entry.Notes = append(entry.Notes, fmt.Sprintf("batch metadata updated (was source=%q title=%q notes=%q)", stored.Source, stored.Title, stored.Notes))
+					metaNote = "batch metadata updated: " + metadataChanges(stored, *batch)
 					changed = true
 				}
 			}
@@ -559,6 +573,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
 					return err
 				}
+				if err := putPDQRef(tx, s, p.img.PDQRef); err != nil {
+					return err
+				}
 				if p.img.PDQ != nil {
 					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
 						return err
@@ -584,6 +601,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					if u := p.upgrade; u != nil && !img.Pixels {
 						img.Width, img.Height, img.Pixels, img.PixelsError, img.PixelsLimited = u.Width, u.Height, true, "", false
 						img.Thumb, img.ThumbVersion, img.ThumbSHA256, img.Warnings = u.Thumb, u.ThumbVersion, u.ThumbSHA256, u.Warnings
+						if err := putPDQRef(tx, s, u.PDQRef); err != nil {
+							return err
+						}
 						if u.PDQ != nil {
 							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
 								return err
@@ -606,7 +626,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					}
 				}
 			}
-			if hasSighting(ibat, s, batch.ID, p.cand.rel) {
+			if hasSighting(ibat, s, batch.ID, p.cand.raw) {
 				p.res.Repeat = true
 				continue
 			}
@@ -619,14 +639,14 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				bk = batchImageKey(batch.ID, p.pos)
 				p.res.Warnings = append(p.res.Warnings, "the folder changed since its last ingest: stored at a new position")
 			}
-			if err := putJSON(bimg, bk, sightingRecord{SHA256: s, Name: p.cand.rel}); err != nil {
+			if err := putJSON(bimg, bk, sightingRecord{SHA256: s, Name: p.cand.rel, RawName: rawName(p.cand.raw)}); err != nil {
 				return err
 			}
-			if err := ibat.Put(imageBatchKey(s, batch.ID, p.pos), []byte(p.cand.rel)); err != nil {
+			if err := ibat.Put(imageBatchKey(s, batch.ID, p.pos), []byte(p.cand.raw)); err != nil {
 				return err
 			}
 			batch.Files++
-			entry.Files = append(entry.Files, LogFile{SHA256: s.String(), Name: p.cand.rel, Position: p.pos, Status: p.res.Status})
+			entry.Files = append(entry.Files, LogFile{SHA256: s.String(), Name: p.cand.rel, RawName: rawName(p.cand.raw), Position: p.pos, Status: p.res.Status})
 			changed = true
 		}
 		if !changed {
@@ -640,10 +660,18 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		entry.Command = opts.Command
 		entry.Tool = c.version
 		entry.Released = batch.Released.String()
+		logged = true
 		return appendLog(tx, &entry)
 	})
 	if err != nil {
 		return fmt.Errorf("catalog: commit: %w", err)
+	}
+	// A log entry means something changed, if only the title: never say "nothing changed" then.
+	if logged {
+		sum.Unchanged = false
+	}
+	if metaNote != "" {
+		sum.Notes = append(sum.Notes, metaNote)
 	}
 	for _, p := range chunk {
 		switch p.res.Status {
@@ -666,7 +694,18 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 	return nil
 }
 
-// hasSighting reports whether image s is already sighted in batch id under name.
+// metadataChanges names the descriptive fields that differ between two records of a batch.
+func metadataChanges(was, now Batch) string {
+	var out []string
+	for _, f := range [][3]string{{"source", was.Source, now.Source}, {"title", was.Title, now.Title}, {"notes", was.Notes, now.Notes}} {
+		if f[1] != f[2] {
+			out = append(out, fmt.Sprintf("%s %q (was %q)", f[0], f[2], f[1]))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// hasSighting reports whether image s is already sighted in batch id under the exact name bytes.
 func hasSighting(ibat *bolt.Bucket, s SHA256, id BatchID, name string) bool {
 	prefix := make([]byte, 40)
 	copy(prefix, s[:])

@@ -14,17 +14,25 @@ package catalog
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch
-//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name)
+//	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
+//	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
-//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name
+//	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name, exact bytes
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
+//	               (relcat's work-image variant, pdq-area1024: what near matching uses)
+//	pdq_ref        sha256 (32) -> the same encoding, variant pdq-full: the reference full-resolution
+//	               PDQ computed from the same decode (what partners' hash lists hold). Schema 2.
+//	               An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by rebuildSearch
 //
 // Changing any of this requires bumping SchemaVersion.
+//
+// Version 2 (this session): sightings keyed by the exact file name bytes (raw_name in batch_images
+// and in log entries' files).
 
 import (
 	"encoding/binary"
@@ -33,10 +41,16 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // SchemaVersion is the version of the on-disk format written by this build.
-const SchemaVersion = 1
+//
+// Version 2 adds, among others, the pdq_ref bucket. A version-1 catalog is refused with a message
+// naming `relcat reindex`, which upgrades it (UpgradeReferencePDQ recomputes pdq_ref from the
+// preserved originals).
+const SchemaVersion = 2
 
 const (
 	dbFileName  = "catalog.db"
@@ -53,11 +67,12 @@ var (
 	bucketImageBatches = []byte("image_batches")
 	bucketMD5          = []byte("md5")
 	bucketPDQ          = []byte("pdq")
+	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
 	bucketSearch       = []byte("search")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
-		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketLog, bucketSearch}
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketSearch}
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -193,4 +208,12 @@ func searchGPSValue(lat, lon float64) []byte {
 
 func parseSearchGPS(v []byte) (lat, lon float64) {
 	return float64(binary.BigEndian.Uint32(v))/1e7 - 90, float64(binary.BigEndian.Uint32(v[4:]))/1e7 - 180
+}
+
+// putPDQRef stores the reference full-resolution PDQ of s (nothing when p is nil).
+func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
+	if p == nil {
+		return nil
+	}
+	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
 }

@@ -31,9 +31,18 @@ type LogEntry struct {
 // LogFile is one file recorded by a log entry.
 type LogFile struct {
 	SHA256   string `json:"sha256"`
-	Name     string `json:"name"`
+	Name     string `json:"name"`               // as text (bytes that are not UTF-8 as \xNN)
+	RawName  []byte `json:"raw_name,omitempty"` // the exact bytes, when the name is not valid UTF-8
 	Position int    `json:"position"`
 	Status   string `json:"status"`
+}
+
+// raw is the exact file name bytes.
+func (f LogFile) raw() string {
+	if f.RawName != nil {
+		return string(f.RawName)
+	}
+	return f.Name
 }
 
 // entryHash is the chain hash of e (computed with e.Hash empty).

@@ -97,14 +97,18 @@ func (c *Catalog) indexAdd(imgs []*Image) {
 
 // MatchOptions tune near matching.
 type MatchOptions struct {
-	MaxDistance int // default DefaultMaxDistance; at most MaxSearchDistance
-	MinQuality  int // default DefaultMinQuality (when 0); both hashes must reach it; -1 accepts every quality
+	MaxDistance int // default DefaultMaxDistance (when 0 and MaxDistanceSet is false); at most MaxSearchDistance
+	// MaxDistanceSet makes MaxDistance count as given, 0 included (0: only hashes identical under
+	// some rotation or mirror). Without it a zero MaxDistance means the default.
+	MaxDistanceSet bool
+	MinQuality     int // default DefaultMinQuality (when 0); both hashes must reach it; -1 accepts every quality
 }
 
 func (o MatchOptions) norm() (MatchOptions, error) {
-	if o.MaxDistance == 0 {
+	if o.MaxDistance == 0 && !o.MaxDistanceSet {
 		o.MaxDistance = DefaultMaxDistance
 	}
+	o.MaxDistanceSet = true
 	if o.MinQuality == 0 {
 		o.MinQuality = DefaultMinQuality
 	}

@@ -43,6 +43,15 @@ func getImage(tx *bolt.Tx, s SHA256) (*Image, error) {
 		}
 		img.PDQ = p
 	}
+	if b := tx.Bucket(bucketPDQRef); b != nil {
+		if v := b.Get(s[:]); v != nil {
+			p, err := parsePDQValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s pdq_ref record: %w", s, err)
+			}
+			img.PDQRef = p
+		}
+	}
 	return &img, nil
 }
 
@@ -65,7 +74,7 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 			}
 		}
 		out = append(out, Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released,
-			Name: string(v), Position: pos, Ingested: b.Ingested})
+			Name: textName(string(v)), Position: pos, Ingested: b.Ingested})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out, nil
@@ -342,6 +351,15 @@ func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho Ha
 	}
 	ho.Full = false
 	h, err := HashFile(ctx, path, ho)
+	if err != nil {
+		return nil, err
+	}
+	return c.lookupHashes(path, h, o)
+}
+
+// lookupHashes answers a lookup from a file's hashes (Lookup and LookupReader share it).
+func (c *Catalog) lookupHashes(path string, h *FileHashes, o MatchOptions) (*LookupResult, error) {
+	o, err := o.norm()
 	if err != nil {
 		return nil, err
 	}

@@ -93,21 +93,30 @@ type Released struct {
 	DateOnly bool
 }
 
-// ParseReleased accepts YYYY-MM-DD or an RFC 3339 date-time (2019-11-02T07:30:00Z, ...+03:00).
+// MinReleaseYear is the earliest year a release time may have. Earlier years are typos (no release
+// relcat tracks is that old), and year 1 is Go's zero time, which would read back as "no date".
+const MinReleaseYear = 1900
+
+// ParseReleased accepts YYYY-MM-DD or an RFC 3339 date-time (2019-11-02T07:30:00Z, ...+03:00), from
+// MinReleaseYear to 9999 in UTC.
 func ParseReleased(s string) (Released, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return Released{Time: t.UTC(), DateOnly: true}, nil
+		return checkReleaseYear(s, Released{Time: t.UTC(), DateOnly: true})
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		// The zone can move a time at the edge of year 0000 or 9999 out of the four-digit years
-		// RFC 3339 can write in UTC; the stored text would not parse back.
-		if y := t.UTC().Year(); y < 0 || y > 9999 {
-			return Released{}, fmt.Errorf("%w: release time %q is out of range in UTC", ErrBadArgument, s)
-		}
-		return Released{Time: t.UTC()}, nil
+		// The zone can move a time at the edge of year 9999 out of the four-digit years RFC 3339
+		// can write in UTC; the stored text would not parse back.
+		return checkReleaseYear(s, Released{Time: t.UTC()})
 	}
 	return Released{}, fmt.Errorf("%w: release time %q: want a date (2019-11-05) or an RFC 3339 date-time (2019-11-05T07:30:00Z)", ErrBadArgument, s)
+}
+
+func checkReleaseYear(s string, r Released) (Released, error) {
+	if y := r.Time.Year(); y < MinReleaseYear || y > 9999 {
+		return Released{}, fmt.Errorf("%w: release time %q is out of range: want a year from %d to 9999 in UTC", ErrBadArgument, s, MinReleaseYear)
+	}
+	return r, nil
 }
 
 // IsZero reports whether no release time is set.
@@ -191,13 +200,16 @@ type Image struct {
 	// ingest of the same bytes with larger limits decodes it.
 	PixelsLimited bool          `json:"pixels_limited,omitempty"`
 	EXIF          exifmeta.Meta `json:"exif"`
-	PDQ           *PDQInfo      `json:"-"`               // stored in the pdq bucket, the one source of truth
-	Thumb         string        `json:"thumb,omitempty"` // relative path in the catalog
-	ThumbVersion  int           `json:"thumb_version,omitempty"`
-	ThumbSHA256   *SHA256       `json:"thumb_sha256,omitempty"`
-	Object        string        `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
-	Warnings      []string      `json:"warnings,omitempty"`
-	Ingested      time.Time     `json:"ingested"`
+	PDQ           *PDQInfo      `json:"-"` // stored in the pdq bucket, the one source of truth
+	// PDQRef is the reference full-resolution PDQ (variant pdq-full) from the same decode, stored in
+	// the pdq_ref bucket; nil when the image has no pixels or was decoded by a schema-1 build.
+	PDQRef       *PDQInfo  `json:"-"`
+	Thumb        string    `json:"thumb,omitempty"` // relative path in the catalog
+	ThumbVersion int       `json:"thumb_version,omitempty"`
+	ThumbSHA256  *SHA256   `json:"thumb_sha256,omitempty"`
+	Object       string    `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
+	Warnings     []string  `json:"warnings,omitempty"`
+	Ingested     time.Time `json:"ingested"`
 }
 
 // Sighting is "image X appeared in batch B as file F at position P".
@@ -211,10 +223,29 @@ type Sighting struct {
 	Ingested  time.Time `json:"-"`
 }
 
-// sightingRecord is what batch_images stores.
+// sightingRecord is what batch_images stores. Name is the file name as text (textName); RawName holds
+// its exact bytes when they are not valid UTF-8 (JSON text cannot carry them). The exact bytes
+// identify the sighting.
 type sightingRecord struct {
-	SHA256 SHA256 `json:"sha256"`
-	Name   string `json:"name"`
+	SHA256  SHA256 `json:"sha256"`
+	Name    string `json:"name"`
+	RawName []byte `json:"raw_name,omitempty"`
+}
+
+// raw is the exact file name bytes of the sighting.
+func (r sightingRecord) raw() string {
+	if r.RawName != nil {
+		return string(r.RawName)
+	}
+	return r.Name
+}
+
+// rawName is what RawName stores for a name: nil when the name is valid UTF-8 (then the text is the name).
+func rawName(raw string) []byte {
+	if textName(raw) == raw {
+		return nil
+	}
+	return []byte(raw)
 }
 
 // Before orders sightings by first-seen: release time, then ingest time, then batch, then position.

@@ -93,7 +93,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			if tx.Bucket(bucketImages).Get(rec.SHA256[:]) == nil {
 				add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "image %s has no record", rec.SHA256)
 			}
-			if name := ibat.Get(imageBatchKey(rec.SHA256, id, pos)); name == nil || string(name) != rec.Name {
+			if name := ibat.Get(imageBatchKey(rec.SHA256, id, pos)); name == nil || string(name) != rec.raw() || textName(rec.raw()) != rec.Name {
 				add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "missing from the image->batches index (image %s, %q)", rec.SHA256, rec.Name)
 			}
 			return nil
@@ -114,7 +114,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			sighted[s] = true
 			rv := bimg.Get(batchImageKey(id, pos))
 			var rec sightingRecord
-			if rv == nil || json.Unmarshal(rv, &rec) != nil || rec.SHA256 != s || rec.Name != string(v) {
+			if rv == nil || json.Unmarshal(rv, &rec) != nil || rec.SHA256 != s || rec.raw() != string(v) {
 				add("sighting", fmt.Sprintf("image %s in batch %s #%d", s, id, pos), "missing from the batch->images index")
 			}
 			return nil
@@ -273,7 +273,7 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 				add("log", subject, "records batch %s #%d again (already recorded by log entry %d)", id, f.Position, prev.seq)
 				continue
 			}
-			logged[ls] = loggedFile{sha, f.Name, e.Seq}
+			logged[ls] = loggedFile{sha, f.raw(), e.Seq}
 		}
 	}
 	bimg := tx.Bucket(bucketBatchImages)
@@ -292,7 +292,7 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		switch {
 		case !ok:
 			add("log", subject, "sighting of image %s (%q) is recorded by no log entry (entries deleted?)", rec.SHA256, rec.Name)
-		case f.sha != rec.SHA256 || f.name != rec.Name:
+		case f.sha != rec.SHA256 || f.name != rec.raw():
 			add("log", subject, "sighting of image %s (%q) differs from log entry %d, which recorded image %s (%q)", rec.SHA256, rec.Name, f.seq, f.sha, f.name)
 		}
 		delete(logged, ls)

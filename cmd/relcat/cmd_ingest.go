@@ -83,6 +83,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.StringVar(&o.Release.Notes, "notes", "", "free notes")
 	f.StringVar(&o.Operator, "operator", "", "who ran the ingest, for the log (default $USER)")
 	f.BoolVar(&o.Recursive, "recursive", false, "also read files in subfolders (directory symlinks are never followed)")
+	f.BoolVar(&o.FollowLinks, "follow-links", false, "also read symbolic links to files outside the release folder (by default such a link is rejected)")
 	f.BoolVar(&o.NoCopy, "no-copy", false, "do not preserve the original files in the catalog")
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
 	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF)")

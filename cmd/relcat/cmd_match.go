@@ -20,6 +20,9 @@ func checkMatch(o *catalog.MatchOptions) error {
 	if o.MinQuality < 0 || o.MinQuality > 100 {
 		return usagef("--min-quality %d: must be 0 to 100", o.MinQuality)
 	}
+	// The flag's default is DefaultMaxDistance, so whatever it holds was meant: 0 is a valid
+	// threshold (identical hashes only), not "the default" as a zero MaxDistance is to the library.
+	o.MaxDistanceSet = true
 	if o.MinQuality == 0 {
 		o.MinQuality = -1 // the library reads 0 as "default"; --min-quality 0 accepts every hash
 	}
