@@ -118,8 +118,7 @@ func TestBatchEditAndRemove(t *testing.T) {
 	ingestSamples(t, c)
 	kh := batchOf(t, c, "2019-11-05-khorasan")
 	rel := "2019-11-06"
-	title := "corrected"
-	b, err := c.EditBatch(kh.ID, BatchEdit{Released: &rel, Title: &title}, HousekeepingOptions{Operator: "tester"})
+	b, err := c.EditBatch(kh.ID, BatchEdit{Released: &rel}, HousekeepingOptions{Operator: "tester"})
 	if err != nil || b.Released.String() != rel || b.ID != kh.ID {
 		t.Fatalf("edit: %v %+v", err, b)
 	}

@@ -27,7 +27,7 @@ package catalog
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
-//	               for every image record, rebuilt from the image records by rebuildSearch
+//	               for every image record, rebuilt from the image records by UpgradeSearchIndex
 //
 // Changing any of this requires bumping SchemaVersion.
 //

@@ -1,11 +1,15 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func searchNames(t *testing.T, c *Catalog, names map[SHA256]string, q SearchQuery) string {
@@ -120,4 +124,59 @@ func TestSearchFilters(t *testing.T) {
 	if _, err := c.Search(SearchQuery{Box: &GeoBox{South: 10, North: 0}}); !errors.Is(err, ErrBadArgument) {
 		t.Errorf("bad box: %v", err)
 	}
+}
+
+// TestSearchIndexVerifyAndRebuild: verify names a missing and a stray search index entry and says
+// to run reindex; UpgradeSearchIndex (the reindex step) rebuilds the index to the same content.
+func TestSearchIndexVerifyAndRebuild(t *testing.T) {
+	c := openTest(t)
+	ingestSamples(t, c)
+	before := dumpBucket(t, c, bucketSearch)
+	var victim []byte
+	err := c.update(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketSearch).Cursor().First()
+		victim = bytes.Clone(k)
+		if err := tx.Bucket(bucketSearch).Delete(k); err != nil {
+			return err
+		}
+		var s SHA256
+		s[0] = 1
+		return tx.Bucket(bucketSearch).Put(searchKey(searchMake, searchText("forged"), s), []byte{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Verify(context.Background(), VerifyOptions{Quick: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range r.Problems {
+		got = append(got, p.String())
+	}
+	all := strings.Join(got, "\n")
+	if len(got) != 2 || !strings.Contains(all, "lacks entry") || !strings.Contains(all, "0100000000") || strings.Count(all, "run `relcat reindex`") != 2 {
+		t.Errorf("verify after damaging the search index (removed %q):\n%s", victim, all)
+	}
+	n, err := c.UpgradeSearchIndex(context.Background())
+	if err != nil || n != 33 { // 36 files, 33 distinct images
+		t.Fatalf("rebuild: %d images, %v", n, err)
+	}
+	if after := dumpBucket(t, c, bucketSearch); after != before {
+		t.Errorf("rebuilt index differs from the one ingest wrote")
+	}
+}
+
+func dumpBucket(t *testing.T, c *Catalog, name []byte) string {
+	t.Helper()
+	var b strings.Builder
+	if err := c.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(name).ForEach(func(k, v []byte) error {
+			fmt.Fprintf(&b, "%x=%x\n", k, v)
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 // The search bucket indexes image metadata for `relcat search` and `relcat cameras` (format in
 // keys.go). The writer adds an image's entries in the transaction that stores the image record, so the
-// index is never behind the records; rebuildSearch recomputes it from the records (reindex, repair).
+// index is never behind the records; UpgradeSearchIndex recomputes it from the records (reindex).
 
 // Camera body identification: make + model + body serial; make + model + lens when there is no
 // usable serial. Without either there is no body (a model alone is not one camera).
@@ -106,27 +107,73 @@ func unindexSearch(tx *bolt.Tx, img *Image) error {
 	return nil
 }
 
-// rebuildSearch recomputes the search bucket from the image records (and the pdq bucket for the
-// low-quality flag). `relcat reindex` calls it when upgrading a schema-1 catalog.
-func rebuildSearch(tx *bolt.Tx) error {
-	if tx.Bucket(bucketSearch) != nil {
-		if err := tx.DeleteBucket(bucketSearch); err != nil {
-			return err
-		}
+// searchRebuildChunk is how many image records one transaction of UpgradeSearchIndex indexes.
+const searchRebuildChunk = 20_000
+
+// UpgradeSearchIndex rebuilds the metadata search index (the search bucket) from the image records
+// and the pdq bucket's qualities: the schema-2 upgrade step of `relcat search` and `relcat cameras`,
+// which `relcat reindex` runs. It is idempotent and commits in chunks, so an interrupted run is
+// simply run again. It returns the number of images indexed.
+func (c *Catalog) UpgradeSearchIndex(ctx context.Context) (int, error) {
+	if c.readOnly {
+		return 0, ErrReadOnly
 	}
-	if _, err := tx.CreateBucket(bucketSearch); err != nil {
+	err := c.update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSearch) != nil {
+			if err := tx.DeleteBucket(bucketSearch); err != nil {
+				return err
+			}
+		}
+		_, err := tx.CreateBucket(bucketSearch)
 		return err
-	}
-	return tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
-		var img Image
-		if err := json.Unmarshal(v, &img); err != nil {
-			return fmt.Errorf("image %x record: %w", k, err)
-		}
-		if pv := tx.Bucket(bucketPDQ).Get(k); pv != nil && len(pv) > 0 {
-			img.PDQ = &PDQInfo{Quality: int(pv[0])}
-		}
-		return indexSearch(tx, &img)
 	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, ErrInterrupted
+		}
+		done := false
+		err := c.update(func(tx *bolt.Tx) error {
+			cur := tx.Bucket(bucketImages).Cursor()
+			k, v := cur.First()
+			if after != nil {
+				k, v = cur.Seek(after)
+				if k != nil && bytes.Equal(k, after) {
+					k, v = cur.Next()
+				}
+			}
+			for i := 0; i < searchRebuildChunk; i++ {
+				if k == nil {
+					done = true
+					return nil
+				}
+				var img Image
+				if err := json.Unmarshal(v, &img); err != nil {
+					return fmt.Errorf("image %x record: %w (run `relcat verify`)", k, err)
+				}
+				if pv := tx.Bucket(bucketPDQ).Get(k); len(pv) > 0 {
+					img.PDQ = &PDQInfo{Quality: int(pv[0])}
+				}
+				if err := indexSearch(tx, &img); err != nil {
+					return err
+				}
+				n++
+				after = bytes.Clone(k)
+				k, v = cur.Next()
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		if done {
+			return n, nil
+		}
+	}
 }
 
 // checkSearch holds the search bucket against the image records, for verify, in constant memory:
@@ -145,7 +192,7 @@ func checkSearch(tx *bolt.Tx, add func(kind, subject, format string, args ...any
 		}
 		return &img, true
 	}
-	wantN := 0
+	wantN, missing := 0, 0
 	_ = images.ForEach(func(k, _ []byte) error {
 		img, ok := recordOf(k)
 		if !ok {
@@ -154,28 +201,42 @@ func checkSearch(tx *bolt.Tx, add func(kind, subject, format string, args ...any
 		for _, e := range searchEntries(img) {
 			wantN++
 			if sb.Get(e) == nil {
+				missing++
 				add("index", img.SHA256.String(), "metadata search index lacks entry %q: run `relcat reindex`", e[:len(e)-32])
 			}
 		}
 		return nil
 	})
-	if n := sb.Stats().KeyN; n != wantN {
-		// Name the entries that no image record gives.
+	// Every stored key the records give was found; any further key is a stray one.
+	if n := sb.Stats().KeyN; n > wantN-missing {
+		// Name the images whose entries no readable image record gives (one problem per image).
+		var order []string
+		count := map[string]int{}
 		_ = sb.ForEach(func(k, _ []byte) error {
 			if len(k) < 33 {
 				add("index", "search", "malformed metadata index entry %x: run `relcat reindex`", k)
 				return nil
 			}
-			img, ok := recordOf(k[len(k)-32:])
-			if ok {
+			sha := k[len(k)-32:]
+			if v := images.Get(sha); v != nil && !json.Valid(v) {
+				return nil // an unreadable record is reported with the records
+			}
+			if img, ok := recordOf(sha); ok {
 				for _, e := range searchEntries(img) {
 					if bytes.Equal(e, k) {
 						return nil
 					}
 				}
 			}
-			add("index", fmt.Sprintf("%x", k[len(k)-32:]), "metadata search index entry %q matches no image record: run `relcat reindex`", k[:len(k)-32])
+			key := fmt.Sprintf("%x", sha)
+			if count[key] == 0 {
+				order = append(order, key)
+			}
+			count[key]++
 			return nil
 		})
+		for _, key := range order {
+			add("index", key, "%d metadata search index entries match no image record or a different value: run `relcat reindex`", count[key])
+		}
 	}
 }
