@@ -141,6 +141,11 @@ func (c *Catalog) Close() error {
 	return c.db.Close()
 }
 
+// view runs fn in a read transaction.
+func (c *Catalog) view(fn func(*bolt.Tx) error) error {
+	return c.db.View(fn)
+}
+
 func (c *Catalog) update(fn func(*bolt.Tx) error) error {
 	if c.readOnly {
 		return ErrReadOnly
