@@ -28,6 +28,8 @@ package catalog
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by UpgradeSearchIndex
+//	watchlists     name -> JSON Watchlist (created by the first watchlist import)
+//	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
 //
 // Changing any of this requires bumping SchemaVersion.
 //
@@ -70,6 +72,8 @@ var (
 	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
 	bucketSearch       = []byte("search")
+	bucketWatchlists   = []byte("watchlists")
+	bucketWatchEntries = []byte("watch_entries")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketSearch}
@@ -216,4 +220,15 @@ func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
 		return nil
 	}
 	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
+}
+
+// watchEntryPrefix is name | 0x00: every entry of one watchlist (names are slugs: no 0x00).
+func watchEntryPrefix(name string) []byte {
+	return append([]byte(name), 0)
+}
+
+// watchEntryKey is name | 0x00 | index.
+func watchEntryKey(name string, i int) []byte {
+	k := watchEntryPrefix(name)
+	return binary.BigEndian.AppendUint32(k, uint32(i))
 }
