@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -111,7 +110,9 @@ type RemoveReport struct {
 func (c *Catalog) RemoveBatch(id BatchID, o HousekeepingOptions) (*RemoveReport, error) {
 	r := &RemoveReport{Removed: []SHA256{}}
 	var files []string // catalog-relative files of removed images
+	var near *nearTx
 	err := c.update(func(tx *bolt.Tx) error {
+		near = c.beginNear(tx)
 		b, err := getBatch(tx, id)
 		if err != nil {
 			return err
@@ -165,7 +166,7 @@ func (c *Catalog) RemoveBatch(id BatchID, o HousekeepingOptions) (*RemoveReport,
 			if err != nil {
 				return err
 			}
-			if err := removeImageRecords(tx, img); err != nil {
+			if err := removeImageRecords(tx, near, img); err != nil {
 				return err
 			}
 			r.Removed = append(r.Removed, sha)
@@ -186,7 +187,7 @@ func (c *Catalog) RemoveBatch(id BatchID, o HousekeepingOptions) (*RemoveReport,
 	if err != nil {
 		return nil, err
 	}
-	c.resetNearIndex()
+	near.done()
 	// The records are gone (committed); now the files nothing refers to any more. A failure leaves
 	// an unreferenced file behind, never a record without its file.
 	for _, f := range files {
@@ -195,8 +196,10 @@ func (c *Catalog) RemoveBatch(id BatchID, o HousekeepingOptions) (*RemoveReport,
 	return r, nil
 }
 
-// removeImageRecords deletes an image's record and every index entry derived from it.
-func removeImageRecords(tx *bolt.Tx, img *Image) error {
+// removeImageRecords deletes an image's record and every index entry derived from it: search
+// entries, md5, the reference PDQ, and (through the near writer) its perceptual hash, near id and
+// edges.
+func removeImageRecords(tx *bolt.Tx, near *nearTx, img *Image) error {
 	s := img.SHA256
 	if err := unindexSearch(tx, img); err != nil {
 		return err
@@ -204,17 +207,15 @@ func removeImageRecords(tx *bolt.Tx, img *Image) error {
 	if err := tx.Bucket(bucketMD5).Delete(md5Key(img.MD5, s)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketPDQ).Delete(s[:]); err != nil {
+	if ref := tx.Bucket(bucketPDQRef); ref != nil {
+		if err := ref.Delete(s[:]); err != nil {
+			return err
+		}
+	}
+	if err := near.remove(s); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketImages).Delete(s[:])
-}
-
-// resetNearIndex drops the in-memory near-duplicate index after images left the catalog; the next
-// query rebuilds it.
-func (c *Catalog) resetNearIndex() {
-	c.idx = nil
-	c.idxOnce = sync.Once{}
 }
 
 // forgetRemoved is verify's reading of a batch-rm log entry: the sightings it lists were removed, so

@@ -135,7 +135,7 @@ func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
 
 type shaSet map[SHA256]struct{}
 
-type hit struct {
+type searchHitRef struct {
 	sha   SHA256
 	first Sighting
 	n     int
@@ -144,7 +144,7 @@ type hit struct {
 // firstSightings finds the earliest sighting and the number of sightings of each image of set
 // (images without a sighting are left out). A large set is served by one sequential pass over the
 // image->batches index, a small one by a seek per image.
-func firstSightings(tx *bolt.Tx, set shaSet) ([]hit, error) {
+func firstSightings(tx *bolt.Tx, set shaSet) ([]searchHitRef, error) {
 	cache := map[BatchID]*Batch{}
 	batchOf := func(id BatchID) (*Batch, error) {
 		b := cache[id]
@@ -158,7 +158,7 @@ func firstSightings(tx *bolt.Tx, set shaSet) ([]hit, error) {
 		return b, nil
 	}
 	ibat := tx.Bucket(bucketImageBatches)
-	byImage := make(map[SHA256]*hit, len(set))
+	byImage := make(map[SHA256]*searchHitRef, len(set))
 	visit := func(k, v []byte) error {
 		s, id, pos, err := parseImageBatchKey(k)
 		if err != nil {
@@ -171,7 +171,7 @@ func firstSightings(tx *bolt.Tx, set shaSet) ([]hit, error) {
 		si := Sighting{SHA256: s, Batch: id, Affiliate: b.Affiliate, Released: b.Released, Name: string(v), Position: pos, Ingested: b.Ingested}
 		h := byImage[s]
 		if h == nil {
-			byImage[s] = &hit{sha: s, first: si, n: 1}
+			byImage[s] = &searchHitRef{sha: s, first: si, n: 1}
 			return nil
 		}
 		h.n++
@@ -202,7 +202,7 @@ func firstSightings(tx *bolt.Tx, set shaSet) ([]hit, error) {
 			}
 		}
 	}
-	out := make([]hit, 0, len(byImage))
+	out := make([]searchHitRef, 0, len(byImage))
 	for _, h := range byImage {
 		out = append(out, *h)
 	}
