@@ -75,10 +75,10 @@ func TestBrowserServerLinks(t *testing.T) {
 		}
 	}
 	tb.screenshot(t, "server-batch")
-	// The README's contact sheet: the first five photos.
-	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card:nth-child(n+6)").forEach(e => e.hidden = true)`))
+	// The README's contact sheet: the first four photos.
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card:nth-child(n+5)").forEach(e => e.hidden = true); document.querySelector("#sheet").style.maxWidth = "1000px"`))
 	tb.elementShot(t, "readme-contact-sheet", "#sheet", 0.6)
-	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card").forEach(e => e.hidden = false)`))
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card").forEach(e => e.hidden = false); document.querySelector("#sheet").style.maxWidth = ""`))
 
 	copySHA := shaOf(t, c, sample("2019-11-05-khorasan/07-ship.jpg"))
 	origSHA := shaOf(t, c, sample("2019-11-02-sinai/09-ship.jpg"))
