@@ -106,6 +106,8 @@ type BatchSummary struct {
 	FirstHere int `json:"first_here"`
 	Reused    int `json:"reused"`
 	NearCount int `json:"near"`
+	// CameraLeads: camera bodies of this release also seen in other affiliates' releases.
+	CameraLeads []CameraLead `json:"-"`
 }
 
 // Partial reports whether some files were rejected or stored without pixels.
@@ -141,7 +143,7 @@ func (c *Catalog) Ingest(ctx context.Context, dirs []string, opts IngestOptions)
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	plans, err := planIngest(dirs, opts)
+	plans, err := planIngest(dirs, opts, c.resolveAliasForIngest)
 	if err != nil {
 		return nil, err
 	}
@@ -170,12 +172,14 @@ type ingestPlan struct {
 // argument is a folder, its release info is complete and valid, and it holds at least one file.
 // Callers use it to refuse a bad command line before creating a catalog.
 func CheckIngest(dirs []string, opts IngestOptions) error {
-	_, err := planIngest(dirs, opts)
+	_, err := planIngest(dirs, opts, nil)
 	return err
 }
 
 // planIngest validates every folder before anything is written: an error leaves the catalog as it was.
-func planIngest(dirs []string, opts IngestOptions) ([]ingestPlan, error) {
+// resolve turns an affiliate alias into its slug; without it (no catalog yet) the affiliate is only
+// required, not checked, since it may be an alias.
+func planIngest(dirs []string, opts IngestOptions, resolve func(string) (string, error)) ([]ingestPlan, error) {
 	var plans []ingestPlan
 	for _, d := range dirs {
 		fi, err := os.Stat(d)
@@ -190,7 +194,16 @@ func planIngest(dirs []string, opts IngestOptions) ([]ingestPlan, error) {
 			return nil, err
 		}
 		ri = ri.merge(opts.Release)
-		aff, rel, err := ri.normalise(d)
+		check := ri
+		if resolve != nil {
+			if ri.Affiliate, err = resolve(ri.Affiliate); err != nil {
+				return nil, err
+			}
+			check = ri
+		} else if strings.TrimSpace(ri.Affiliate) != "" {
+			check.Affiliate = "x" // maybe an alias: checked when the catalog is open
+		}
+		aff, rel, err := check.normalise(d)
 		if err != nil {
 			return nil, err
 		}
@@ -217,8 +230,15 @@ func (c *Catalog) ingestFolder(ctx context.Context, p ingestPlan, opts IngestOpt
 		return nil, err
 	}
 	folder := filepath.Base(abs)
+	id, aff, rel, note, err := c.batchFor(aff, rel, folder)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
 	batch := Batch{
-		ID: BatchIdentity(aff, rel, folder), Affiliate: aff, Released: rel,
+		ID: id, Affiliate: aff, Released: rel,
 		Source: ri.Source, Title: ri.Title, Notes: ri.Notes, Operator: opts.Operator,
 		Folder: folder, Origin: abs,
 	}
@@ -279,6 +299,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, p ingestPlan, opts IngestOpt
 	sum.Batch = batch
 	sum.Files = byPos
 	if err := c.annotate(sum); err != nil {
+		return nil, err
+	}
+	if err := c.cameraLeads(sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -670,6 +693,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				}
 			}
 			batch.Ingested, batch.Origin, batch.Files, batch.Incomplete = stored.Ingested, stored.Origin, stored.Files, stored.Incomplete
+			batch.Aka = stored.Aka // identities from renames and edits
 			if final && stored.Incomplete {
 				entry.Notes = append(entry.Notes, "batch complete")
 				changed = true
@@ -696,6 +720,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			if p.img != nil && images.Get(s[:]) == nil {
 				p.img.Ingested = now
 				if err := putJSON(images, s[:], p.img); err != nil {
+					return err
+				}
+				if err := indexSearch(tx, p.img); err != nil {
 					return err
 				}
 				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
@@ -742,6 +769,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					}
 					if dirty {
 						if err := putJSON(images, s[:], &img); err != nil {
+							return err
+						}
+						if err := indexSearch(tx, &img); err != nil {
 							return err
 						}
 						p.res.Updated = true
