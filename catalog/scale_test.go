@@ -157,7 +157,7 @@ func buildScale(tb testing.TB, c *Catalog, n int, seed uint64, progress func(don
 					}
 					chunk = append(chunk, p)
 				}
-				if _, _, err := c.commitChunkTx(tx, near, &b, sum, chunk, IngestOptions{Operator: "scale", Command: "generated"}); err != nil {
+				if _, _, _, err := c.commitChunkTx(tx, near, &b, sum, chunk, IngestOptions{Operator: "scale", Command: "generated"}, true, 0); err != nil {
 					return err
 				}
 			}
