@@ -207,7 +207,11 @@ func (c *Catalog) persistIndex(force bool) error {
 	var hashes int
 	var reason string
 	err := c.view(func(tx *bolt.Tx) error {
-		hashes = tx.Bucket(bucketNearIDs).Stats().KeyN
+		nb := tx.Bucket(bucketNearIDs)
+		if nb == nil || tx.Bucket(bucketMeta) == nil {
+			return nil // a catalog of an older schema: reindex writes it
+		}
+		hashes = nb.Stats().KeyN
 		if hashes < persistMinHashes {
 			return nil
 		}

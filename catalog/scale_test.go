@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -238,5 +240,24 @@ func TestScaleGenerator(t *testing.T) {
 	}
 	if a, b := fmt.Sprint(fromEdges), fmt.Sprint(searched); a != b {
 		t.Errorf("dupes from edges (%d clusters) differ from searching (%d)", len(fromEdges), len(searched))
+	}
+	// verify reports progress as it reads the images, and stops soon after a cancellation.
+	var calls [][2]int
+	r, err := c.Verify(context.Background(), VerifyOptions{Quick: true, Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) }})
+	if err != nil || len(r.Problems) != 0 {
+		t.Fatalf("verify: %v %v", err, r.Problems)
+	}
+	if len(calls) < 3 || calls[len(calls)-1] != [2]int{3000, 3000} {
+		t.Errorf("progress calls %v", calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var seen []int
+	_, err = c.Verify(ctx, VerifyOptions{Quick: true, Progress: func(done, total int) {
+		seen = append(seen, done)
+		cancel()
+	}})
+	// Cancelled at 1,024 images: stopped within the next 1,024 records.
+	if !errors.Is(err, ErrInterrupted) || len(seen) != 1 || seen[0] != 1024 {
+		t.Errorf("verify cancelled at 1024 images: progress %v, %v", seen, err)
 	}
 }

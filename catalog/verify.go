@@ -24,6 +24,9 @@ func (p Problem) String() string { return p.Kind + ": " + p.Subject + ": " + p.D
 // VerifyOptions configure Verify.
 type VerifyOptions struct {
 	Quick bool // skip re-hashing originals and thumbnails (existence is still checked)
+	// Progress, when set, is called now and then with the images checked so far and their number
+	// (from the goroutine that called Verify).
+	Progress func(done, total int)
 }
 
 // VerifyReport is what Verify checked and found.
@@ -54,13 +57,57 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		want               SHA256
 		size               int64 // recorded size; -1 for thumbnails (bounded by maxThumbSize)
 	}
-	var files []fileCheck
+	// tick is called once per record read: every 1,024 it checks for cancellation, so that Ctrl-C
+	// stops a verify of a million images within a second.
+	ticks := 0
+	stopped := false
+	tick := func() bool {
+		if ticks++; ticks%1024 == 0 && ctx.Err() != nil {
+			stopped = true
+		}
+		return stopped
+	}
 	err := c.view(func(tx *bolt.Tx) error {
+		total := tx.Bucket(bucketImages).Stats().KeyN
+		// Originals and thumbnails are checked as their image record is read: no list of every
+		// file is kept, and each record is decoded once.
+		checkFile := func(f fileCheck) {
+			if stopped {
+				return
+			}
+			path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
+			if o.Quick {
+				if err := checkStored(path, f.size); err != nil {
+					add(f.kind, f.subject, "%s: %s", f.rel, err)
+				}
+				return
+			}
+			sum, err := hashStored(ctx, path, f.size)
+			if ctx.Err() != nil {
+				stopped = true
+				return
+			}
+			if err != nil {
+				add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
+				return
+			}
+			if f.kind == "object" {
+				r.Objects++
+			} else {
+				r.Thumbs++
+			}
+			if sum != f.want {
+				add(f.kind, f.subject, "%s: content does not match its recorded SHA-256 (altered or damaged)", f.rel)
+			}
+		}
 		for err := range tx.Check() {
 			add("storage", "catalog.db", "%v", err)
 		}
 		batches := map[BatchID]*Batch{}
 		_ = tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+			if tick() {
+				return ErrInterrupted
+			}
 			r.Batches++
 			var b Batch
 			if err := json.Unmarshal(v, &b); err != nil || len(k) != 8 || !bytes.Equal(b.ID[:], k) {
@@ -77,6 +124,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		counts := map[BatchID]int{}
 		ibat := tx.Bucket(bucketImageBatches)
 		_ = tx.Bucket(bucketBatchImages).ForEach(func(k, v []byte) error {
+			if tick() {
+				return ErrInterrupted
+			}
 			r.Sightings++
 			id, pos, err := parseBatchImageKey(k)
 			if err != nil {
@@ -106,14 +156,15 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			}
 		}
 		bimg := tx.Bucket(bucketBatchImages)
-		sighted := map[SHA256]bool{}
 		_ = ibat.ForEach(func(k, v []byte) error {
+			if tick() {
+				return ErrInterrupted
+			}
 			s, id, pos, err := parseImageBatchKey(k)
 			if err != nil {
 				add("index", fmt.Sprintf("image_batches %x", k), "%v", err)
 				return nil
 			}
-			sighted[s] = true
 			rv := bimg.Get(batchImageKey(id, pos))
 			var rec sightingRecord
 			if rv == nil || json.Unmarshal(rv, &rec) != nil || rec.SHA256 != s || rec.raw() != string(v) {
@@ -124,19 +175,36 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		// images, md5 and pdq indexes.
 		pdqs := tx.Bucket(bucketPDQ)
 		md5s := tx.Bucket(bucketMD5)
+		// Whether an image has a sighting: image_batches is keyed by the image's SHA-256 first, so a
+		// cursor over it moves along with the images (no set of every sighted image is kept).
+		icur := ibat.Cursor()
+		ik, _ := icur.First()
+		md5Found := 0
 		_ = tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
+			if tick() {
+				return ErrInterrupted
+			}
 			r.Images++
+			if o.Progress != nil && r.Images%1024 == 0 {
+				o.Progress(r.Images, total)
+			}
+			for ik != nil && bytes.Compare(ik[:min(32, len(ik))], k) < 0 {
+				ik, _ = icur.Next()
+			}
+			sighted := ik != nil && len(k) == 32 && bytes.HasPrefix(ik, k)
 			var img Image
 			if err := json.Unmarshal(v, &img); err != nil || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
 				add("record", fmt.Sprintf("image %x", k), "unreadable or mismatched image record")
 				return nil
 			}
 			s := img.SHA256
-			if !sighted[s] {
+			if !sighted {
 				add("sighting", s.String(), "image has no sighting")
 			}
 			if md5s.Get(md5Key(img.MD5, s)) == nil {
 				add("index", s.String(), "md5 index lacks this image (md5 %s)", img.MD5)
+			} else {
+				md5Found++
 			}
 			pv := pdqs.Get(k)
 			if img.Pixels && pv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
@@ -148,31 +216,52 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				}
 			}
 			if img.Object != "" {
-				files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size})
+				checkFile(fileCheck{"object", s.String(), img.Object, s, img.Size})
 			}
 			if img.Thumb != "" {
 				if img.ThumbSHA256 == nil {
 					add("thumbnail", s.String(), "thumbnail without a recorded hash")
 				} else {
-					files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1})
+					checkFile(fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1})
 				}
 			}
 			return nil
 		})
-		_ = md5s.ForEach(func(k, v []byte) error {
-			iv := tx.Bucket(bucketImages).Get(k[min(len(k), 16):])
-			var img Image
-			if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
-				add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
-			}
-			return nil
-		})
+		if o.Progress != nil && !stopped {
+			o.Progress(r.Images, total)
+		}
+		// Every image found its md5 entry: when the index holds no other entry, it is exact, and
+		// the image records need not be decoded a second time to name a stray one.
+		md5Entries := 0
+		mcur := md5s.Cursor()
+		for k, _ := mcur.First(); k != nil && !tick(); k, _ = mcur.Next() {
+			md5Entries++
+		}
+		if md5Entries != md5Found {
+			_ = md5s.ForEach(func(k, v []byte) error {
+				if tick() {
+					return ErrInterrupted
+				}
+				iv := tx.Bucket(bucketImages).Get(k[min(len(k), 16):])
+				var img Image
+				if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
+					add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
+				}
+				return nil
+			})
+		}
 		_ = pdqs.ForEach(func(k, v []byte) error {
+			if tick() {
+				return ErrInterrupted
+			}
 			if tx.Bucket(bucketImages).Get(k) == nil {
 				add("index", fmt.Sprintf("pdq %x", k), "perceptual hash of an image that has no record")
 			}
 			return nil
 		})
+		if stopped {
+			return ErrInterrupted
+		}
 		if err := checkNear(ctx, tx, add); err != nil {
 			return err
 		}
@@ -186,36 +275,11 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
 		return nil
 	})
+	if stopped || ctx.Err() != nil {
+		return r, ErrInterrupted
+	}
 	if err != nil {
 		return nil, err
-	}
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return r, ErrInterrupted
-		}
-		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
-		if o.Quick {
-			if err := checkStored(path, f.size); err != nil {
-				add(f.kind, f.subject, "%s: %s", f.rel, err)
-			}
-			continue
-		}
-		sum, err := hashStored(ctx, path, f.size)
-		if ctx.Err() != nil {
-			return r, ErrInterrupted
-		}
-		if err != nil {
-			add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
-			continue
-		}
-		if f.kind == "object" {
-			r.Objects++
-		} else {
-			r.Thumbs++
-		}
-		if sum != f.want {
-			add(f.kind, f.subject, "%s: content does not match its recorded SHA-256 (altered or damaged)", f.rel)
-		}
 	}
 	return r, nil
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/relcat/relcat/catalog"
 )
@@ -19,12 +22,27 @@ func (a *app) verifyCommand() *cobra.Command {
 		Short: "Check the catalog: storage, indexes against records, the log's hash chain, originals and thumbnails",
 		Long: `Check the catalog and name every problem: bbolt's consistency check; every index against
 the records (sightings both ways, md5 and perceptual-hash indexes, batch counts); the log's hash
-chain; every preserved original and thumbnail re-hashed (--quick only checks they exist).
-Exits 1 when anything is wrong.`,
+chain; every preserved original and thumbnail re-hashed (--quick only checks they exist); the
+near-duplicate edges against the hashes and the persisted near index (near.idx) against the index of
+the hashes. Records are read once, in one pass per bucket, with a progress bar on a terminal;
+Ctrl-C stops it within a second. Exits 1 when anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.reader(func(c *catalog.Catalog) error {
+				var bar *progressbar.ProgressBar
+				if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
+					o.Progress = func(done, total int) {
+						if bar == nil {
+							bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr),
+								progressbar.OptionSetDescription("images"), progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
+						}
+						_ = bar.Set(done)
+					}
+				}
 				r, err := c.Verify(a.ctx, o)
+				if bar != nil {
+					_ = bar.Finish()
+				}
 				if err != nil {
 					return err
 				}
