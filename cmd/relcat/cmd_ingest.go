@@ -49,6 +49,11 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			if o.Operator == "" {
 				o.Operator = currentUser()
 			}
+			// A bad command line (a file for a folder, an empty folder, a bad release.json) is
+			// refused before the catalog is created or opened.
+			if err := catalog.CheckIngest(dirs, o); err != nil {
+				return err
+			}
 			c, err := a.open(false)
 			if err != nil {
 				return err
@@ -70,6 +75,9 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			p := a.printer()
 			for _, s := range sums {
 				if perr := printSummary(p, s); perr != nil {
+					return perr
+				}
+				if perr := printCameraLeads(p, s); perr != nil {
 					return perr
 				}
 				if s.Partial() {
