@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -210,5 +211,15 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 	}
 	if !sem.TryAcquire(budget) {
 		t.Error("the budget was not given back")
+	}
+}
+
+// TestExtremeAspectNotALimit: an image far more elongated than media.MaxAspectRatio is refused from
+// its header before any memory is budgeted, and not as a limit a larger budget would lift (a
+// re-ingest does not try it again).
+func TestExtremeAspectNotALimit(t *testing.T) {
+	_, _, _, err := decodeNeed(hostile.PNGHeader(100_000_000, 1), media.PNG, DefaultMaxPixels, 0, 0, 0)
+	if !errors.Is(err, media.ErrTooMuchWork) || errors.Is(err, media.ErrTooManyPixels) {
+		t.Errorf("100000000x1: %v", err)
 	}
 }
