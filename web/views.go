@@ -547,11 +547,11 @@ type searchPage struct {
 }
 
 type metaSearch struct {
-	Done                                              bool
+	Done                                             bool
 	Make, Model, Serial, Software, Format, Affiliate string
-	Stripped                                          bool
-	Total                                             int
-	Hits                                              []hitView
+	Stripped                                         bool
+	Total                                            int
+	Hits                                             []hitView
 }
 
 type hitView struct {
