@@ -62,7 +62,7 @@ func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
 	}
 	var all []*entry
 	bySHA := map[SHA256]*entry{}
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
 		return tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
 			var s SHA256

@@ -167,7 +167,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	if err != nil {
 		return nil, err
 	}
-	folder := filepath.Base(abs)
+	// The folder name is part of the batch identity and is stored as text: bytes that are not UTF-8
+	// are written as \xNN (JSON would replace them, and the id could not be re-derived by verify).
+	folder := textName(filepath.Base(abs))
 	batch := Batch{
 		ID: BatchIdentity(aff, rel, folder), Affiliate: aff, Released: rel,
 		Source: ri.Source, Title: ri.Title, Notes: ri.Notes, Operator: opts.Operator,
@@ -408,7 +410,7 @@ func describeUnknown(data []byte) string {
 
 func (c *Catalog) knownImage(s SHA256) (*Image, error) {
 	var img *Image
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketImages).Get(s[:])
 		if v == nil {
 			return nil

@@ -11,7 +11,8 @@ package catalog
 //
 // Buckets (all keys are raw bytes, big-endian integers so that cursors walk in order):
 //
-//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
+//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time;
+//	               "log_head" -> JSON {seq, hash} of the last log entry (schema 2)
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
@@ -20,7 +21,8 @@ package catalog
 //	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name, exact bytes
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
-//	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; schema 2: each entry carries the
+//	               record of its batch and the digest of all batch records, see appendLog)
 //
 // Changing any of this requires bumping SchemaVersion.
 //
@@ -58,6 +60,7 @@ var (
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
+	keyLogHead = []byte("log_head") // schema 2: JSON {"seq","hash"} of the last log entry
 )
 
 // batchImageKey is batch id | position.

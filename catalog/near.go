@@ -52,7 +52,7 @@ func (c *Catalog) index() (*nearIndex, error) {
 		n := &nearIndex{ix: hindex.New(0)}
 		var ids []uint32
 		var hashes [][32]byte
-		c.idxErr = c.db.View(func(tx *bolt.Tx) error {
+		c.idxErr = c.view(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 				// Only the quality and the primary hash are needed: read them in place.
 				if len(v) < 2 || len(v) != 2+int(v[1])+8*32 || len(k) != 32 {

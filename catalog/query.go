@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -57,7 +58,11 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 		}
 		b := cache[bid]
 		if b == nil {
-			if b, err = getBatch(tx, bid); err != nil {
+			if b, err = getBatch(tx, bid); errors.Is(err, ErrNotFound) {
+				// Damage: the sighting's batch has no record. Leave it out of the answer and name it.
+				noteDamage(tx, "batch %s has no record: its sightings are left out of the answers", bid)
+				continue
+			} else if err != nil {
 				return nil, err
 			}
 			if cache != nil {
@@ -74,7 +79,7 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 // Batches lists the batches, earliest release first; affiliate filters when not empty.
 func (c *Catalog) Batches(affiliate string) ([]Batch, error) {
 	var out []Batch
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
 			var b Batch
 			if err := json.Unmarshal(v, &b); err != nil {
@@ -112,7 +117,7 @@ func (c *Catalog) Affiliates() ([]AffiliateInfo, error) {
 		return nil, err
 	}
 	var out []AffiliateInfo
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAffiliates).ForEach(func(k, v []byte) error {
 			var a AffiliateInfo
 			if err := json.Unmarshal(v, &a.Affiliate); err != nil {
@@ -154,7 +159,7 @@ type BatchDetail struct {
 // Batch returns a batch and its images in file order.
 func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 	var d BatchDetail
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		b, err := getBatch(tx, id)
 		if err != nil {
 			return err
@@ -224,7 +229,7 @@ type ImageDetail struct {
 // Image returns an image and its sightings.
 func (c *Catalog) Image(s SHA256) (*ImageDetail, error) {
 	var d ImageDetail
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		img, err := getImage(tx, s)
 		if err != nil {
 			return err
@@ -256,7 +261,7 @@ func (c *Catalog) Resolve(ref string) (Resolved, error) {
 		}
 		var shas []string
 		var out Resolved
-		err := c.db.View(func(tx *bolt.Tx) error {
+		err := c.view(func(tx *bolt.Tx) error {
 			cur := tx.Bucket(bucketMD5).Cursor()
 			for k, _ := cur.Seek(m[:]); k != nil && bytes.HasPrefix(k, m[:]); k, _ = cur.Next() {
 				var s SHA256
@@ -285,7 +290,7 @@ func (c *Catalog) Resolve(ref string) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("%w: %q is not hex", ErrBadArgument, ref)
 	}
 	var found []Resolved
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		scan := func(bucket []byte, mk func(k []byte) Resolved) {
 			// Seek to the first key with this hex prefix (rounded down to whole bytes).
 			pb, _ := hex.DecodeString(ref[:len(ref)/2*2])
@@ -338,7 +343,7 @@ func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho Ha
 		return nil, err
 	}
 	r := &LookupResult{Path: path, Hashes: h, Exact: []Sighting{}, Near: []Match{}, Warnings: h.Warnings}
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketImages).Get(h.SHA256[:]) == nil {
 			return nil
 		}
@@ -367,7 +372,7 @@ func (c *Catalog) nearWithSightings(d *[8]pdq.Hash, quality int, self SHA256, o 
 		return nil, err
 	}
 	ms := ix.near(d, quality, self, o)
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
 		for i := range ms {
 			if ms[i].Sightings, err = sightingsOf(tx, ms[i].SHA256, cache); err != nil {
@@ -404,7 +409,7 @@ func (c *Catalog) annotate(sum *BatchSummary) error {
 			continue
 		}
 		var img *Image
-		err := c.db.View(func(tx *bolt.Tx) error {
+		err := c.view(func(tx *bolt.Tx) error {
 			ss, err := sightingsOf(tx, *f.SHA256, nil)
 			if err != nil {
 				return err
