@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -36,11 +37,11 @@ func (c *Catalog) view(fn func(*bolt.Tx) error) (err error) {
 			err = c.panicErr(r)
 		}
 	}()
-	return c.db.View(func(tx *bolt.Tx) error {
+	return c.damaged(c.db.View(func(tx *bolt.Tx) error {
 		txCatalogs.Store(tx, c)
 		defer txCatalogs.Delete(tx)
 		return fn(tx)
-	})
+	}))
 }
 
 // update runs fn in a write transaction at the catalog boundary.
@@ -57,11 +58,30 @@ func (c *Catalog) update(fn func(*bolt.Tx) error) (err error) {
 			err = c.panicErr(r)
 		}
 	}()
-	return c.db.Update(func(tx *bolt.Tx) error {
+	return c.damaged(c.db.Update(func(tx *bolt.Tx) error {
 		txCatalogs.Store(tx, c)
 		defer txCatalogs.Delete(tx)
 		return fn(tx)
-	})
+	}))
+}
+
+// recordError is an error decoding a stored record or key (a record that is not JSON, a release
+// time that does not parse, a key of the wrong length): damage, whatever it wraps.
+type recordError struct{ err error }
+
+func (e *recordError) Error() string { return e.err.Error() }
+func (e *recordError) Unwrap() error { return e.err }
+
+// damaged turns an error decoding a stored record into ErrDamaged naming the catalog and what to do
+// (a release date that no longer parses used to come out as a usage error, exit 2).
+func (c *Catalog) damaged(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var re *recordError
+	if err == nil || errors.Is(err, ErrDamaged) || !(errors.As(err, &se) || errors.As(err, &te) || errors.As(err, &re)) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: a record in catalog.db cannot be read: %v; %s", ErrDamaged, c.dir, err, recoverAdvice(c.dir))
 }
 
 // recoverAdvice is what a user does about a damaged catalog.db.

@@ -75,7 +75,8 @@ func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
 			if len(e.sight) == 0 {
 				return nil
 			}
-			if pv := tx.Bucket(bucketPDQ).Get(k); pv != nil {
+			// Byte-identical reuse needs no perceptual hash (and answers without the pdq bucket).
+			if pv := pdqValueOf(tx, k, !o.Exact); pv != nil {
 				if e.p, err = parsePDQValue(pv); err != nil {
 					return fmt.Errorf("image %s pdq record: %w", s, err)
 				}
@@ -232,4 +233,12 @@ func uncertainFirst(first Sighting, all []Sighting) bool {
 
 func sameDay(a, b Released) bool {
 	return a.Time.UTC().Format("2006-01-02") == b.Time.UTC().Format("2006-01-02")
+}
+
+// pdqValueOf is the pdq entry of image k when want (nil otherwise).
+func pdqValueOf(tx *bolt.Tx, k []byte, want bool) []byte {
+	if !want {
+		return nil
+	}
+	return tx.Bucket(bucketPDQ).Get(k)
 }

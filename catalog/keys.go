@@ -84,7 +84,7 @@ func parseImageBatchKey(k []byte) (SHA256, BatchID, int, error) {
 	var s SHA256
 	var b BatchID
 	if len(k) != 44 {
-		return s, b, 0, fmt.Errorf("image_batches key of %d bytes, want 44", len(k))
+		return s, b, 0, &recordError{fmt.Errorf("image_batches key of %d bytes, want 44", len(k))}
 	}
 	copy(s[:], k)
 	copy(b[:], k[32:])
@@ -94,7 +94,7 @@ func parseImageBatchKey(k []byte) (SHA256, BatchID, int, error) {
 func parseBatchImageKey(k []byte) (BatchID, int, error) {
 	var b BatchID
 	if len(k) != 12 {
-		return b, 0, fmt.Errorf("batch_images key of %d bytes, want 12", len(k))
+		return b, 0, &recordError{fmt.Errorf("batch_images key of %d bytes, want 12", len(k))}
 	}
 	copy(b[:], k)
 	return b, int(binary.BigEndian.Uint32(k[8:])), nil
@@ -127,11 +127,11 @@ func pdqValue(p *PDQInfo) []byte {
 
 func parsePDQValue(v []byte) (*PDQInfo, error) {
 	if len(v) < 2 {
-		return nil, fmt.Errorf("pdq value of %d bytes", len(v))
+		return nil, &recordError{fmt.Errorf("pdq value of %d bytes", len(v))}
 	}
 	n := int(v[1])
 	if len(v) != 2+n+8*32 {
-		return nil, fmt.Errorf("pdq value of %d bytes, want %d", len(v), 2+n+8*32)
+		return nil, &recordError{fmt.Errorf("pdq value of %d bytes, want %d", len(v), 2+n+8*32)}
 	}
 	p := &PDQInfo{Quality: int(v[0]), Variant: string(v[2 : 2+n])}
 	rest := v[2+n:]

@@ -63,7 +63,8 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 				noteDamage(tx, "batch %s has no record: its sightings are left out of the answers", bid)
 				continue
 			} else if err != nil {
-				return nil, err
+				noteDamage(tx, "%v: its sightings are left out of the answers", err)
+				continue
 			}
 			if cache != nil {
 				cache[bid] = b
@@ -179,7 +180,9 @@ func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 			}
 			img, err := getImage(tx, rec.SHA256)
 			if err != nil {
-				return err
+				// Damage: the sighting names an image without a (readable) record. Show the rest.
+				noteDamage(tx, "batch %s #%d: %v: left out", id, pos, err)
+				continue
 			}
 			bi := BatchImage{Position: pos, Name: rec.Name, Image: img}
 			ss, err := sightingsOf(tx, rec.SHA256, cache)
