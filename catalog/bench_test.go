@@ -23,6 +23,8 @@ import (
 
 	"github.com/relcat/relcat/catalog/media"
 	"github.com/relcat/relcat/thumbs"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkIngest measures ingest against its floor on the same photos in the same run. For each
@@ -82,6 +84,27 @@ func BenchmarkIngest(b *testing.B) {
 				dir := filepath.Join(b.TempDir(), fmt.Sprintf("cat%d", n))
 				benchIngestOnce(b, dir, s.folder, len(paths), StatusNew)
 				b.StopTimer()
+				reportDBSize(b, dir, len(paths))
+				if err := os.RemoveAll(dir); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			report(b, cpu0)
+		})
+		// ingest-noref: the same without the reference full-resolution PDQ (schema 1's work), to
+		// measure what storing it costs in time and in bytes of catalog.db per image.
+		b.Run(s.name+"/ingest-noref", func(b *testing.B) {
+			refPDQAtIngest = false
+			defer func() { refPDQAtIngest = true }()
+			cpu0 := cpuTime(b)
+			n := 0
+			for b.Loop() {
+				n++
+				dir := filepath.Join(b.TempDir(), fmt.Sprintf("cat%d", n))
+				benchIngestOnce(b, dir, s.folder, len(paths), StatusNew)
+				b.StopTimer()
+				reportDBSize(b, dir, len(paths))
 				if err := os.RemoveAll(dir); err != nil {
 					b.Fatal(err)
 				}
@@ -98,6 +121,32 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			report(b, cpu0)
 		})
+	}
+}
+
+// reportDBSize reports the bytes of catalog.db in dir per image, and the bytes of its pdq and
+// pdq_ref buckets' keys and values per image (the file grows by whole pages; the buckets say what
+// each hash takes).
+func reportDBSize(b *testing.B, dir string, files int) {
+	fi, err := os.Stat(filepath.Join(dir, dbFileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(fi.Size())/float64(files), "db-bytes/img")
+	c, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for _, bk := range []struct {
+		name   []byte
+		metric string
+	}{{bucketPDQ, "pdq-bytes/img"}, {bucketPDQRef, "pdqref-bytes/img"}} {
+		var n int
+		_ = c.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bk.name).ForEach(func(k, v []byte) error { n += len(k) + len(v); return nil })
+		})
+		b.ReportMetric(float64(n)/float64(files), bk.metric)
 	}
 }
 
@@ -287,6 +336,11 @@ func BenchmarkIngestStages(b *testing.B) {
 		stage("hashes", func() { sha256.Sum256(data); md5.Sum(data) })
 		stage("exif", func() { readEXIF(data, media.JPEG) })
 		stage("shrink", func() { media.Shrink(full, WorkSide) })
+		stage("pdq-ref", func() {
+			if _, err := hashReference(full); err != nil {
+				b.Fatal(err)
+			}
+		})
 		stage("pdq", func() {
 			if _, err := hashWork(work); err != nil {
 				b.Fatal(err)

@@ -167,7 +167,7 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 	}
 	v := string(meta.Get(keySchema))
 	if v == "1" {
-		return fmt.Errorf("%w: %s has schema version 1, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it", ErrSchema, dir, SchemaVersion, dir)
+		return fmt.Errorf("%w: %s has schema version 1, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it recomputes what version 2 adds from the preserved originals)", ErrSchema, dir, SchemaVersion, dir)
 	}
 	if v != strconv.Itoa(SchemaVersion) {
 		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)

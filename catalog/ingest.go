@@ -330,7 +330,7 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 // decodeInto decodes the pixels once (bounded), makes the work image, the perceptual hash and the
 // thumbnail. Failures are recorded on img (stored without pixels), never fatal.
 func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f media.Format, opts IngestOptions, sem *semaphore.Weighted) {
-	work, cfg, err := workImage(ctx, data, f, opts.MaxPixels, opts.DecodeMemory, sem)
+	work, ref, cfg, err := workAndReference(ctx, data, f, opts.MaxPixels, opts.DecodeMemory, sem, refPDQAtIngest)
 	img.Width, img.Height = cfg.Width, cfg.Height
 	if err != nil {
 		img.Pixels = false
@@ -340,6 +340,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f med
 		return
 	}
 	img.PDQ, err = hashWork(work)
+	img.PDQRef = ref
+	if err == nil && ref == nil && refPDQAtIngest {
+		img.Warnings = append(img.Warnings, "no reference full-resolution PDQ: the image plus its hash buffers are over the decode-memory budget")
+	}
 	if err != nil {
 		img.Warnings = append(img.Warnings, "no perceptual hash: "+err.Error())
 	} else if img.PDQ.Quality < DefaultMinQuality {
@@ -364,6 +368,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f med
 	img.Thumb, img.ThumbVersion, img.ThumbSHA256 = rel, thumbs.Version, &ts
 	img.Pixels = true
 }
+
+// refPDQAtIngest: ingest stores the reference full-resolution PDQ beside the work-image one (a
+// variable only so that BenchmarkIngest can measure what it costs).
+var refPDQAtIngest = true
 
 // readRegular opens only a regular file (never blocking on a FIFO) and reads at most max bytes.
 func readRegular(path string, max int64) ([]byte, error) {
@@ -548,6 +556,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
 					return err
 				}
+				if err := putPDQRef(tx, s, p.img.PDQRef); err != nil {
+					return err
+				}
 				if p.img.PDQ != nil {
 					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
 						return err
@@ -573,6 +584,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					if u := p.upgrade; u != nil && !img.Pixels {
 						img.Width, img.Height, img.Pixels, img.PixelsError, img.PixelsLimited = u.Width, u.Height, true, "", false
 						img.Thumb, img.ThumbVersion, img.ThumbSHA256, img.Warnings = u.Thumb, u.ThumbVersion, u.ThumbSHA256, u.Warnings
+						if err := putPDQRef(tx, s, u.PDQRef); err != nil {
+							return err
+						}
 						if u.PDQ != nil {
 							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
 								return err

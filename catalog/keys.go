@@ -21,21 +21,32 @@ package catalog
 //	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name, exact bytes
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
+//	               (relcat's work-image variant, pdq-area1024: what near matching uses)
+//	pdq_ref        sha256 (32) -> the same encoding, variant pdq-full: the reference full-resolution
+//	               PDQ computed from the same decode (what partners' hash lists hold). Schema 2.
+//	               An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained; schema 2: each entry carries the
 //	               record of its batch and the digest of all batch records, see appendLog)
 //
 // Changing any of this requires bumping SchemaVersion.
 //
 // Version 2 (this session): sightings keyed by the exact file name bytes (raw_name in batch_images
-// and in log entries' files).
+// and in log entries' files); the log head in meta and, in every log entry, the record of its batch
+// and the digest of all batch records (UpgradeLogHeadV2 records the head for a schema-1 catalog).
 
 import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // SchemaVersion is the version of the on-disk format written by this build.
+//
+// Version 2 adds, among others, the pdq_ref bucket. A version-1 catalog is refused with a message
+// naming `relcat reindex`, which upgrades it (UpgradeReferencePDQ recomputes pdq_ref from the
+// preserved originals).
 const SchemaVersion = 2
 
 const (
@@ -53,10 +64,11 @@ var (
 	bucketImageBatches = []byte("image_batches")
 	bucketMD5          = []byte("md5")
 	bucketPDQ          = []byte("pdq")
+	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
-		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketLog}
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog}
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -146,4 +158,12 @@ func parsePDQValue(v []byte) (*PDQInfo, error) {
 func objectRelPath(s SHA256) string {
 	h := hex.EncodeToString(s[:])
 	return objectsDir + "/" + h[:2] + "/" + h
+}
+
+// putPDQRef stores the reference full-resolution PDQ of s (nothing when p is nil).
+func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
+	if p == nil {
+		return nil
+	}
+	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
 }

@@ -17,27 +17,68 @@ import (
 // side WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is
 // dropped before it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
-	full, cfg, err := decodeBounded(ctx, data, f, maxPixels, budget, sem)
-	if err != nil {
-		return nil, cfg, err
+	work, _, cfg, err := workAndReference(ctx, data, f, maxPixels, budget, sem, false)
+	return work, cfg, err
+}
+
+// workAndReference decodes data once and returns the work image and, when ref is set, the
+// reference full-resolution PDQ (pdq.VariantFull, what partners' hash lists hold) of the SAME
+// decoded pixels. The reference hash needs 8 bytes a pixel of float buffers: they count against the
+// decode-memory budget and sem while the full image is held. A reference hash that cannot be
+// computed (an image under 5 px, or an image whose decode fits the budget but not the reference
+// hash's buffers as well) is nil, not an error: the work image still stands.
+func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, ref bool) (image.Image, *PDQInfo, media.Config, error) {
+	var extra int64
+	if ref {
+		extra = pdqBytesPerPixel
 	}
-	return media.Shrink(full, WorkSide), cfg, nil
+	var work image.Image
+	var refPDQ *PDQInfo
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, func(full image.Image, extraOK bool) {
+		if ref && extraOK {
+			refPDQ, _ = hashReference(full)
+		}
+		work = media.Shrink(full, WorkSide)
+	})
+	return work, refPDQ, cfg, err
+}
+
+// pdqBytesPerPixel is what pdq.FromImage allocates per pixel of its input (two float32 buffers).
+const pdqBytesPerPixel = 8
+
+// hashReference computes the reference full-resolution PDQ of a decoded image.
+func hashReference(full image.Image) (*PDQInfo, error) {
+	r, err := pdq.FromImage(full)
+	if err != nil {
+		return nil, err
+	}
+	return &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}, nil
 }
 
 // decodeBounded decodes data once, within the pixel limit and the decode-memory budget (default
 // DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg is filled
 // whenever the header could be read, even when the error is not nil.
 func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
+	var full image.Image
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, func(m image.Image, _ bool) { full = m })
+	return full, cfg, err
+}
+
+// decodeWith decodes data once, within the pixel limit and the decode-memory budget, and calls use
+// with the full-resolution image while still holding the budget. extraPerPixel is what use itself
+// allocates per pixel: it is counted in the budget when it fits (use is told by extraOK); when only
+// the decode fits, the image is decoded all the same and extraOK is false.
+func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, use func(full image.Image, extraOK bool)) (media.Config, error) {
 	cfg, err := media.DecodeConfig(data, f)
 	if !f.Decodable() {
-		return nil, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+		return cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
 	}
 	if err != nil {
-		return nil, cfg, err
+		return cfg, err
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if px <= 0 || px > maxPixels {
-		return nil, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+		return cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
 	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
@@ -48,18 +89,26 @@ func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, 
 	if need <= 0 {
 		need = px * 4
 	}
+	extraOK := need+px*extraPerPixel <= budget
+	if extraOK {
+		need += px * extraPerPixel
+	}
 	if need > budget {
-		return nil, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB, over the decode-memory budget of %d MiB",
+		return cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB, over the decode-memory budget of %d MiB",
 			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, budget>>20)
 	}
 	if sem != nil {
 		if err := sem.Acquire(ctx, need); err != nil {
-			return nil, cfg, err
+			return cfg, err
 		}
 		defer sem.Release(need)
 	}
 	full, _, err := media.Decode(data, f, maxPixels)
-	return full, cfg, err
+	if err != nil {
+		return cfg, err
+	}
+	use(full, extraOK)
+	return cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.
@@ -135,10 +184,7 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		full, cfg, err := decodeBounded(ctx, data, f, o.MaxPixels, 0, nil)
 		h.Width, h.Height = cfg.Width, cfg.Height
 		if err == nil {
-			var r pdq.Result
-			if r, err = pdq.FromImage(full); err == nil {
-				h.PDQ = &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}
-			}
+			h.PDQ, err = hashReference(full)
 		}
 		if err != nil {
 			h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())

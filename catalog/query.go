@@ -44,6 +44,15 @@ func getImage(tx *bolt.Tx, s SHA256) (*Image, error) {
 		}
 		img.PDQ = p
 	}
+	if b := tx.Bucket(bucketPDQRef); b != nil {
+		if v := b.Get(s[:]); v != nil {
+			p, err := parsePDQValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s pdq_ref record: %w", s, err)
+			}
+			img.PDQRef = p
+		}
+	}
 	return &img, nil
 }
 
@@ -342,6 +351,15 @@ func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho Ha
 	}
 	ho.Full = false
 	h, err := HashFile(ctx, path, ho)
+	if err != nil {
+		return nil, err
+	}
+	return c.lookupHashes(path, h, o)
+}
+
+// lookupHashes answers a lookup from a file's hashes (Lookup and LookupReader share it).
+func (c *Catalog) lookupHashes(path string, h *FileHashes, o MatchOptions) (*LookupResult, error) {
+	o, err := o.norm()
 	if err != nil {
 		return nil, err
 	}

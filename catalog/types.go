@@ -200,13 +200,16 @@ type Image struct {
 	// ingest of the same bytes with larger limits decodes it.
 	PixelsLimited bool          `json:"pixels_limited,omitempty"`
 	EXIF          exifmeta.Meta `json:"exif"`
-	PDQ           *PDQInfo      `json:"-"`               // stored in the pdq bucket, the one source of truth
-	Thumb         string        `json:"thumb,omitempty"` // relative path in the catalog
-	ThumbVersion  int           `json:"thumb_version,omitempty"`
-	ThumbSHA256   *SHA256       `json:"thumb_sha256,omitempty"`
-	Object        string        `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
-	Warnings      []string      `json:"warnings,omitempty"`
-	Ingested      time.Time     `json:"ingested"`
+	PDQ           *PDQInfo      `json:"-"` // stored in the pdq bucket, the one source of truth
+	// PDQRef is the reference full-resolution PDQ (variant pdq-full) from the same decode, stored in
+	// the pdq_ref bucket; nil when the image has no pixels or was decoded by a schema-1 build.
+	PDQRef       *PDQInfo  `json:"-"`
+	Thumb        string    `json:"thumb,omitempty"` // relative path in the catalog
+	ThumbVersion int       `json:"thumb_version,omitempty"`
+	ThumbSHA256  *SHA256   `json:"thumb_sha256,omitempty"`
+	Object       string    `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
+	Warnings     []string  `json:"warnings,omitempty"`
+	Ingested     time.Time `json:"ingested"`
 }
 
 // Sighting is "image X appeared in batch B as file F at position P".

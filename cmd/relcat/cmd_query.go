@@ -196,6 +196,9 @@ func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
 		}
 		p.textf("pdq       %s quality %d%s [%s]\n", img.PDQ.Hash, img.PDQ.Quality, q, img.PDQ.Variant)
 	}
+	if r := img.PDQRef; r != nil {
+		p.textf("pdq       %s quality %d [%s, the reference variant partners use]\n", r.Hash, r.Quality, r.Variant)
+	}
 	m := img.EXIF
 	if m.Stripped() {
 		p.textf("exif      none (metadata stripped)\n")
@@ -244,6 +247,11 @@ func imageRecord(img *catalog.Image) map[string]any {
 		rec["pdq"] = img.PDQ.Hash
 		rec["pdq_quality"] = img.PDQ.Quality
 		rec["pdq_variant"] = img.PDQ.Variant
+	}
+	if r := img.PDQRef; r != nil {
+		rec["pdq_ref"] = r.Hash
+		rec["pdq_ref_quality"] = r.Quality
+		rec["pdq_ref_variant"] = r.Variant
 	}
 	if img.PixelsError != "" {
 		rec["pixels_error"] = img.PixelsError

@@ -1,0 +1,476 @@
+package jpeg
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"image"
+)
+
+// Options configure Decode.
+type Options struct {
+	// Scale is the reduction: 1 (full size, also for 0), 2, 4 or 8. The image comes back
+	// ceil(W/Scale) x ceil(H/Scale), each sample the mean of the Scale x Scale samples it
+	// replaces.
+	Scale int
+	// MaxMemory, when positive, refuses (ErrMemory, before allocating) a decode whose pixel
+	// planes and coefficient buffers would take more bytes; see Config.Memory.
+	MaxMemory int64
+}
+
+// Config is what the header says.
+type Config struct {
+	Width, Height int
+	Components    int  // 1, 3 or 4
+	Progressive   bool // SOF2; otherwise sequential (SOF0 or SOF1)
+	// H and V are the sampling factors of each component (1 component: always 1).
+	H, V [4]int
+}
+
+// Memory is the number of bytes Decode allocates (pixel planes, coefficients of a
+// progressive file, the converted output of CMYK and RGB files) at the given scale.
+func (c Config) Memory(scale int) int64 {
+	n := int64(8 / normScale(scale))
+	hmax, vmax := 1, 1
+	for i := 0; i < c.Components; i++ {
+		hmax, vmax = max(hmax, c.H[i]), max(vmax, c.V[i])
+	}
+	mx := (int64(c.Width) + 8*int64(hmax) - 1) / (8 * int64(hmax))
+	my := (int64(c.Height) + 8*int64(vmax) - 1) / (8 * int64(vmax))
+	var total int64
+	for i := 0; i < c.Components; i++ {
+		blocks := mx * int64(c.H[i]) * my * int64(c.V[i])
+		total += blocks * n * n
+		if c.Progressive {
+			total += blocks * 128
+		}
+	}
+	if c.Components == 4 || c.Components == 3 {
+		// CMYK and RGB files are converted to an interleaved image besides the planes.
+		w := (int64(c.Width) + int64(8/n) - 1) / int64(8/n)
+		h := (int64(c.Height) + int64(8/n) - 1) / int64(8/n)
+		if c.Components == 4 {
+			total += 4 * w * h
+		}
+	}
+	return total + 8<<10
+}
+
+func normScale(s int) int {
+	switch s {
+	case 2, 4, 8:
+		return s
+	}
+	return 1
+}
+
+// Marker codes (T.81 table B.1).
+const (
+	mSOF0 = 0xc0
+	mSOF1 = 0xc1
+	mSOF2 = 0xc2
+	mDHT  = 0xc4
+	mRST0 = 0xd0
+	mRST7 = 0xd7
+	mSOI  = 0xd8
+	mEOI  = 0xd9
+	mSOS  = 0xda
+	mDQT  = 0xdb
+	mDNL  = 0xdc
+	mDRI  = 0xdd
+	mAPP0 = 0xe0
+	mAPPE = 0xee
+	mAPPF = 0xef
+	mCOM  = 0xfe
+)
+
+// maxScans bounds the work per file: each scan visits every block of its components.
+const maxScans = 1000
+
+type component struct {
+	id     uint8
+	h, v   int
+	tq     uint8
+	bw, bh int // blocks per row and per column of the component's MCU-padded grid
+	// Set by the scan header.
+	td, ta uint8
+	pred   int32
+	// Output: n x n samples per block.
+	plane  []uint8
+	stride int
+	// Progressive files: 64 coefficients per block, zig-zag order, not dequantized.
+	coef []int16
+}
+
+type decoder struct {
+	data []byte
+	pos  int
+	done <-chan struct{}
+	ctx  context.Context
+	opts Options
+	n    int // output samples per block side
+
+	width, height int
+	ncomp         int
+	comp          [4]component
+	hmax, vmax    int
+	mcusX, mcusY  int
+	frame         bool
+	progressive   bool
+	allocated     bool
+
+	quant  [4][64]uint16 // zig-zag order
+	dc, ac [4]huffTable
+	ri     int // restart interval in MCUs
+
+	jfif           bool
+	adobe          bool
+	adobeTransform uint8
+
+	br     bitReader
+	eobrun int
+	scans  int
+}
+
+// DecodeConfig reads the header up to the frame (SOF) segment.
+func DecodeConfig(data []byte) (cfg Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = formatError("internal error: %v", r)
+		}
+	}()
+	d := &decoder{data: data}
+	if err := d.run(true); err != nil {
+		return Config{}, err
+	}
+	return d.config(), nil
+}
+
+func (d *decoder) config() Config {
+	c := Config{Width: d.width, Height: d.height, Components: d.ncomp, Progressive: d.progressive}
+	for i := 0; i < d.ncomp; i++ {
+		c.H[i], c.V[i] = d.comp[i].h, d.comp[i].v
+	}
+	return c
+}
+
+// Decode decodes data at opts.Scale. The result is an *image.Gray (1 component),
+// *image.YCbCr (3 components, planar, chroma at its own resolution), *image.RGBA (3
+// components stored as RGB: Adobe transform 0, or component ids 'R' 'G' 'B' without JFIF)
+// or *image.CMYK (4 components; Adobe YCCK converted). Errors wrap ErrFormat,
+// ErrUnsupported, ErrMemory or the context's error; a panic is turned into an ErrFormat
+// error.
+func Decode(ctx context.Context, data []byte, opts Options) (img image.Image, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			img, err = nil, formatError("internal error: %v", r)
+		}
+	}()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	opts.Scale = normScale(opts.Scale)
+	d := &decoder{data: data, ctx: ctx, done: ctx.Done(), opts: opts, n: 8 / opts.Scale}
+	if err := d.run(false); err != nil {
+		return nil, err
+	}
+	return d.image()
+}
+
+func (d *decoder) cancelled() error {
+	select {
+	case <-d.done:
+		return d.ctx.Err()
+	default:
+		return nil
+	}
+}
+
+// run walks the markers; with configOnly it stops after the frame header.
+func (d *decoder) run(configOnly bool) error {
+	data := d.data
+	if len(data) < 2 || data[0] != 0xff || data[1] != mSOI {
+		return formatError("missing SOI marker")
+	}
+	d.pos = 2
+	for {
+		// Find the next marker, skipping stray bytes, 0xFF00 pairs and fill bytes.
+		if d.pos+2 > len(data) {
+			return errEOF
+		}
+		if data[d.pos] != 0xff {
+			d.pos++
+			continue
+		}
+		m := data[d.pos+1]
+		if m == 0 {
+			d.pos += 2
+			continue
+		}
+		if m == 0xff {
+			d.pos++
+			continue
+		}
+		d.pos += 2
+		switch {
+		case m == mEOI:
+			if configOnly {
+				return formatError("missing SOF marker")
+			}
+			return d.finish()
+		case m >= mRST0 && m <= mRST7:
+			continue
+		case m == mSOI:
+			continue
+		}
+		if d.pos+2 > len(data) {
+			return errEOF
+		}
+		l := int(binary.BigEndian.Uint16(data[d.pos:]))
+		if l < 2 {
+			return formatError("short segment length")
+		}
+		if d.pos+l > len(data) {
+			return errEOF
+		}
+		seg := data[d.pos+2 : d.pos+l]
+		d.pos += l
+		var err error
+		switch {
+		case m == mSOF0 || m == mSOF1 || m == mSOF2:
+			if d.frame {
+				return formatError("multiple SOF markers")
+			}
+			err = d.sof(seg, m == mSOF2)
+			if err == nil && configOnly {
+				return nil
+			}
+		case m == mDHT:
+			err = d.dht(seg)
+		case m == mDQT:
+			err = d.dqt(seg)
+		case m == mDRI:
+			if len(seg) != 2 {
+				return formatError("DRI has wrong length")
+			}
+			d.ri = int(binary.BigEndian.Uint16(seg))
+		case m == mSOS:
+			if configOnly {
+				return formatError("missing SOF marker")
+			}
+			err = d.sos(seg)
+		case m == mAPP0:
+			d.jfif = len(seg) >= 5 && string(seg[:5]) == "JFIF\x00"
+		case m == mAPPE:
+			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
+				d.adobe, d.adobeTransform = true, seg[11]
+			}
+		case m >= mAPP0 && m <= mAPPF || m == mCOM:
+		case m == mDNL:
+			return unsupported("DNL marker")
+		case m >= 0xc0 && m <= 0xcf && m != mDHT && m != 0xc8 && m != 0xcc:
+			switch m {
+			case 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf:
+				return unsupported("arithmetic coding (SOF%d)", m-0xc0)
+			case 0xc3, 0xc7:
+				return unsupported("lossless JPEG (SOF%d)", m-0xc0)
+			}
+			return unsupported("JPEG process SOF%d", m-0xc0)
+		case m < 0xc0:
+			return formatError("unknown marker %#02x", m)
+		default:
+			return unsupported("marker %#02x", m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (d *decoder) sof(seg []byte, progressive bool) error {
+	if len(seg) < 6 {
+		return formatError("short SOF segment")
+	}
+	if seg[0] != 8 {
+		return unsupported("%d-bit precision", seg[0])
+	}
+	d.height = int(binary.BigEndian.Uint16(seg[1:]))
+	d.width = int(binary.BigEndian.Uint16(seg[3:]))
+	nc := int(seg[5])
+	if nc != 1 && nc != 3 && nc != 4 {
+		return unsupported("%d components", nc)
+	}
+	if len(seg) != 6+3*nc {
+		return formatError("SOF has wrong length")
+	}
+	if d.height == 0 {
+		return unsupported("image height 0 (DNL)")
+	}
+	if d.width == 0 {
+		return formatError("image width 0")
+	}
+	d.ncomp, d.progressive, d.frame = nc, progressive, true
+	d.hmax, d.vmax = 1, 1
+	for i := range nc {
+		c := &d.comp[i]
+		c.id = seg[6+3*i]
+		for j := range i {
+			if d.comp[j].id == c.id {
+				return formatError("repeated component identifier")
+			}
+		}
+		c.h, c.v = int(seg[7+3*i]>>4), int(seg[7+3*i]&15)
+		if c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 {
+			return formatError("bad sampling factor")
+		}
+		c.tq = seg[8+3*i]
+		if c.tq > 3 {
+			return formatError("bad quantization table selector")
+		}
+		if nc == 1 {
+			c.h, c.v = 1, 1 // one block per MCU whatever the factors say
+		}
+		d.hmax, d.vmax = max(d.hmax, c.h), max(d.vmax, c.v)
+	}
+	if err := d.checkSampling(); err != nil {
+		return err
+	}
+	d.mcusX = (d.width + 8*d.hmax - 1) / (8 * d.hmax)
+	d.mcusY = (d.height + 8*d.vmax - 1) / (8 * d.vmax)
+	for i := range nc {
+		c := &d.comp[i]
+		c.bw, c.bh = d.mcusX*c.h, d.mcusY*c.v
+	}
+	return nil
+}
+
+// checkSampling accepts the sampling factors the output images can represent.
+func (d *decoder) checkSampling() error {
+	c := &d.comp
+	switch d.ncomp {
+	case 3:
+		if c[1].h != c[2].h || c[1].v != c[2].v {
+			return unsupported("chroma components with different sampling factors")
+		}
+		if c[0].h%c[1].h != 0 || c[0].v%c[1].v != 0 {
+			return unsupported("luma sampling %dx%d not a multiple of chroma %dx%d", c[0].h, c[0].v, c[1].h, c[1].v)
+		}
+		if _, ok := subsampleRatio(c[0].h/c[1].h, c[0].v/c[1].v); !ok {
+			return unsupported("subsampling ratio %dx%d", c[0].h/c[1].h, c[0].v/c[1].v)
+		}
+	case 4:
+		for i := range 4 {
+			if d.hmax%c[i].h != 0 || d.vmax%c[i].v != 0 {
+				return unsupported("CMYK sampling factors")
+			}
+		}
+	}
+	return nil
+}
+
+func subsampleRatio(h, v int) (image.YCbCrSubsampleRatio, bool) {
+	switch {
+	case h == 1 && v == 1:
+		return image.YCbCrSubsampleRatio444, true
+	case h == 2 && v == 1:
+		return image.YCbCrSubsampleRatio422, true
+	case h == 2 && v == 2:
+		return image.YCbCrSubsampleRatio420, true
+	case h == 1 && v == 2:
+		return image.YCbCrSubsampleRatio440, true
+	case h == 4 && v == 1:
+		return image.YCbCrSubsampleRatio411, true
+	case h == 4 && v == 2:
+		return image.YCbCrSubsampleRatio410, true
+	}
+	return 0, false
+}
+
+func (d *decoder) dqt(seg []byte) error {
+	for len(seg) > 0 {
+		pq, tq := seg[0]>>4, seg[0]&15
+		if pq > 1 {
+			return formatError("bad Pq value")
+		}
+		if tq > 3 {
+			return formatError("bad Tq value")
+		}
+		seg = seg[1:]
+		q := &d.quant[tq]
+		if pq == 0 {
+			if len(seg) < 64 {
+				return formatError("DQT has wrong length")
+			}
+			for k := range 64 {
+				q[k] = uint16(seg[k])
+			}
+			seg = seg[64:]
+		} else {
+			if len(seg) < 128 {
+				return formatError("DQT has wrong length")
+			}
+			for k := range 64 {
+				q[k] = binary.BigEndian.Uint16(seg[2*k:])
+			}
+			seg = seg[128:]
+		}
+	}
+	return nil
+}
+
+func (d *decoder) dht(seg []byte) error {
+	for len(seg) > 0 {
+		if len(seg) < 17 {
+			return formatError("DHT has wrong length")
+		}
+		tc, th := seg[0]>>4, seg[0]&15
+		if tc > 1 {
+			return formatError("bad Tc value")
+		}
+		if th > 3 {
+			return formatError("bad Th value")
+		}
+		var counts [17]int
+		total := 0
+		for l := 1; l <= 16; l++ {
+			counts[l] = int(seg[l])
+			total += counts[l]
+		}
+		if total == 0 {
+			return formatError("Huffman table has zero length")
+		}
+		if total > 256 {
+			return formatError("Huffman table has excessive length")
+		}
+		if len(seg) < 17+total {
+			return formatError("DHT has wrong length")
+		}
+		t := &d.dc[th]
+		if tc == 1 {
+			t = &d.ac[th]
+		}
+		t.build(&counts, seg[17:17+total])
+		seg = seg[17+total:]
+	}
+	return nil
+}
+
+// allocate makes the output planes (and coefficient buffers) at the first scan.
+func (d *decoder) allocate() error {
+	cfg := d.config()
+	if need := cfg.Memory(d.opts.Scale); d.opts.MaxMemory > 0 && need > d.opts.MaxMemory {
+		return &decodeError{ErrMemory, fmt.Sprintf("%dx%d pixels at scale 1/%d need %d MiB, over the limit of %d MiB",
+			d.width, d.height, d.opts.Scale, need>>20, d.opts.MaxMemory>>20)}
+	}
+	n := d.n
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		c.stride = c.bw * n
+		c.plane = make([]uint8, c.stride*c.bh*n)
+		if d.progressive {
+			c.coef = make([]int16, 64*c.bw*c.bh)
+		}
+	}
+	d.allocated = true
+	return nil
+}

@@ -1,0 +1,431 @@
+package jpeg
+
+// scanInfo is one scan header.
+type scanInfo struct {
+	comps  []*component
+	ss, se int   // spectral selection (zig-zag indices)
+	ah, al uint8 // successive approximation
+}
+
+func (d *decoder) sos(seg []byte) error {
+	if !d.frame {
+		return formatError("missing SOF marker")
+	}
+	if len(seg) < 1 {
+		return formatError("SOS has wrong length")
+	}
+	ns := int(seg[0])
+	if ns < 1 || ns > 4 || len(seg) != 4+2*ns {
+		return formatError("SOS has wrong length")
+	}
+	d.scans++
+	if d.scans > maxScans {
+		return formatError("more than %d scans", maxScans)
+	}
+	var s scanInfo
+	var comps [4]*component
+	total := 0
+	for i := range ns {
+		id := seg[1+2*i]
+		var c *component
+		for j := 0; j < d.ncomp; j++ {
+			if d.comp[j].id == id {
+				c = &d.comp[j]
+			}
+		}
+		if c == nil {
+			return formatError("unknown component selector")
+		}
+		for j := range i {
+			if comps[j] == c {
+				return formatError("repeated component selector")
+			}
+		}
+		comps[i] = c
+		c.td, c.ta = seg[2+2*i]>>4, seg[2+2*i]&15
+		if c.td > 3 {
+			return formatError("bad Td value")
+		}
+		if c.ta > 3 {
+			return formatError("bad Ta value")
+		}
+		total += c.h * c.v
+	}
+	if ns > 1 && total > 10 {
+		return formatError("total sampling factors too large")
+	}
+	s.comps = comps[:ns]
+	s.ss, s.se = 0, 63
+	if d.progressive {
+		s.ss, s.se = int(seg[1+2*ns]), int(seg[2+2*ns])
+		s.ah, s.al = seg[3+2*ns]>>4, seg[3+2*ns]&15
+		if (s.ss == 0 && s.se != 0) || s.ss > s.se || s.se >= 64 {
+			return formatError("bad spectral selection bounds")
+		}
+		if s.ss != 0 && ns != 1 {
+			return formatError("progressive AC coefficients for more than one component")
+		}
+		if s.ah != 0 && s.ah != s.al+1 {
+			return formatError("bad successive approximation values")
+		}
+		if s.al > 13 {
+			return formatError("bad successive approximation values")
+		}
+	}
+	if !d.allocated {
+		if err := d.allocate(); err != nil {
+			return err
+		}
+	}
+	for _, c := range s.comps {
+		c.pred = 0
+		needDC := !d.progressive || (s.ss == 0 && s.ah == 0)
+		needAC := !d.progressive || s.ss > 0
+		if needDC && !d.dc[c.td].ok || needAC && !d.ac[c.ta].ok {
+			return formatError("uninitialized Huffman table")
+		}
+	}
+	d.eobrun = 0
+	d.br.data = d.data
+	d.br.reset(d.pos)
+	if err := d.scan(&s); err != nil {
+		return err
+	}
+	// Continue the marker search where the entropy-coded data stopped.
+	d.pos = d.br.pos
+	return nil
+}
+
+// scan decodes the entropy-coded data of one scan.
+func (d *decoder) scan(s *scanInfo) error {
+	// One component: one block per MCU over the component's own size. Several: whole MCUs.
+	var mx, my int
+	if len(s.comps) == 1 {
+		c := s.comps[0]
+		cw := (d.width*c.h + d.hmax - 1) / d.hmax
+		ch := (d.height*c.v + d.vmax - 1) / d.vmax
+		mx, my = (cw+7)/8, (ch+7)/8
+	} else {
+		mx, my = d.mcusX, d.mcusY
+	}
+	var blk [64]int32
+	mcu := 0
+	n := d.n
+	for y := range my {
+		if err := d.cancelled(); err != nil {
+			return err
+		}
+		for x := range mx {
+			if d.ri > 0 && mcu > 0 && mcu%d.ri == 0 {
+				if err := d.restart(mcu / d.ri); err != nil {
+					return err
+				}
+			}
+			mcu++
+			for _, c := range s.comps {
+				bx0, by0, bh, bv := x, y, 1, 1
+				if len(s.comps) > 1 {
+					bx0, by0, bh, bv = x*c.h, y*c.v, c.h, c.v
+				}
+				for j := range bv {
+					for i := range bh {
+						bx, by := bx0+i, by0+j
+						var err error
+						switch {
+						case !d.progressive:
+							var last int
+							last, err = d.baselineBlock(c, &blk)
+							if err == nil {
+								off := by*n*c.stride + bx*n
+								idct(&blk, last, n, c.plane[off:], c.stride)
+								blk = [64]int32{}
+							}
+						case s.ss == 0 && s.ah == 0:
+							err = d.dcFirst(c, d.coefs(c, bx, by), s.al)
+						case s.ss == 0:
+							if d.br.bit() {
+								d.coefs(c, bx, by)[0] |= 1 << s.al
+							}
+						case s.ah == 0:
+							err = d.acFirst(c, d.coefs(c, bx, by), s)
+						default:
+							err = d.acRefine(c, d.coefs(c, bx, by), s)
+						}
+						if err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if d.br.overrun() {
+				return formatError("entropy-coded data ends early (missing 0xFF00 or truncated)")
+			}
+		}
+	}
+	return nil
+}
+
+// coefs is the coefficient block (bx, by) of c.
+func (d *decoder) coefs(c *component, bx, by int) []int16 {
+	i := 64 * (by*c.bw + bx)
+	return c.coef[i : i+64 : i+64]
+}
+
+// restart consumes the RSTn marker expected after restart interval k (1-based).
+func (d *decoder) restart(k int) error {
+	r := &d.br
+	if r.overrun() {
+		return formatError("entropy-coded data ends early (missing 0xFF00 or truncated)")
+	}
+	// Data left before the marker (more than a partial byte) is skipped, as libjpeg does.
+	p := r.pos
+	data := d.data
+	for p+1 < len(data) && !(data[p] == 0xff && data[p+1] != 0 && data[p+1] != 0xff) {
+		p++
+	}
+	if p+1 >= len(data) {
+		return errEOF
+	}
+	want := byte(mRST0 + (k-1)%8)
+	if data[p+1] != want {
+		return formatError("bad RST marker")
+	}
+	r.reset(p + 2)
+	for i := 0; i < d.ncomp; i++ {
+		d.comp[i].pred = 0
+	}
+	d.eobrun = 0
+	return nil
+}
+
+// baselineBlock decodes one block of a sequential scan into blk (natural order,
+// dequantized) and returns the zig-zag index of its last coefficient. The bit buffer lives
+// in locals; each coefficient needs at most 32 bits (a 16-bit code and 16 magnitude bits).
+func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
+	r := &d.br
+	q := &d.quant[c.tq]
+	t, ok := r.decode(&d.dc[c.td])
+	if !ok {
+		return 0, errBadCode
+	}
+	if t > 16 {
+		return 0, unsupported("excessive DC component")
+	}
+	c.pred += r.receiveExtend(uint(t))
+	blk[0] = c.pred * int32(q[0])
+	last := 0
+	h := &d.ac[c.ta]
+	acc, nbits := r.acc, r.nbits
+	for k := 1; k < 64; k++ {
+		if nbits < 32 {
+			r.acc, r.nbits = acc, nbits
+			r.fill()
+			acc, nbits = r.acc, r.nbits
+		}
+		if f := h.fast[acc>>(64-lutBits)]; f != 0 {
+			k += int(f>>12) & 15
+			if k > 63 { // a run past the block: stop before the magnitude bits
+				n := uint(f>>8) & 15
+				acc <<= n
+				nbits -= n
+				break
+			}
+			n := uint(f) & 0xff
+			acc <<= n
+			nbits -= n
+			blk[unzig[k]] = (f >> 16) * int32(q[k])
+			last = k
+			continue
+		}
+		var rs uint8
+		var l uint
+		if e := h.lut[acc>>(64-lutBits)]; e != 0 {
+			rs, l = uint8(e), uint(e>>8)
+		} else if rs, l = h.slow(uint32(acc >> 48)); l == 0 {
+			return 0, errBadCode
+		}
+		acc <<= l
+		nbits -= l
+		run, size := int(rs>>4), uint(rs&15)
+		if size == 0 {
+			if run != 15 {
+				break
+			}
+			k += 15
+			continue
+		}
+		k += run
+		if k > 63 {
+			break
+		}
+		v := int32(acc >> (64 - size))
+		acc <<= size
+		nbits -= size
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
+		}
+		blk[unzig[k]] = v * int32(q[k])
+		last = k
+	}
+	r.acc, r.nbits = acc, nbits
+	return last, nil
+}
+
+var errBadCode = formatError("bad Huffman code")
+
+func (d *decoder) dcFirst(c *component, b []int16, al uint8) error {
+	r := &d.br
+	t, ok := r.decode(&d.dc[c.td])
+	if !ok {
+		return formatError("bad Huffman code")
+	}
+	if t > 16 {
+		return unsupported("excessive DC component")
+	}
+	c.pred += r.receiveExtend(uint(t))
+	b[0] = int16(c.pred << al)
+	return nil
+}
+
+func (d *decoder) acFirst(c *component, b []int16, s *scanInfo) error {
+	if d.eobrun > 0 {
+		d.eobrun--
+		return nil
+	}
+	r := &d.br
+	h := &d.ac[c.ta]
+	for k := s.ss; k <= s.se; k++ {
+		rs, ok := r.decode(h)
+		if !ok {
+			return formatError("bad Huffman code")
+		}
+		run, size := int(rs>>4), uint(rs&15)
+		if size != 0 {
+			k += run
+			if k > s.se {
+				break
+			}
+			b[k] = int16(r.receiveExtend(size) << s.al)
+			continue
+		}
+		if run != 15 {
+			d.eobrun = 1 << run
+			if run > 0 {
+				d.eobrun |= int(r.bits(uint(run)))
+			}
+			d.eobrun--
+			break
+		}
+		k += 15
+	}
+	return nil
+}
+
+func (d *decoder) acRefine(c *component, b []int16, s *scanInfo) error {
+	r := &d.br
+	h := &d.ac[c.ta]
+	p1 := int16(1) << s.al
+	m1 := int16(-1) << s.al
+	k := s.ss
+	if d.eobrun == 0 {
+	loop:
+		for ; k <= s.se; k++ {
+			rs, ok := r.decode(h)
+			if !ok {
+				return formatError("bad Huffman code")
+			}
+			run, size := int(rs>>4), rs&15
+			var val int16
+			switch size {
+			case 0:
+				if run != 15 {
+					d.eobrun = 1 << run
+					if run > 0 {
+						d.eobrun |= int(r.bits(uint(run)))
+					}
+					break loop
+				}
+			case 1:
+				val = m1
+				if r.bit() {
+					val = p1
+				}
+			default:
+				return formatError("unexpected Huffman code")
+			}
+			// Refine the non-zero coefficients passed over; place val after run zeros.
+			for ; k <= s.se; k++ {
+				if b[k] != 0 {
+					if r.bit() && b[k]&p1 == 0 {
+						if b[k] >= 0 {
+							b[k] += p1
+						} else {
+							b[k] += m1
+						}
+					}
+					continue
+				}
+				if run == 0 {
+					if val != 0 {
+						b[k] = val
+					}
+					break
+				}
+				run--
+			}
+		}
+	}
+	if d.eobrun > 0 {
+		for ; k <= s.se; k++ {
+			if b[k] != 0 && r.bit() && b[k]&p1 == 0 {
+				if b[k] >= 0 {
+					b[k] += p1
+				} else {
+					b[k] += m1
+				}
+			}
+		}
+		d.eobrun--
+	}
+	return nil
+}
+
+// finish turns the coefficients of a progressive file into samples.
+func (d *decoder) finish() error {
+	if !d.allocated {
+		return formatError("missing SOS marker")
+	}
+	if !d.progressive {
+		return nil
+	}
+	n := d.n
+	var blk [64]int32
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		q := &d.quant[c.tq]
+		for by := range c.bh {
+			if by%16 == 0 {
+				if err := d.cancelled(); err != nil {
+					return err
+				}
+			}
+			for bx := range c.bw {
+				b := d.coefs(c, bx, by)
+				last := 0
+				limit := 64
+				if n == 1 {
+					limit = 1
+				}
+				for k := 0; k < limit; k++ {
+					if v := b[k]; v != 0 {
+						blk[unzig[k]] = int32(v) * int32(q[k])
+						last = k
+					}
+				}
+				idct(&blk, last, n, c.plane[by*n*c.stride+bx*n:], c.stride)
+				blk = [64]int32{}
+			}
+		}
+	}
+	return nil
+}
