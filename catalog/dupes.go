@@ -21,10 +21,12 @@ type DupesOptions struct {
 // Member is one image of a cluster.
 type Member struct {
 	SHA256    SHA256     `json:"sha256"`
-	Distance  int        `json:"distance"`  // to the origin image (0 for the origin itself)
+	Distance  int        `json:"distance"`  // to the origin image (0 for the origin itself): PairDistance
 	Transform string     `json:"transform"` // how this image relates to the origin image
 	Quality   int        `json:"quality,omitempty"`
 	Sightings []Sighting `json:"sightings"`
+	// Uncertain: this image's origin (the cluster's) ties with another release of its family.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // Edge is a near match between two members; A is the earlier one, Transform says how B relates to A.
@@ -37,15 +39,18 @@ type Edge struct {
 
 // Cluster is a recycled photo: the origin (earliest sighting) and every copy.
 //
-// Clustering rule (no transitive chaining): images are taken in first-seen order; each image not yet
-// in a cluster starts one and becomes its origin image; the cluster takes every other unclustered
-// image within the threshold of the origin image (under any of the 8 rotations/mirrors). Edges list
-// every pair of members within the threshold. So every member is a near-duplicate of the origin
-// itself, never merely of another member: unrelated photos cannot chain into one "mega-cluster".
+// Clustering rule (no transitive chaining): every image belongs to the cluster of its origin image,
+// the image holding the earliest sighting of its family (OriginOf over its own sightings and its
+// near matches): the same origin history, lookup, show and the ingest summary name. So every member
+// is a near-duplicate of the origin image itself, never merely of another member, and unrelated
+// photos cannot chain into one "mega-cluster". The origin image comes first; when its own origin is
+// an even earlier photo it is not near to every member of, it also appears, as a member, in that
+// photo's cluster. Edges list every pair of members within the threshold.
 type Cluster struct {
-	Origin  Sighting `json:"origin"`
-	Members []Member `json:"members"`
-	Edges   []Edge   `json:"edges"`
+	Origin    Sighting `json:"origin"`
+	Uncertain bool     `json:"uncertain,omitempty"` // the origin ties with another release of some member's family
+	Members   []Member `json:"members"`
+	Edges     []Edge   `json:"edges"`
 }
 
 // Dupes finds recycled photos: images sighted in more than one batch, and (unless Exact) groups of
@@ -56,9 +61,11 @@ func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
 		return nil, err
 	}
 	type entry struct {
-		sha   SHA256
-		sight []Sighting
-		p     *PDQInfo
+		sha    SHA256
+		sight  []Sighting
+		p      *PDQInfo
+		origin *Origin
+		match  Match // to its origin image when that is another image
 	}
 	var all []*entry
 	bySHA := map[SHA256]*entry{}
@@ -97,41 +104,69 @@ func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
 			return nil, err
 		}
 	}
-	member := func(e *entry, dist int, tr string) Member {
+	// The family and origin of every image, with the same rule as Catalog.Family.
+	for _, e := range all {
+		var near []Match
+		if ix != nil && e.p != nil && e.p.Quality >= mo.MinQuality {
+			for _, cs := range ix.candidates(&e.p.Dihedral, e.sha, mo) {
+				other := bySHA[cs]
+				if other == nil {
+					continue
+				}
+				if m, ok := matchPair(e.p, other.p, cs, mo); ok {
+					m.Sightings = other.sight
+					near = append(near, m)
+				}
+			}
+		}
+		e.origin = OriginOf(e.sight, near)
+		for _, m := range near {
+			if m.SHA256 == e.origin.Sighting.SHA256 {
+				e.match = m
+			}
+		}
+	}
+	// Each member's uncertain flag is that of its own origin, which is the cluster's, except for an
+	// origin image whose own origin is an earlier photo (it is a member of that photo's cluster too).
+	member := func(e *entry, key SHA256, dist int, tr string) Member {
 		m := Member{SHA256: e.sha, Distance: dist, Transform: tr, Sightings: e.sight}
+		m.Uncertain = e.origin.Uncertain && e.origin.Sighting.SHA256 == key
 		if e.p != nil {
 			m.Quality = e.p.Quality
 		}
 		return m
 	}
-	assigned := map[SHA256]bool{}
-	var out []Cluster
+	// Group by origin image: the origin image first, then the others in first-seen order.
+	groups := map[SHA256][]*entry{}
+	var keys []SHA256
 	for _, e := range all {
-		if assigned[e.sha] {
-			continue
+		k := e.origin.Sighting.SHA256
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+			groups[k] = []*entry{bySHA[k]}
 		}
-		assigned[e.sha] = true
-		cl := Cluster{Origin: e.sight[0], Members: []Member{member(e, 0, pdq.AsIs.String())}, Edges: []Edge{}}
-		var group []*entry
-		group = append(group, e)
-		if ix != nil && e.p != nil {
-			for _, m := range ix.near(&e.p.Dihedral, e.p.Quality, e.sha, mo) {
-				other := bySHA[m.SHA256]
-				if other == nil || assigned[m.SHA256] {
-					continue
-				}
-				// m.Transform says how e relates to other; the member is described relative to the origin.
-				t, _ := pdq.ParseTransform(m.Transform)
-				assigned[m.SHA256] = true
-				cl.Members = append(cl.Members, member(other, m.Distance, t.Inverse().String()))
-				group = append(group, other)
-			}
+		if e.sha != k {
+			groups[k] = append(groups[k], e)
 		}
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return bySHA[keys[i]].sight[0].Before(bySHA[keys[j]].sight[0]) })
+	var out []Cluster
+	for _, k := range keys {
+		group := groups[k]
+		oe := group[0]
+		cl := Cluster{Origin: oe.sight[0], Members: []Member{member(oe, k, 0, pdq.AsIs.String())}, Edges: []Edge{}}
 		batches := map[BatchID]bool{}
-		for _, g := range group {
-			for _, s := range g.sight {
+		for _, s := range oe.sight {
+			batches[s.Batch] = true
+		}
+		for _, e := range group[1:] {
+			cl.Members = append(cl.Members, member(e, k, e.match.Distance, e.match.Transform))
+			for _, s := range e.sight {
 				batches[s.Batch] = true
 			}
+		}
+		for _, m := range cl.Members {
+			cl.Uncertain = cl.Uncertain || m.Uncertain
 		}
 		if len(group) < 2 && len(batches) < 2 {
 			continue
@@ -139,15 +174,11 @@ func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
 		for i := 0; i < len(group); i++ {
 			for j := i + 1; j < len(group); j++ {
 				a, b := group[i], group[j]
-				if a.p == nil || b.p == nil {
-					continue
-				}
 				if b.sight[0].Before(a.sight[0]) {
 					a, b = b, a
 				}
-				t, d := pdq.Nearest(b.p.Hash, &a.p.Dihedral)
-				if d <= mo.MaxDistance {
-					cl.Edges = append(cl.Edges, Edge{A: a.sha, B: b.sha, Distance: d, Transform: t.String()})
+				if m, ok := matchPair(b.p, a.p, a.sha, mo); ok {
+					cl.Edges = append(cl.Edges, Edge{A: a.sha, B: b.sha, Distance: m.Distance, Transform: m.Transform})
 				}
 			}
 		}
@@ -179,60 +210,35 @@ func keepCluster(cl *Cluster, o DupesOptions) bool {
 	return hasAff && since
 }
 
-// History is the provenance of an image: its sightings and those of its near-duplicates, earliest
-// first, with the first one named as the origin.
+// History is the provenance of an image: its sightings and those of its near-duplicates (earliest
+// release first), with the origin over all of them (OriginOf).
 type History struct {
 	Image     *Image     `json:"image"`
 	Sightings []Sighting `json:"sightings"`
 	Near      []Match    `json:"near"`
 	Origin    *Sighting  `json:"origin,omitempty"`
-	Uncertain bool       `json:"uncertain,omitempty"` // the origin ties with another sighting on a bare date
+	Uncertain bool       `json:"uncertain,omitempty"` // the origin ties with another release (see Origin.Uncertain)
+	// OriginMatch is the full origin: whether it is a near-duplicate, at what distance and transform.
+	OriginMatch *Origin `json:"origin_detail,omitempty"`
 }
 
 // History returns the provenance of an image.
 func (c *Catalog) History(s SHA256, o MatchOptions) (*History, error) {
-	mo, err := o.norm()
-	if err != nil {
-		return nil, err
-	}
 	d, err := c.Image(s)
 	if err != nil {
 		return nil, err
 	}
-	h := &History{Image: d.Image, Sightings: d.Sightings, Near: []Match{}}
-	if d.Image.PDQ != nil {
-		if h.Near, err = c.nearWithSightings(&d.Image.PDQ.Dihedral, d.Image.PDQ.Quality, s, mo); err != nil {
-			return nil, err
-		}
+	f, err := c.Family(s, d.Image.PDQ, o)
+	if err != nil {
+		return nil, err
 	}
-	var all []Sighting
-	all = append(all, h.Sightings...)
-	for _, m := range h.Near {
-		all = append(all, m.Sightings...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Before(all[j]) })
-	if len(all) > 0 {
-		first := all[0]
+	h := &History{Image: d.Image, Sightings: f.Sightings, Near: f.Near, OriginMatch: f.Origin}
+	if f.Origin != nil {
+		first := f.Origin.Sighting
 		h.Origin = &first
-		h.Uncertain = uncertainFirst(first, all)
+		h.Uncertain = f.Origin.Uncertain
 	}
 	return h, nil
-}
-
-// uncertainFirst reports whether first ties with a sighting of another batch: released the same day
-// when either of them gives only a date (a bare date counts as the start of the day UTC, so which
-// came first is not known).
-func uncertainFirst(first Sighting, all []Sighting) bool {
-	for _, s := range all {
-		if s.Batch != first.Batch && (first.Released.DateOnly || s.Released.DateOnly) && sameDay(first.Released, s.Released) {
-			return true
-		}
-	}
-	return false
-}
-
-func sameDay(a, b Released) bool {
-	return a.Time.UTC().Format("2006-01-02") == b.Time.UTC().Format("2006-01-02")
 }
 
 // pdqValueOf is the pdq entry of image k when want (nil otherwise).

@@ -62,22 +62,34 @@ type IngestOptions struct {
 
 // FileResult is the outcome of one file of a release folder.
 type FileResult struct {
-	Path     string    `json:"path"` // as given on the command line, joined with the file's relative name
-	Name     string    `json:"name"` // relative to the release folder
-	Position int       `json:"position"`
-	Status   string    `json:"status"` // new, known, rejected
-	SHA256   *SHA256   `json:"sha256,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
-	NoPixels bool      `json:"no_pixels,omitempty"` // stored without thumbnail or perceptual hash
-	Format   string    `json:"format,omitempty"`
-	Repeat   bool      `json:"repeat,omitempty"`     // this sighting was already in the catalog
-	Updated  bool      `json:"updated,omitempty"`    // the stored image gained its original or its pixels
-	First    *Sighting `json:"first_seen,omitempty"` // known: the earliest sighting in another batch
-	// FirstUncertain: First ties with another batch's sighting on the same day given as a bare date.
+	Path     string   `json:"path"` // as given on the command line, joined with the file's relative name
+	Name     string   `json:"name"` // relative to the release folder
+	Position int      `json:"position"`
+	Status   string   `json:"status"` // new, known, rejected
+	SHA256   *SHA256  `json:"sha256,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	NoPixels bool     `json:"no_pixels,omitempty"` // stored without thumbnail or perceptual hash
+	Format   string   `json:"format,omitempty"`
+	Repeat   bool     `json:"repeat,omitempty"`  // this sighting was already in the catalog
+	Updated  bool     `json:"updated,omitempty"` // the stored image gained its original or its pixels
+	// First is the origin when another batch released the photo before this one (nil when this batch
+	// is the first to release it); Seen says how: byte-identical or as a near-duplicate.
+	First *Sighting `json:"first_seen,omitempty"`
+	Seen  string    `json:"seen_before,omitempty"` // "identical" or "near" (empty: first released here)
+	// Earlier is the earliest sighting of the same bytes in another batch released before this one.
+	Earlier *Sighting `json:"earlier,omitempty"`
+	// FirstUncertain: the origin ties with another release the same day given as a bare date.
 	FirstUncertain bool    `json:"first_seen_uncertain,omitempty"`
-	Near           []Match `json:"near,omitempty"` // new: near matches among earlier images
+	Origin         *Origin `json:"origin,omitempty"` // the origin over the photo's family (OriginOf), maybe this batch
+	Near           []Match `json:"near,omitempty"`   // near matches with a sighting in another batch, earliest release first
 }
+
+// How a photo of a release was seen before it (FileResult.Seen).
+const (
+	SeenIdentical = "identical"
+	SeenNear      = "near"
+)
 
 // BatchSummary is the outcome of one release folder.
 type BatchSummary struct {
@@ -90,8 +102,11 @@ type BatchSummary struct {
 	Known     int          `json:"known"`
 	Rejected  int          `json:"rejected"`
 	NoPixels  int          `json:"no_pixels"`
-	NearCount int          `json:"near"`   // new images with a near match to an image of another batch
-	Reused    int          `json:"reused"` // known images first seen in another batch
+	// The photos (files not rejected) in three groups by the origin rule: first released here;
+	// released before byte-identical (reused); released before only as a near-duplicate.
+	FirstHere int `json:"first_here"`
+	Reused    int `json:"reused"`
+	NearCount int `json:"near"`
 }
 
 // Partial reports whether some files were rejected or stored without pixels.

@@ -121,38 +121,27 @@ func (o MatchOptions) norm() (MatchOptions, error) {
 	return o, nil
 }
 
-// near finds the stored images within o.MaxDistance of an image with the given dihedral hashes,
-// over all 8 rotations and mirrors, best transform per image, sorted by distance. The query's own
-// image (self) is left out.
-func (n *nearIndex) near(d *[8]pdq.Hash, quality int, self SHA256, o MatchOptions) []Match {
-	if quality < o.MinQuality {
-		return nil
-	}
+// candidates returns the stored images (other than self) whose as-is hash is within o.MaxDistance of
+// one of the query's 8 dihedral hashes and whose quality reaches o.MinQuality: a superset of the
+// query's near matches, since PairDistance is never smaller than this one-way distance. Callers
+// decide with matchPair.
+func (n *nearIndex) candidates(d *[8]pdq.Hash, self SHA256, o MatchOptions) []SHA256 {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	best := map[uint32]Match{}
+	seen := map[uint32]bool{}
+	var out []SHA256
 	var buf []hindex.Match
 	for t := range d {
 		buf = n.ix.Search(d[t], o.MaxDistance, buf[:0])
 		for _, m := range buf {
-			s := n.shas[m.ID]
-			if s == self || int(n.qual[m.ID]) < o.MinQuality {
+			if seen[m.ID] {
 				continue
 			}
-			// d[t] ≈ stored hash means stored ≈ t(query), so the query is the stored image
-			// transformed by the inverse of t.
-			tr := pdq.Transform(t).Inverse()
-			// Transforms are tried in order, as-is first: on a tie the earlier one stays.
-			if old, ok := best[m.ID]; ok && old.Distance <= m.Distance {
-				continue
+			seen[m.ID] = true
+			if s := n.shas[m.ID]; s != self && int(n.qual[m.ID]) >= o.MinQuality {
+				out = append(out, s)
 			}
-			best[m.ID] = Match{SHA256: s, Distance: m.Distance, Transform: tr.String(), Quality: int(n.qual[m.ID]), Query: quality}
 		}
 	}
-	out := make([]Match, 0, len(best))
-	for _, m := range best {
-		out = append(out, m)
-	}
-	sortMatches(out)
 	return out
 }

@@ -23,16 +23,22 @@ type batchPage struct {
 	Pager                                  *pager
 }
 
-// seenOf is the "seen before" badge of a file of a batch, from what catalog.Batch says about it.
+// seenOf is the "seen before" badge of a file of a batch, from what catalog.Batch says about it:
+// the origin over the photo's family (catalog.OriginOf), when an earlier release holds it; identical
+// when the same bytes were released before, else near.
 func seenOf(bi catalog.BatchImage, l links) *seenView {
-	switch {
-	case bi.Earlier != nil:
-		return &seenView{Kind: "identical", Origin: viewSighting(*bi.Earlier, l)}
-	case bi.Near != nil && len(bi.Near.Sightings) > 0:
-		return &seenView{Kind: "near", Distance: bi.Near.Distance, Transform: bi.Near.TransformDescription(),
-			Origin: viewSighting(bi.Near.Sightings[0], l)}
+	o := bi.Origin
+	if o == nil || (bi.Earlier == nil && bi.Near == nil) {
+		return nil
 	}
-	return nil
+	v := &seenView{Kind: "near", Origin: viewSighting(o.Sighting, l)}
+	if bi.Earlier != nil {
+		v.Kind = "identical"
+	}
+	if o.Near {
+		v.Distance, v.Transform = o.Distance, catalog.Match{Transform: o.Transform}.TransformDescription()
+	}
+	return v
 }
 
 // viewBatch is a batch as a contact sheet in file order. pageNo selects a page of PageSize photos
