@@ -384,7 +384,7 @@ func (w *storageWalker) elements(b []byte, leaf bool, depth int, where string) e
 			continue
 		}
 		if eflags&^boltBucketLeaf != 0 {
-			w.bad("%s: element %d has unknown flags %#x", where, i, eflags)
+			w.bad("%s: element %d has undefined flag bits %#x", where, i, eflags)
 			return nil
 		}
 		if eflags&boltBucketLeaf == 0 {

@@ -76,6 +76,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, catalog.ErrLocked):
 		return exitLocked
+	case errors.Is(err, catalog.ErrDamaged):
+		return exitError // before the usage heuristics: a damage message may contain any words
 	case errors.As(err, new(usageError)), errors.Is(err, catalog.ErrBadArgument):
 		return exitUsage
 	case isCobraUsage(err):
