@@ -13,9 +13,9 @@ import (
 	"github.com/relcat/relcat/catalog/pdq"
 )
 
-// workImage decodes data once (decodeBounded) and returns the one area-average downscale (longest
-// side WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is
-// dropped before it returns.
+// workImage decodes data once (bounded) and returns the one area-average downscale (longest side
+// WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is dropped
+// before it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
 	work, _, cfg, err := workAndReference(ctx, data, f, maxPixels, budget, sem, false)
 	return work, cfg, err
@@ -35,12 +35,17 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 	var work image.Image
 	var refPDQ *PDQInfo
 	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, func(full image.Image, extraOK bool) {
-		if ref && extraOK {
-			refPDQ, _ = hashReference(full)
-		}
-		work = media.Shrink(full, WorkSide)
+		work, refPDQ = useFull(full, ref && extraOK)
 	})
 	return work, refPDQ, cfg, err
+}
+
+// useFull makes the work image (and the reference PDQ when ref is set) from a full decode.
+func useFull(full image.Image, ref bool) (work image.Image, refPDQ *PDQInfo) {
+	if ref {
+		refPDQ, _ = hashReference(full)
+	}
+	return media.Shrink(full, WorkSide), refPDQ
 }
 
 // pdqBytesPerPixel is what pdq.FromImage allocates per pixel of its input (two float32 buffers).
@@ -64,38 +69,16 @@ func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, 
 	return full, cfg, err
 }
 
-// decodeWith decodes data once, within the pixel limit and the decode-memory budget, and calls use
-// with the full-resolution image while still holding the budget. extraPerPixel is what use itself
-// allocates per pixel: it is counted in the budget when it fits (use is told by extraOK); when only
-// the decode fits, the image is decoded all the same and extraOK is false.
+// decodeWith decodes data once (interruptibly), within the pixel limit and the decode-memory
+// budget, and calls use with the full-resolution image while still holding the budget: whatever use
+// makes of it (the downscale, the reference hash) is done before the budget is released.
+// extraPerPixel is what use itself allocates per pixel: it is counted in the budget when it fits
+// (use is told by extraOK); when only the decode fits, the image is decoded all the same and
+// extraOK is false.
 func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, use func(full image.Image, extraOK bool)) (media.Config, error) {
-	cfg, err := media.DecodeConfig(data, f)
-	if !f.Decodable() {
-		return cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
-	}
+	need, extraOK, cfg, err := decodeNeed(data, f, maxPixels, 0, budget, extraPerPixel)
 	if err != nil {
 		return cfg, err
-	}
-	px := int64(cfg.Width) * int64(cfg.Height)
-	if px <= 0 || px > maxPixels {
-		return cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
-	}
-	if budget <= 0 {
-		budget = DefaultDecodeMemory
-	}
-	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
-	// up to 15 bytes a pixel). Over the budget, the file keeps its hashes and EXIF but is not decoded.
-	need := media.DecodeMemory(data, f)
-	if need <= 0 {
-		need = px * 4
-	}
-	extraOK := need+px*extraPerPixel <= budget
-	if extraOK {
-		need += px * extraPerPixel
-	}
-	if need > budget {
-		return cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB, over the decode-memory budget of %d MiB",
-			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, budget>>20)
 	}
 	if sem != nil {
 		if err := sem.Acquire(ctx, need); err != nil {
@@ -103,12 +86,53 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 		}
 		defer sem.Release(need)
 	}
-	full, _, err := media.Decode(data, f, maxPixels)
+	full, _, err := media.DecodeContext(ctx, data, f, maxPixels)
 	if err != nil {
 		return cfg, err
 	}
 	use(full, extraOK)
 	return cfg, nil
+}
+
+// decodeNeed reads the header and returns the memory a decode of data and its use will take, or
+// the reason it must not be decoded: no decoder, over the pixel limit, or needing more than budget
+// (default DefaultDecodeMemory) together with held bytes already taken from it (the file's own bytes,
+// in ingest). The need is what the decoder allocates (media.DecodeMemory: a progressive JPEG keeps
+// every coefficient, up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row
+// sums and work image, plus extraPerPixel per pixel when that fits too (extraOK).
+func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64) (need int64, extraOK bool, cfg media.Config, err error) {
+	cfg, err = media.DecodeConfig(data, f)
+	if !f.Decodable() {
+		return 0, false, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+	}
+	if err != nil {
+		return 0, false, cfg, err
+	}
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px <= 0 || px > maxPixels {
+		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+	}
+	if budget <= 0 {
+		budget = DefaultDecodeMemory
+	}
+	need = media.DecodeMemory(data, f)
+	if need <= 0 {
+		need = px * 4
+	}
+	need += 8*4*int64(max(cfg.Width, cfg.Height)) + 4*WorkSide*WorkSide
+	extraOK = held+need+px*extraPerPixel <= budget
+	if extraOK {
+		need += px * extraPerPixel
+	}
+	if held+need > budget {
+		file := ""
+		if held > 0 {
+			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
+		}
+		return 0, false, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
+			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, file, budget>>20)
+	}
+	return need, extraOK, cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.

@@ -3,12 +3,9 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -54,6 +51,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	type fileCheck struct {
 		kind, subject, rel string
 		want               SHA256
+		size               int64 // recorded size; -1 for thumbnails (bounded by maxThumbSize)
 	}
 	var files []fileCheck
 	if !c.verifyStorage(ctx, add) {
@@ -168,13 +166,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 					}
 				}
 				if img.Object != "" {
-					files = append(files, fileCheck{"object", s.String(), img.Object, s})
+					files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size})
 				}
 				if img.Thumb != "" {
 					if img.ThumbSHA256 == nil {
 						add("thumbnail", s.String(), "thumbnail without a recorded hash")
 					} else {
-						files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256})
+						files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1})
 					}
 				}
 				return nil
@@ -213,12 +211,15 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		}
 		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
 		if o.Quick {
-			if _, err := os.Stat(path); err != nil {
-				add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
+			if err := checkStored(path, f.size); err != nil {
+				add(f.kind, f.subject, "%s: %s", f.rel, err)
 			}
 			continue
 		}
-		sum, err := hashFile(path)
+		sum, err := hashStored(ctx, path, f.size)
+		if ctx.Err() != nil {
+			return r, ErrInterrupted
+		}
 		if err != nil {
 			add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
 			continue
@@ -339,21 +340,6 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 	}
 }
 
-// hashFile streams a file through SHA-256 (originals can be hundreds of MB).
-func hashFile(path string) (SHA256, error) {
-	var s SHA256
-	f, err := os.Open(path)
-	if err != nil {
-		return s, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return s, err
-	}
-	copy(s[:], h.Sum(nil))
-	return s, nil
-}
 
 // verifyStorage reports the storage check of catalog.db and the buckets the catalog lacks; it returns
 // false when the records cannot be read safely (then nothing else is checked).

@@ -95,6 +95,18 @@ func (c *Catalog) OpenOriginal(s SHA256) (*os.File, int64, error) {
 	return f, fi.Size(), nil
 }
 
+// ImageRecord returns the stored record of image s alone (no sightings, no near search): what a
+// view needs to show a thumbnail of a match.
+func (c *Catalog) ImageRecord(s SHA256) (*Image, error) {
+	var img *Image
+	err := c.view(func(tx *bolt.Tx) error {
+		var err error
+		img, err = getImage(tx, s)
+		return err
+	})
+	return img, err
+}
+
 // LogHead is the last log entry: the catalog state a report or a page was made from. ok is false
 // for an empty catalog.
 func (c *Catalog) LogHead() (e LogEntry, ok bool, err error) {
