@@ -340,7 +340,6 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 	}
 }
 
-
 // verifyStorage reports the storage check of catalog.db and the buckets the catalog lacks; it returns
 // false when the records cannot be read safely (then nothing else is checked).
 func (c *Catalog) verifyStorage(ctx context.Context, add func(kind, subject, format string, args ...any)) bool {
