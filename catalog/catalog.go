@@ -38,6 +38,8 @@ type Catalog struct {
 	now      func() time.Time
 	version  string
 
+	watch watchState // watchlists in memory (watchlist.go)
+
 	idxOnce sync.Once
 	idx     *nearIndex
 	idxErr  error

@@ -282,3 +282,23 @@ func TestMissingBucketAndBatchRecordDegrade(t *testing.T) {
 		}
 	})
 }
+
+// Every transaction goes through the catalog boundary (view/update in damage.go), which turns a panic
+// or a fault on a damaged file into ErrDamaged; a direct db.View or db.Update would bypass it.
+func TestEveryTransactionAtTheBoundary(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "damage.go" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "db.View(") || strings.Contains(line, "db.Update(") || strings.Contains(line, "db.Begin(") {
+				t.Errorf("%s:%d: a transaction outside the catalog boundary (use c.view or c.update): %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}

@@ -27,6 +27,8 @@ package catalog
 //	               An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained; schema 2: each entry carries the
 //	               record of its batch and the digest of all batch records, see appendLog)
+//	watchlists     name -> JSON Watchlist (created by the first watchlist import)
+//	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
 //
 // Changing any of this requires bumping SchemaVersion.
 //
@@ -66,6 +68,8 @@ var (
 	bucketPDQ          = []byte("pdq")
 	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
+	bucketWatchlists   = []byte("watchlists")
+	bucketWatchEntries = []byte("watch_entries")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog}
@@ -166,4 +170,15 @@ func putPDQRef(tx *bolt.Tx, s SHA256, p *PDQInfo) error {
 		return nil
 	}
 	return tx.Bucket(bucketPDQRef).Put(s[:], pdqValue(p))
+}
+
+// watchEntryPrefix is name | 0x00: every entry of one watchlist (names are slugs: no 0x00).
+func watchEntryPrefix(name string) []byte {
+	return append([]byte(name), 0)
+}
+
+// watchEntryKey is name | 0x00 | index.
+func watchEntryKey(name string, i int) []byte {
+	k := watchEntryPrefix(name)
+	return binary.BigEndian.AppendUint32(k, uint32(i))
 }

@@ -154,6 +154,7 @@ type FileHashes struct {
 	Width    int      `json:"width,omitempty"`
 	Height   int      `json:"height,omitempty"`
 	PDQ      *PDQInfo `json:"pdq,omitempty"`
+	PDQRef   *PDQInfo `json:"pdq_ref,omitempty"` // with HashOptions.Reference
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -164,6 +165,9 @@ type HashOptions struct {
 	// Full computes PDQ at full resolution (the reference variant, "pdq-full", for sharing with
 	// partners) instead of the catalog's work-image variant.
 	Full bool
+	// Reference also computes the reference full-resolution PDQ (FileHashes.PDQRef) from the same
+	// decode as the work-image one (for checking watchlists, which hold the reference variant).
+	Reference bool
 }
 
 // HashFile reads one file and returns its SHA-256, MD5, format and PDQ hash. A file that is not an
@@ -215,10 +219,11 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		}
 		return h, nil
 	}
-	work, cfg, err := workImage(ctx, data, f, o.MaxPixels, 0, nil)
+	work, ref, cfg, err := workAndReference(ctx, data, f, o.MaxPixels, 0, nil, o.Reference)
 	h.Width, h.Height = cfg.Width, cfg.Height
 	if err == nil {
 		h.PDQ, err = hashWork(work)
+		h.PDQRef = ref
 	}
 	if err != nil {
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())

@@ -70,6 +70,9 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 					a.code = exitPartial
 				}
 			}
+			if herr := a.printIngestWatchHits(c, sums); herr != nil && err == nil {
+				err = herr
+			}
 			return err
 		},
 	}

@@ -41,11 +41,15 @@ func (a *app) lookupCommand() *cobra.Command {
 			}
 			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
+				watch, err := c.HasWatchlists()
+				if err != nil {
+					return err
+				}
 				for _, f := range files {
 					if err := a.ctx.Err(); err != nil {
 						return catalog.ErrInterrupted
 					}
-					r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{})
+					r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{Reference: watch})
 					if err != nil {
 						fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
 						a.code = exitPartial
@@ -53,6 +57,11 @@ func (a *app) lookupCommand() *cobra.Command {
 					}
 					if err := printLookup(p, r); err != nil {
 						return err
+					}
+					if watch {
+						if err := a.printLookupWatchHits(c, p, r, o); err != nil {
+							return err
+						}
 					}
 				}
 				return nil
