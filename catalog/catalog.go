@@ -28,6 +28,9 @@ type Options struct {
 	// AllowDamaged opens (read-only) a catalog whose catalog.db fails the storage check, for Verify
 	// to report the damage; every other query then returns ErrDamaged.
 	AllowDamaged bool
+	// Upgrade opens a catalog of an older schema version for Reindex, which upgrades it; nothing
+	// else may be called on it before.
+	Upgrade bool
 }
 
 // Catalog is an open catalog directory.
@@ -37,12 +40,13 @@ type Catalog struct {
 	readOnly bool
 	now      func() time.Time
 	version  string
+	schema   int // the schema version found at Open
+	upgrade  bool
 
 	watch watchState // watchlists in memory (watchlist.go)
 
-	idxOnce sync.Once
-	idx     *nearIndex
-	idxErr  error
+	idxMu sync.Mutex
+	idx   *nearIndex
 
 	storage  *StorageReport // the storage check at Open (nil for a new catalog)
 	missing  []string       // buckets the catalog lacks (damaged): queries needing them fail, verify reports them
@@ -88,7 +92,7 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		}
 		return nil, fmt.Errorf("catalog: open %s: %w", dbPath, err)
 	}
-	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, storage: storage}
+	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage}
 	if err := c.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -134,7 +138,7 @@ func (c *Catalog) init() error {
 			if err := c.checkSchema(tx); err != nil {
 				return err
 			}
-			if len(c.missing) > 0 {
+			if len(c.missing) > 0 && !c.upgrade {
 				// Writing into a catalog that lacks a bucket would make it worse: refuse, say why.
 				return fmt.Errorf("%w: %s lacks bucket(s) %s; it can be read, not written: %s", ErrDamaged, c.dir, strings.Join(c.missing, ", "), recoverAdvice(c.dir))
 			}
@@ -143,6 +147,7 @@ func (c *Catalog) init() error {
 		if tx.Bucket(bucketImages) != nil || tx.Bucket(bucketBatches) != nil {
 			return fmt.Errorf("%w: %s has records but no meta bucket; %s", ErrDamaged, c.dir, recoverAdvice(c.dir))
 		}
+		c.schema = SchemaVersion
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -152,9 +157,15 @@ func (c *Catalog) init() error {
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return err
 		}
+		if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
+			return err
+		}
 		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
 	})
 }
+
+// oldestUpgradable is the oldest schema version Reindex upgrades.
+const oldestUpgradable = 1
 
 // checkSchema checks the schema version and records the buckets the catalog lacks (c.missing): a
 // missing bucket is damage that Verify reports and that only the queries needing it fail on.
@@ -168,11 +179,21 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("%w: %s has no meta bucket: not a relcat catalog", ErrSchema, dir)
 	}
 	v := string(meta.Get(keySchema))
-	if v == "1" {
-		return fmt.Errorf("%w: %s has schema version 1, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it recomputes what version 2 adds from the preserved originals)", ErrSchema, dir, SchemaVersion, dir)
-	}
-	if v != strconv.Itoa(SchemaVersion) {
+	n, err := strconv.Atoi(v)
+	switch {
+	case err == nil && n == SchemaVersion:
+		c.schema = n
+	case err == nil && n >= oldestUpgradable && n < SchemaVersion:
+		c.schema = n
+		if c.upgrade {
+			return nil // Reindex creates what is missing
+		}
+		return fmt.Errorf("%w: %s has schema version %d, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it keeps every record and rebuilds the indexes; recomputes what version 2 adds; an older relcat cannot read it afterwards)", ErrSchema, dir, n, SchemaVersion, dir)
+	default:
 		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)
+	}
+	if e := string(meta.Get(keyEdgesMax)); e != strconv.Itoa(EdgeMaxDistance) && !c.upgrade {
+		return fmt.Errorf("%w: %s stores near-duplicate edges up to distance %q, this relcat up to %d: run `relcat reindex`", ErrSchema, dir, e, EdgeMaxDistance)
 	}
 	c.missing = nil
 	for _, name := range allBuckets {

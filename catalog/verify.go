@@ -200,6 +200,11 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			checkLoggedSightings(tx, add)
 			r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
 		})
+		var nearErr error
+		section("near-duplicate index", func() { nearErr = checkNear(ctx, tx, add) })
+		if nearErr != nil {
+			return nearErr
+		}
 		return nil
 	})
 	if err != nil {
