@@ -172,14 +172,36 @@ type HashOptions struct {
 
 // HashFile reads one file and returns its SHA-256, MD5, format and PDQ hash. A file that is not an
 // image, or cannot be read, is an error naming the reason; an image whose pixels cannot be decoded
-// has no PDQ and a warning saying why.
+// has no PDQ and a warning saying why. A file over half of DefaultDecodeMemory is hashed by
+// streaming, never held whole, and gets no PDQ (ingest does the same).
 func HashFile(ctx context.Context, path string, o HashOptions) (*FileHashes, error) {
 	o = o.withDefaults()
-	data, err := readRegular(path, o.MaxFileSize)
+	f, fi, err := openRegular(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, err)
 	}
-	return hashBytes(ctx, path, data, o)
+	defer f.Close()
+	if fi.Size() > o.MaxFileSize {
+		return nil, fmt.Errorf("%s: file of %d bytes is over the limit of %d bytes (--max-file-size)", path, fi.Size(), o.MaxFileSize)
+	}
+	if fi.Size() > DefaultDecodeMemory/2 {
+		s, err := streamFile(ctx, f, fi.Size())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", path, err)
+		}
+		format := media.Sniff(s.head)
+		if format == media.Unknown {
+			return nil, fmt.Errorf("%s: unknown format: %s", path, describeUnknown(s.head))
+		}
+		return &FileHashes{Path: path, SHA256: s.sum, MD5: s.md5, Size: fi.Size(), Format: string(format),
+			Warnings: []string{fmt.Sprintf("no perceptual hash: a file of %d MiB is over half the decode-memory budget of %d MiB: hashed by streaming",
+				fi.Size()>>20, DefaultDecodeMemory>>20)}}, nil
+	}
+	h := &heldFile{f: f, size: fi.Size()}
+	if err := h.read(ctx, nil); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, err)
+	}
+	return hashBytes(ctx, path, h.data, o)
 }
 
 func (o HashOptions) withDefaults() HashOptions {

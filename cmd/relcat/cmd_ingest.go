@@ -17,7 +17,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var o catalog.IngestOptions
 	var maxMP float64
-	var decodeMiB int64
+	var decodeMiB, fileMiB int64
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
 		Short: "Catalog release folders (each folder is one batch)",
@@ -38,6 +38,13 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				return usagef("--decode-memory must be positive (MiB)")
 			}
 			o.DecodeMemory = decodeMiB << 20
+			if fileMiB <= 0 {
+				return usagef("--max-file-size must be positive (MiB)")
+			}
+			o.MaxFileSize = fileMiB << 20
+			if setMemoryLimit != nil {
+				setMemoryLimit(o.DecodeMemory + 128<<20)
+			}
 			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
 			if o.Operator == "" {
 				o.Operator = currentUser()
@@ -87,7 +94,8 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.BoolVar(&o.FollowLinks, "follow-links", false, "also read symbolic links to files outside the release folder (by default such a link is rejected)")
 	f.BoolVar(&o.NoCopy, "no-copy", false, "do not preserve the original files in the catalog")
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
-	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF)")
+	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the files read and the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF; a file over half of it is hashed by streaming)")
+	f.Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB (a larger one is rejected unread)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd
 }

@@ -216,6 +216,7 @@ func describeTransform(t string) string {
 func (a *app) hashCommand() *cobra.Command {
 	var format string
 	var maxMP float64
+	var fileMiB int64
 	cmd := &cobra.Command{
 		Use:   "hash FILE...",
 		Short: "Print SHA-256, MD5 and PDQ of files, without a catalog",
@@ -227,12 +228,15 @@ The PDQ here is the reference full-resolution variant, the one partners' hash li
 			if format != "" && format != "pdq-csv" {
 				return usagef("--format %q: the only format is pdq-csv", format)
 			}
+			if maxMP <= 0 || fileMiB <= 0 {
+				return usagef("--max-pixels and --max-file-size must be positive")
+			}
 			p := a.printer()
 			for _, f := range files {
 				if err := a.ctx.Err(); err != nil {
 					return catalog.ErrInterrupted
 				}
-				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6)})
+				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6), MaxFileSize: fileMiB << 20})
 				if err != nil {
 					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
 					a.code = exitPartial
@@ -265,6 +269,7 @@ The PDQ here is the reference full-resolution variant, the one partners' hash li
 	}
 	cmd.Flags().StringVar(&format, "format", "", "output format: pdq-csv")
 	cmd.Flags().Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels")
+	cmd.Flags().Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB")
 	return cmd
 }
 
