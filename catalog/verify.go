@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -205,6 +206,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		if nearErr != nil {
 			return nearErr
 		}
+		section("search index", func() { checkSearch(tx, add) })
+		section("affiliates", func() { checkAffiliates(tx, add) })
 		return nil
 	})
 	if err != nil {
@@ -275,6 +278,10 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		var e LogEntry
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
+		}
+		if e.Action == ActionBatchRemove {
+			forgetRemoved(logged, e) // sightings removed by `relcat batch rm`
+			continue
 		}
 		subject := fmt.Sprintf("log entry %d", e.Seq)
 		var id BatchID
@@ -405,7 +412,9 @@ func checkLogHead(tx *bolt.Tx, add func(kind, subject, format string, args ...an
 // fields that differ (a release date flipped in the file, an affiliate changed).
 func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, subject, format string, args ...any)) {
 	for id, b := range batches {
-		if BatchIdentity(b.Affiliate, b.Released, b.Folder) != id {
+		// After an affiliate rename or merge or a batch edit the id stays and the identity of the new
+		// fields is kept in Aka.
+		if ident := BatchIdentity(b.Affiliate, b.Released, b.Folder); ident != id && !slices.Contains(b.Aka, ident) {
 			add("batch", id.String(), "its affiliate %q, release time %s and folder %q do not give its id (a field was altered)", b.Affiliate, b.Released, b.Folder)
 		}
 	}
