@@ -14,7 +14,7 @@ package catalog
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time;
 //	               "log_head" -> JSON {seq, hash} of the last log entry (schema 2)
 //	affiliates     slug -> JSON Affiliate
-//	batches        batch id (8 bytes) -> JSON Batch
+//	batches        batch id (8 bytes) -> JSON Batch ("incomplete": true while an ingest of it is unfinished)
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
 //	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
@@ -37,8 +37,9 @@ package catalog
 //	               every pair within EdgeMaxDistance whose hashes both reach EdgeMinQuality. Other
 //	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
 //	               numbers) after B and keep the same value layout.
-//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; schema 2: each entry carries the
-//	               record of its batch and the digest of all batch records, see appendLog)
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries,
+//	               "complete" ends it; schema 2: each entry carries the record of its batch and the
+//	               digest of all batch records, see appendLog)
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by UpgradeSearchIndex

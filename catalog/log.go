@@ -25,6 +25,10 @@ type LogEntry struct {
 	Released  string    `json:"released,omitempty"`
 	Files     []LogFile `json:"files,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`
+	// Run groups the entries of one ingest: the sequence number of its first entry. Complete marks
+	// the run's last entry, written when every file was committed; a run without it was interrupted.
+	Run      uint64 `json:"run,omitempty"`
+	Complete bool   `json:"complete,omitempty"`
 	// BatchRecord is the record of Batch as this entry's transaction left it (absent: no record), and
 	// BatchesDigest the SHA-256 of every batch record then: verify holds the batch records against
 	// them, so a record changed behind the log's back (a release date, an affiliate) is found.
@@ -68,6 +72,15 @@ func entryHash(e LogEntry) (string, error) {
 	}
 	h := sha256.Sum256(data)
 	return hex.EncodeToString(h[:]), nil
+}
+
+// nextLogSeq is the sequence number the next entry appended in tx gets.
+func nextLogSeq(tx *bolt.Tx) uint64 {
+	k, _ := tx.Bucket(bucketLog).Cursor().Last()
+	if len(k) != 8 {
+		return 1
+	}
+	return binary.BigEndian.Uint64(k) + 1
 }
 
 // appendLog appends e to the log inside tx, filling Seq, Prev and Hash, the batch record and digest

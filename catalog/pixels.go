@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"image"
+	"strconv"
 
 	"golang.org/x/sync/semaphore"
 
@@ -110,7 +111,7 @@ func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPi
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if px <= 0 || px > maxPixels {
-		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %s MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, megapixels(maxPixels))
 	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
@@ -251,4 +252,9 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())
 	}
 	return h, nil
+}
+
+// megapixels writes a pixel count in megapixels without rounding a small limit to 0: 100, 0.5, 12.25.
+func megapixels(n int64) string {
+	return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64)
 }
