@@ -7,11 +7,11 @@ import (
 	"os"
 )
 
-// mapFile reads a whole file in one go where there is no mmap here.
-func mapFile(f *os.File, size int) ([]byte, error) {
+// mapPrivate reads a whole file in one go where there is no mmap here.
+func mapPrivate(f *os.File, size int) ([]byte, error) {
 	b := make([]byte, size)
 	_, err := io.ReadFull(f, b)
 	return b, err
 }
 
-func unmap([]byte) error { return nil }
+func unmapPrivate([]byte) error { return nil }

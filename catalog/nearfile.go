@@ -139,14 +139,14 @@ func (c *Catalog) openNearFile(tx *bolt.Tx) (*nearIndex, string) {
 	if h.indexLen%64 != 0 || fi.Size() != want {
 		return nil, fmt.Sprintf("index file of %d bytes, header says %d", fi.Size(), want)
 	}
-	data, err := mapFile(f, int(fi.Size()))
+	data, err := mapPrivate(f, int(fi.Size()))
 	if err != nil {
 		return nil, "cannot map the index file: " + err.Error()
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			_ = unmap(data)
+			_ = unmapPrivate(data)
 		}
 	}()
 	ix, used, err := hindex.Load(data[nearFileHeader : nearFileHeader+int(h.indexLen)])
