@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestImportArrows keeps DESIGN.md's picture true: cmd -> catalog -> {pdq, exifmeta, hindex, media,
-// thumbs, bbolt}; the leaves import no project package; nothing imports cmd.
+// TestImportArrows keeps DESIGN.md's picture true: cmd -> {catalog, web}; web -> catalog -> {pdq,
+// exifmeta, hindex, media, thumbs, bbolt}; the leaves import no project package; nothing imports cmd.
 func TestImportArrows(t *testing.T) {
 	const mod = "github.com/relcat/relcat/"
 	leaves := []string{"catalog/pdq", "catalog/exifmeta", "catalog/hindex", "catalog/media", "catalog/media/jpeg", "thumbs"}
@@ -36,6 +36,16 @@ func TestImportArrows(t *testing.T) {
 	for _, d := range deps("catalog") {
 		if !allowed[d] {
 			t.Errorf("catalog imports %s, which is not one of its leaves", d)
+		}
+	}
+	// web uses catalog (and its leaves), never a command; catalog never imports web.
+	webAllowed := map[string]bool{"catalog": true}
+	for _, l := range leaves {
+		webAllowed[l] = true
+	}
+	for _, d := range deps("web") {
+		if !webAllowed[d] {
+			t.Errorf("web imports %s: it may use only catalog and catalog's leaves", d)
 		}
 	}
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", mod+"...").Output()

@@ -346,6 +346,15 @@ func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho Ha
 	if err != nil {
 		return nil, err
 	}
+	return c.lookupHashes(path, h, o)
+}
+
+// lookupHashes answers a lookup from a file's hashes (Lookup and LookupReader share it).
+func (c *Catalog) lookupHashes(path string, h *FileHashes, o MatchOptions) (*LookupResult, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
 	r := &LookupResult{Path: path, Hashes: h, Exact: []Sighting{}, Near: []Match{}, Warnings: h.Warnings}
 	err = c.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketImages).Get(h.SHA256[:]) == nil {

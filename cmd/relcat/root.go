@@ -118,7 +118,8 @@ Catalog location: --catalog DIR, else $RELCAT_CATALOG, else $XDG_DATA_HOME/relca
 	root.PersistentFlags().BoolVar(&a.jsonOut, "json", false, "print JSON lines (one object per record) instead of text")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCommand(), a.batchesCommand(), a.affiliatesCommand(), a.showCommand(),
-		a.lookupCommand(), a.dupesCommand(), a.hashCommand(), a.historyCommand(), a.logCommand(), a.verifyCommand())
+		a.lookupCommand(), a.dupesCommand(), a.hashCommand(), a.historyCommand(), a.logCommand(), a.verifyCommand(),
+		a.reportCommand(), a.serveCommand())
 	root.AddCommand(a.shareCommands()...) // export, watchlist, bundle (cmd_share.go)
 	return root
 }

@@ -1,0 +1,299 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/relcat/relcat/catalog"
+)
+
+// testServer serves the fixture catalog on loopback for one test.
+func testServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(Handler(ServerOptions{Dir: fixture(t), Now: fixedNow}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// shaOf finds the image a demo file is.
+func shaOf(t testing.TB, c *catalog.Catalog, path string) catalog.SHA256 {
+	t.Helper()
+	h, err := catalog.HashFile(context.Background(), path, catalog.HashOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.SHA256
+}
+
+func sample(name string) string { return filepath.Join("..", "samples", "releases", name) }
+
+// TestBrowserServerLinks follows links from an affiliate to a batch, to an image, to a
+// near-duplicate, and back, checking every page's text and thumbnails on the way.
+func TestBrowserServerLinks(t *testing.T) {
+	srv := testServer(t)
+	c := openFixture(t)
+	tb := newTab(t)
+
+	tb.open(t, srv.URL+"/")
+	txt := tb.text(t)
+	for _, want := range []string{"is-sinai", "is-khorasan", "is-west-africa", "2019-11-02", "catalog log head #"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("home lacks %q", want)
+		}
+	}
+	tb.screenshot(t, "server-home")
+	tb.click(t, `a[href="/affiliate/is-khorasan"]`)
+	tb.wantPath(t, "/affiliate/is-khorasan")
+	txt = tb.text(t)
+	for _, want := range []string{"12 files: 3 new, 9 recycled", "2019-11-05", "DEMO 2"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("affiliate page lacks %q:\n%s", want, txt)
+		}
+	}
+	if n := eval[int](t, tb, `document.querySelectorAll("svg.chart rect").length`); n != 2 {
+		t.Errorf("chart has %d bars, want 2 (new + recycled of one release)", n)
+	}
+	khorasan := batchOf(t, c, "2019-11-05-khorasan")
+	tb.click(t, `a[href="/batch/`+khorasan.String()+`"]`)
+	tb.wantPath(t, "/batch/"+khorasan.String())
+	tb.checkImages(t, 12)
+	txt = tb.text(t)
+	for _, want := range []string{"07-ship.jpg", "seen before: near copy, distance 16, mirrored left-right", "origin: 2019-11-02 · is-sinai", "09-ship.jpg"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("batch page lacks %q", want)
+		}
+	}
+	tb.screenshot(t, "server-batch")
+
+	copySHA := shaOf(t, c, sample("2019-11-05-khorasan/07-ship.jpg"))
+	origSHA := shaOf(t, c, sample("2019-11-02-sinai/09-ship.jpg"))
+	tb.click(t, `#img-`+copySHA.String()+` .name a`)
+	tb.wantPath(t, "/image/"+copySHA.String())
+	tb.checkImages(t, 3) // the preview of the original, and the pair of thumbnails
+	txt = tb.text(t)
+	for _, want := range []string{copySHA.String(), "07-ship.jpg", "is-khorasan", "this image is that one mirrored left-right", "stripped: no EXIF metadata"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("image page lacks %q", want)
+		}
+	}
+	// The near-duplicate's thumbnail is shown mirrored, as the match says.
+	if tr := eval[string](t, tb, `getComputedStyle(document.querySelector("#near img.t-flipy")).transform`); tr != "matrix(-1, 0, 0, 1, 0, 0)" {
+		t.Errorf("near-duplicate thumbnail transform %q, want a left-right mirror", tr)
+	}
+	tb.click(t, `a.near-link[href="/image/`+origSHA.String()+`"]`)
+	tb.wantPath(t, "/image/"+origSHA.String())
+	if txt = tb.text(t); !strings.Contains(txt, "09-ship.jpg") || !strings.Contains(txt, "is-sinai") {
+		t.Errorf("near-duplicate's page lacks its sighting:\n%s", txt)
+	}
+	tb.back(t)
+	tb.wantPath(t, "/image/"+copySHA.String())
+	if out := tb.requestsOutside(srv.URL + "/"); len(out) > 0 {
+		t.Errorf("pages made requests elsewhere: %v", out)
+	}
+	if v := tb.cspViolations(); len(v) > 0 {
+		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+// TestBrowserServerPages opens the list pages: dupes, timeline, search.
+func TestBrowserServerPages(t *testing.T) {
+	srv := testServer(t)
+	c := openFixture(t)
+	tb := newTab(t)
+
+	tb.open(t, srv.URL+"/dupes")
+	n := tb.checkImages(t, 10)
+	txt := tb.text(t)
+	for _, want := range []string{"origin 2019-11-02 · is-sinai", "the origin mirrored left-right", "the origin rotated 90°", "09-ship.jpg", "07-ship.jpg"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("dupes page lacks %q", want)
+		}
+	}
+	// Mirrored copies are turned back: the ship copy's thumbnail carries a left-right mirror.
+	if k := eval[int](t, tb, `document.querySelectorAll("img.t-flipy").length`); k == 0 {
+		t.Error("no mirrored copy is shown mirrored back")
+	}
+	tb.screenshot(t, "server-dupes")
+	t.Logf("dupes page: %d thumbnails", n)
+
+	tb.open(t, srv.URL+"/dupes?across-affiliates=1&affiliate=is-west-africa")
+	txt = tb.text(t)
+	if !strings.Contains(txt, "05-antennas.png") || strings.Contains(txt, "03-dog.jpg") {
+		t.Errorf("filtered dupes page wrong:\n%s", txt)
+	}
+	cls, err := c.Dupes(catalog.DupesOptions{AcrossAffiliates: true, Affiliate: "is-west-africa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := eval[int](t, tb, `document.querySelectorAll("section.cluster").length`); k != len(cls) {
+		t.Errorf("filtered dupes page shows %d clusters, `dupes` gives %d", k, len(cls))
+	}
+
+	tb.open(t, srv.URL+"/timeline")
+	txt = tb.text(t)
+	if i, j := strings.Index(txt, "2019-11-02"), strings.Index(txt, "2020-03-09T07:30:00Z"); i < 0 || j < i {
+		t.Errorf("timeline not in order:\n%s", txt)
+	}
+
+	sinai := batchOf(t, c, "2019-11-02-sinai")
+	tb.open(t, srv.URL+"/search")
+	tb.run(t, chromedpSendKeys("#q", sinai.String()[:6]))
+	tb.submit(t, "#search-form")
+	tb.wantPath(t, "/batch/"+sinai.String())
+	if v := tb.cspViolations(); len(v) > 0 {
+		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+// TestBrowserLookupForm sends files through the form and compares the answer with catalog.Lookup
+// (what `relcat lookup` prints).
+func TestBrowserLookupForm(t *testing.T) {
+	srv := testServer(t)
+	c := openFixture(t)
+	// A file the catalog has never seen: a sample mirrored, a near copy of it.
+	src, err := imaging.Open(sample("2019-11-02-sinai/06-church.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.Image(imaging.FlipH(src)), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	mirrored := filepath.Join(t.TempDir(), "mirrored-church.jpg")
+	if err := os.WriteFile(mirrored, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	for _, file := range []string{sample("2019-11-05-khorasan/02-dog.jpg"), mirrored} {
+		abs, _ := filepath.Abs(file)
+		want, err := c.Lookup(context.Background(), abs, catalog.MatchOptions{}, catalog.HashOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb.open(t, srv.URL+"/lookup")
+		tb.run(t, chromedpUpload("#file", abs))
+		tb.submit(t, "#lookup-form")
+		tb.wantPath(t, "/lookup")
+		txt := tb.text(t)
+		if !strings.Contains(txt, want.Hashes.SHA256.String()) {
+			t.Errorf("%s: answer lacks the sha256 %s:\n%s", file, want.Hashes.SHA256, txt)
+		}
+		switch {
+		case len(want.Exact) > 0:
+			if !strings.Contains(txt, "seen "+itoa(len(want.Exact))+" time(s)") {
+				t.Errorf("%s: answer does not say seen %d times:\n%s", file, len(want.Exact), txt)
+			}
+			for _, s := range want.Exact {
+				if !strings.Contains(txt, s.Name) || !strings.Contains(txt, s.Batch.String()) {
+					t.Errorf("%s: answer lacks sighting %s in %s", file, s.Name, s.Batch)
+				}
+			}
+		case len(want.Near) > 0:
+			if !strings.Contains(txt, "not seen byte-identical; "+itoa(len(want.Near))+" near match(es)") {
+				t.Errorf("%s: answer does not give %d near matches:\n%s", file, len(want.Near), txt)
+			}
+			for _, m := range want.Near {
+				if !strings.Contains(txt, m.SHA256.String()[:16]) || !strings.Contains(txt, "distance "+itoa(m.Distance)) {
+					t.Errorf("%s: answer lacks near match %s at %d", file, m.SHA256, m.Distance)
+				}
+			}
+			if !strings.Contains(txt, "mirrored left-right") {
+				t.Errorf("%s: the answer does not say mirrored:\n%s", file, txt)
+			}
+			tb.checkImages(t, 1)
+		default:
+			t.Fatalf("%s: lookup finds nothing; the test needs a known file", file)
+		}
+		tb.screenshot(t, "server-lookup-"+filepath.Base(file))
+	}
+	// The lookup stored nothing: the catalog's log head is unchanged by lookups.
+	if _, err := c.Resolve(mustSHA(t, mirrored)); err == nil {
+		t.Error("the looked-up file is now in the catalog")
+	}
+}
+
+func mustSHA(t *testing.T, path string) string {
+	h, err := catalog.HashFile(context.Background(), path, catalog.HashOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.SHA256.String()
+}
+
+// TestServerHeaders checks the headers of every kind of response without a browser.
+func TestServerHeaders(t *testing.T) {
+	srv := testServer(t)
+	c := openFixture(t)
+	sha := shaOf(t, c, sample("2019-11-02-sinai/03-dog.jpg"))
+	get := func(path string, hdr ...string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+			if hdr[i] == "Host" {
+				req.Host = hdr[i+1]
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, tc := range []struct {
+		path string
+		code int
+		ct   string
+	}{
+		{"/", 200, "text/html; charset=utf-8"},
+		{"/image/" + sha.String(), 200, "text/html; charset=utf-8"},
+		{"/thumb/" + sha.String(), 200, "image/jpeg"},
+		{"/original/" + sha.String(), 200, "image/jpeg"},
+		{"/static/relcat.css", 200, "text/css; charset=utf-8"},
+		{"/image/" + strings.Repeat("0", 64), 404, "text/html; charset=utf-8"},
+		{"/image/<script>", 400, "text/html; charset=utf-8"},
+		{"/batch/zz", 400, "text/html; charset=utf-8"},
+		{"/batch/" + batchOf(t, c, "2019-11-02-sinai").String() + "?page=x", 400, "text/html; charset=utf-8"},
+		{"/affiliate/nobody", 404, "text/html; charset=utf-8"},
+		{"/dupes?max-distance=99", 400, "text/html; charset=utf-8"},
+		{"/nowhere", 404, "text/plain; charset=utf-8"},
+	} {
+		resp := get(tc.path)
+		if resp.StatusCode != tc.code || resp.Header.Get("Content-Type") != tc.ct {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.code, tc.ct)
+		}
+		for h, want := range map[string]string{"Content-Security-Policy": serverCSP, "X-Content-Type-Options": "nosniff"} {
+			if got := resp.Header.Get(h); got != want {
+				t.Errorf("%s: %s %q, want %q", tc.path, h, got, want)
+			}
+		}
+		if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("%s: CSP lacks frame-ancestors 'none'", tc.path)
+		}
+	}
+	if cd := get("/original/" + sha.String()).Header.Get("Content-Disposition"); cd != "attachment; filename="+sha.String() {
+		t.Errorf("original: Content-Disposition %q", cd)
+	}
+	// DNS rebinding: a loopback server refuses another Host.
+	if resp := get("/", "Host", "attacker.example"); resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("foreign Host: %d, want 421", resp.StatusCode)
+	}
+	if resp := get("/", "Host", "localhost:1234"); resp.StatusCode != 200 {
+		t.Errorf("localhost Host: %d", resp.StatusCode)
+	}
+	// Read-only: no other method.
+	req, _ := http.NewRequest("DELETE", srv.URL+"/", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE: %v %v", resp, err)
+	}
+}

@@ -1,0 +1,507 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"sort"
+	"time"
+
+	"github.com/relcat/relcat/catalog"
+	"github.com/relcat/relcat/catalog/pdq"
+)
+
+// A view builds one page's data from catalog queries; the server and the report render the same
+// views with the same templates. Only the links (permanent URLs or none) and the thumbnail
+// sources (URLs or data: URIs) differ.
+
+type batchPage struct {
+	ID, Affiliate, AffHref, Released       string
+	Title, Source, Notes, Folder, Operator string
+	Ingested                               string
+	Files, New, Identical, NearCount       int
+	Photos                                 []photoView
+	Pager                                  *pager
+}
+
+// seenOf is the "seen before" badge of a file of a batch, from what catalog.Batch says about it.
+func seenOf(bi catalog.BatchImage, l links) *seenView {
+	switch {
+	case bi.Earlier != nil:
+		return &seenView{Kind: "identical", Origin: viewSighting(*bi.Earlier, l)}
+	case bi.Near != nil && len(bi.Near.Sightings) > 0:
+		return &seenView{Kind: "near", Distance: bi.Near.Distance, Transform: bi.Near.TransformDescription(),
+			Origin: viewSighting(bi.Near.Sightings[0], l)}
+	}
+	return nil
+}
+
+// viewBatch is a batch as a contact sheet in file order. pageNo selects a page of PageSize photos
+// (0: every photo, for a report); href builds the URL of another page.
+func viewBatch(c *catalog.Catalog, id catalog.BatchID, pageNo int, thumb thumbSource, l links, href func(int) string) (string, *batchPage, error) {
+	d, err := c.Batch(id)
+	if err != nil {
+		return "", nil, err
+	}
+	b := d.Batch
+	v := &batchPage{ID: b.ID.String(), Affiliate: b.Affiliate, AffHref: l.affiliate(b.Affiliate), Released: b.Released.String(),
+		Title: b.Title, Source: b.Source, Notes: b.Notes, Folder: b.Folder, Operator: b.Operator,
+		Ingested: b.Ingested.UTC().Format(time.RFC3339), Files: len(d.Images)}
+	for _, bi := range d.Images {
+		switch {
+		case bi.Earlier != nil:
+			v.Identical++
+		case bi.Near != nil:
+			v.NearCount++
+		default:
+			v.New++
+		}
+	}
+	lo, hi := 0, len(d.Images)
+	if pageNo > 0 {
+		lo, hi, v.Pager = paginate(len(d.Images), pageNo, href)
+	}
+	v.Photos = make([]photoView, 0, hi-lo)
+	self := catalog.Sighting{Batch: b.ID, Affiliate: b.Affiliate, Released: b.Released, Ingested: b.Ingested}
+	for _, bi := range d.Images[lo:hi] {
+		// The first release that published these bytes: an earlier one, else this one.
+		first := self
+		if bi.Earlier != nil {
+			first = *bi.Earlier
+		}
+		v.Photos = append(v.Photos, viewPhoto(bi.Position, bi.Name, bi.Image, []catalog.Sighting{first}, seenOf(bi, l), thumb, l))
+	}
+	title := "Release " + b.Released.String() + " · " + b.Affiliate
+	if b.Title != "" {
+		title += " · " + b.Title
+	}
+	return title, v, nil
+}
+
+// nearView is a near-duplicate shown beside the image it matched.
+type nearView struct {
+	SHA       string
+	Href      string
+	Thumb     thumbView
+	Distance  int
+	Transform string
+	Quality   int
+	Query     int
+	Sightings []sightingView
+}
+
+// turnClass is the CSS class applying transform t to a thumbnail ("" for as-is or unknown).
+func turnClass(t pdq.Transform) string {
+	if t == pdq.AsIs || int(t) > 7 {
+		return ""
+	}
+	return "t-" + t.String()
+}
+
+// viewNear shows a match of query q. m.Transform says how q relates to the match (q is the match
+// turned by it): applying it to the match's thumbnail shows the match as q looks.
+func viewNear(c *catalog.Catalog, m catalog.Match, thumb thumbSource, l links) nearView {
+	v := nearView{SHA: m.SHA256.String(), Href: l.image(m.SHA256), Distance: m.Distance,
+		Transform: m.TransformDescription(), Quality: m.Quality, Query: m.Query}
+	for _, s := range m.Sightings {
+		v.Sightings = append(v.Sightings, viewSighting(s, l))
+	}
+	if d, err := c.Image(m.SHA256); err == nil {
+		src, why := thumb(d.Image)
+		v.Thumb = thumbView{Src: src, Alt: v.SHA[:12], Why: why}
+		if tr, err := pdq.ParseTransform(m.Transform); err == nil {
+			v.Thumb.Class = turnClass(tr)
+		}
+	} else {
+		v.Thumb = thumbView{Why: err.Error()}
+	}
+	return v
+}
+
+type kv struct{ K, V string }
+
+type imagePage struct {
+	SHA, MD5, Size, Format, Dims string
+	PDQ, Variant                 string
+	Quality                      int
+	LowQual                      bool
+	Thumb                        thumbView
+	Preview                      template.URL // the original, when the browser can show its format
+	OriginalHref                 string
+	Forensics                    catalog.Forensics
+	Flags                        []flag
+	Fields                       []kv
+	Raw                          []kv
+	Sightings                    []sightingView
+	Origin                       *sightingView
+	Uncertain                    bool
+	Near                         []nearView
+	NearThreshold                int
+}
+
+// browserShows are the formats every browser displays; others get the thumbnail as preview.
+var browserShows = map[string]bool{"jpeg": true, "png": true, "gif": true, "webp": true}
+
+// viewImage is one image: hashes, every EXIF field, every sighting, the origin and the near
+// duplicates side by side. server says whether the original can be linked (a report embeds only
+// thumbnails).
+func viewImage(c *catalog.Catalog, s catalog.SHA256, mo catalog.MatchOptions, thumb thumbSource, l links, server bool) (string, *imagePage, error) {
+	h, err := c.History(s, mo)
+	if err != nil {
+		return "", nil, err
+	}
+	img := h.Image
+	v := &imagePage{SHA: img.SHA256.String(), MD5: img.MD5.String(), Size: fmt.Sprintf("%d bytes", img.Size),
+		Format: img.Format, Dims: dims(img), Uncertain: h.Uncertain, NearThreshold: mo.MaxDistance}
+	if v.NearThreshold == 0 {
+		v.NearThreshold = catalog.DefaultMaxDistance
+	}
+	if img.PDQ != nil {
+		v.PDQ, v.Quality, v.Variant = img.PDQ.Hash.String(), img.PDQ.Quality, img.PDQ.Variant
+		v.LowQual = img.PDQ.Quality < catalog.DefaultMinQuality
+	}
+	src, why := thumb(img)
+	v.Thumb = thumbView{Src: src, Alt: v.SHA[:12], Why: why}
+	if server && img.Object != "" {
+		v.OriginalHref = "/original/" + v.SHA
+		if browserShows[img.Format] && img.Pixels {
+			v.Preview = template.URL(v.OriginalHref)
+		}
+	}
+	v.Forensics = catalog.ForensicCues(img, h.Sightings)
+	v.Flags = flags(img, h.Sightings)
+	m := img.EXIF
+	for _, f := range []kv{{"make", m.Make}, {"model", m.Model}, {"serial", m.Serial}, {"lens", m.Lens},
+		{"software", m.Software}, {"taken", taken(m)}, {"GPS", gpsText(m.GPS)},
+		{"artist", v.Forensics.Artist}, {"copyright", v.Forensics.Copyright},
+		{"description", v.Forensics.Description}, {"user comment", v.Forensics.UserComment}} {
+		if f.V != "" {
+			v.Fields = append(v.Fields, f)
+		}
+	}
+	if m.Orientation > 0 {
+		v.Fields = append(v.Fields, kv{"orientation", fmt.Sprint(m.Orientation)})
+	}
+	if m.Width > 0 {
+		v.Fields = append(v.Fields, kv{"EXIF pixel size", fmt.Sprintf("%d×%d", m.Width, m.Height)})
+	}
+	keys := make([]string, 0, len(m.Raw))
+	for k := range m.Raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v.Raw = append(v.Raw, kv{k, m.Raw[k]})
+	}
+	for _, s := range h.Sightings {
+		v.Sightings = append(v.Sightings, viewSighting(s, l))
+	}
+	if h.Origin != nil {
+		o := viewSighting(*h.Origin, l)
+		v.Origin = &o
+	}
+	for _, n := range h.Near {
+		v.Near = append(v.Near, viewNear(c, n, thumb, l))
+	}
+	name := v.SHA[:12]
+	if len(h.Sightings) > 0 {
+		name = h.Sightings[0].Name
+	}
+	return "Image " + name, v, nil
+}
+
+// memberView is one copy in a cluster, beside the origin image.
+type memberView struct {
+	SHA       string
+	Href      string
+	Thumb     thumbView
+	Distance  int
+	Transform string
+	Quality   int
+	Sightings []sightingView
+}
+
+type edgeView struct {
+	A, B, AHref, BHref string
+	Distance           int
+	Transform          string
+}
+
+type clusterView struct {
+	N       int
+	Origin  sightingView
+	First   memberView // the origin image
+	Copies  []memberView
+	Edges   []edgeView
+	Anchor  string
+	Batches int
+}
+
+type dupesPage struct {
+	Clusters []clusterView
+	Pager    *pager
+	Filters  []kv // the filters in words
+	Query    dupesQuery
+}
+
+// dupesQuery is the filter form's state (the server's /dupes parameters).
+type dupesQuery struct {
+	Exact, Across           bool
+	Affiliate, Since        string
+	MaxDistance, MinQuality int
+}
+
+// viewDupes shows recycled photos as side-by-side pairs, origin first: each copy's thumbnail is
+// turned back as the match says (a mirrored copy looks mirrored back).
+func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thumbSource, l links, href func(int) string) (string, *dupesPage, error) {
+	cls, err := c.Dupes(o)
+	if err != nil {
+		return "", nil, err
+	}
+	v := &dupesPage{}
+	if o.Exact {
+		v.Filters = append(v.Filters, kv{"only", "byte-identical reuse"})
+	}
+	if o.AcrossAffiliates {
+		v.Filters = append(v.Filters, kv{"only", "photos used by two or more affiliates"})
+	}
+	if o.Affiliate != "" {
+		v.Filters = append(v.Filters, kv{"affiliate", o.Affiliate})
+	}
+	if !o.Since.IsZero() {
+		v.Filters = append(v.Filters, kv{"since", o.Since.String()})
+	}
+	md := o.Match.MaxDistance
+	if md == 0 {
+		md = catalog.DefaultMaxDistance
+	}
+	v.Filters = append(v.Filters, kv{"near", fmt.Sprintf("PDQ distance ≤ %d", md)})
+	lo, hi := 0, len(cls)
+	if pageNo > 0 {
+		lo, hi, v.Pager = paginate(len(cls), pageNo, href)
+	}
+	imgs := map[catalog.SHA256]*catalog.Image{}
+	image := func(s catalog.SHA256) *catalog.Image {
+		if img, ok := imgs[s]; ok {
+			return img
+		}
+		d, err := c.Image(s)
+		if err != nil {
+			imgs[s] = nil
+			return nil
+		}
+		imgs[s] = d.Image
+		return d.Image
+	}
+	member := func(m catalog.Member) memberView {
+		mv := memberView{SHA: m.SHA256.String(), Href: l.image(m.SHA256), Distance: m.Distance, Quality: m.Quality}
+		tr, err := pdq.ParseTransform(m.Transform)
+		if err == nil {
+			mv.Transform = tr.Describe()
+		} else {
+			mv.Transform = m.Transform
+		}
+		for _, s := range m.Sightings {
+			mv.Sightings = append(mv.Sightings, viewSighting(s, l))
+		}
+		if img := image(m.SHA256); img != nil {
+			src, why := thumb(img)
+			mv.Thumb = thumbView{Src: src, Alt: mv.SHA[:12], Why: why}
+			if err == nil {
+				// The member is the origin image turned by tr: turn it back.
+				mv.Thumb.Class = turnClass(tr.Inverse())
+			}
+		}
+		return mv
+	}
+	for i, cl := range cls[lo:hi] {
+		cv := clusterView{N: lo + i + 1, Origin: viewSighting(cl.Origin, l), First: member(cl.Members[0])}
+		cv.Anchor = "cluster-" + cv.First.SHA[:16]
+		batches := map[catalog.BatchID]bool{}
+		for j, m := range cl.Members {
+			for _, s := range m.Sightings {
+				batches[s.Batch] = true
+			}
+			if j > 0 {
+				cv.Copies = append(cv.Copies, member(m))
+			}
+		}
+		cv.Batches = len(batches)
+		for _, e := range cl.Edges {
+			ev := edgeView{A: e.A.String(), B: e.B.String(), AHref: l.image(e.A), BHref: l.image(e.B), Distance: e.Distance, Transform: e.Transform}
+			if tr, err := pdq.ParseTransform(e.Transform); err == nil {
+				ev.Transform = tr.Describe()
+			}
+			cv.Edges = append(cv.Edges, ev)
+		}
+		v.Clusters = append(v.Clusters, cv)
+	}
+	return "Recycled photos", v, nil
+}
+
+// releaseView is one release in an affiliate's history or the timeline.
+type releaseView struct {
+	ID, Href, Released, Affiliate, AffHref, Title string
+	Files, New, Recycled                          int
+}
+
+type barView struct {
+	X, YNew, HNew, YOld, HOld, W int
+	Label                        string
+	LabelX, LabelY               int
+	Title                        string
+}
+
+type affiliatePage struct {
+	Slug, Name           string
+	Aliases              []string
+	Releases             []releaseView
+	Files, New, Recycled int
+	Chart                chartView
+}
+
+type chartView struct {
+	W, H, Base int
+	Bars       []barView
+	Max        int
+}
+
+// viewAffiliate shows an affiliate's releases over time with new vs recycled counts and a chart.
+// "Recycled" is a photo catalog.Batch marks as seen in an earlier release (identical or near).
+func viewAffiliate(c *catalog.Catalog, slug string, l links) (string, *affiliatePage, error) {
+	as, err := c.Affiliates()
+	if err != nil {
+		return "", nil, err
+	}
+	v := &affiliatePage{Slug: slug}
+	found := false
+	for _, a := range as {
+		if a.Slug == slug {
+			found, v.Name, v.Aliases = true, a.Name, a.Aliases
+		}
+	}
+	if !found {
+		return "", nil, fmt.Errorf("%w: affiliate %q (list them with `relcat affiliates`)", catalog.ErrNotFound, slug)
+	}
+	bs, err := c.Batches(slug)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, b := range bs {
+		d, err := c.Batch(b.ID)
+		if err != nil {
+			return "", nil, err
+		}
+		r := releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(), Title: b.Title, Files: len(d.Images)}
+		for _, bi := range d.Images {
+			if bi.Earlier != nil || bi.Near != nil {
+				r.Recycled++
+			} else {
+				r.New++
+			}
+		}
+		v.Files += r.Files
+		v.New += r.New
+		v.Recycled += r.Recycled
+		v.Releases = append(v.Releases, r)
+	}
+	v.Chart = chart(v.Releases)
+	title := "Affiliate " + slug
+	if v.Name != "" {
+		title += " (" + v.Name + ")"
+	}
+	return title, v, nil
+}
+
+// chart lays out a stacked bar per release (new below, recycled above), in release order.
+func chart(rs []releaseView) chartView {
+	const barW, gap, plotH, top, labelH = 28, 14, 160, 10, 40
+	ch := chartView{W: max(200, len(rs)*(barW+gap)+gap), H: top + plotH + labelH, Base: top + plotH}
+	for _, r := range rs {
+		ch.Max = max(ch.Max, r.Files)
+	}
+	if ch.Max == 0 {
+		return ch
+	}
+	for i, r := range rs {
+		x := gap + i*(barW+gap)
+		hNew := r.New * plotH / ch.Max
+		hOld := r.Recycled * plotH / ch.Max
+		ch.Bars = append(ch.Bars, barView{X: x, W: barW, YNew: ch.Base - hNew, HNew: hNew, YOld: ch.Base - hNew - hOld, HOld: hOld,
+			Label: r.Released, LabelX: x, LabelY: ch.Base + 14,
+			Title: fmt.Sprintf("%s: %d new, %d recycled", r.Released, r.New, r.Recycled)})
+	}
+	return ch
+}
+
+type timelinePage struct {
+	Releases []releaseView
+	Pager    *pager
+}
+
+// viewTimeline lists every release in time order.
+func viewTimeline(c *catalog.Catalog, pageNo int, l links, href func(int) string) (string, *timelinePage, error) {
+	bs, err := c.Batches("")
+	if err != nil {
+		return "", nil, err
+	}
+	v := &timelinePage{}
+	lo, hi := 0, len(bs)
+	if pageNo > 0 {
+		lo, hi, v.Pager = paginate(len(bs), pageNo, href)
+	}
+	for _, b := range bs[lo:hi] {
+		v.Releases = append(v.Releases, releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(),
+			Affiliate: b.Affiliate, AffHref: l.affiliate(b.Affiliate), Title: b.Title, Files: b.Files})
+	}
+	return "Timeline", v, nil
+}
+
+type homePage struct {
+	Affiliates []affiliateRow
+}
+
+type affiliateRow struct {
+	Slug, Href, Name, First, Last string
+	Batches, Files                int
+}
+
+func viewHome(c *catalog.Catalog, l links) (string, *homePage, error) {
+	as, err := c.Affiliates()
+	if err != nil {
+		return "", nil, err
+	}
+	v := &homePage{}
+	for _, a := range as {
+		v.Affiliates = append(v.Affiliates, affiliateRow{Slug: a.Slug, Href: l.affiliate(a.Slug), Name: a.Name,
+			First: a.First, Last: a.Last, Batches: a.Batches, Files: a.Files})
+	}
+	return "Affiliates", v, nil
+}
+
+type lookupPage struct {
+	Done                   bool
+	Name, SHA, MD5, Format string
+	Exact                  []sightingView
+	Near                   []nearView
+	LowQual                bool
+	Quality                int
+	Warnings               []string
+	Err                    string
+	Limit                  string
+}
+
+// viewLookup shows a lookup's answer as `relcat lookup` gives it.
+func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, l links) *lookupPage {
+	v := &lookupPage{Done: true, Name: r.Path, SHA: r.Hashes.SHA256.String(), MD5: r.Hashes.MD5.String(),
+		Format: r.Hashes.Format, LowQual: r.LowQual, Warnings: r.Warnings}
+	if r.Hashes.PDQ != nil {
+		v.Quality = r.Hashes.PDQ.Quality
+	}
+	for _, s := range r.Exact {
+		v.Exact = append(v.Exact, viewSighting(s, l))
+	}
+	for _, m := range r.Near {
+		v.Near = append(v.Near, viewNear(c, m, thumb, l))
+	}
+	return v
+}
