@@ -34,7 +34,14 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 	}
 	var work image.Image
 	var refPDQ *PDQInfo
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, func(full image.Image, extraOK bool) {
+	// The work image needs no more than WorkSide pixels a side: a JPEG is decoded at the largest
+	// reduction that keeps that many (a 4000x3000 photo at 1/2, 2000x1500), unless the reference
+	// hash needs every pixel.
+	minSide := WorkSide
+	if ref {
+		minSide = 0
+	}
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, minSide, func(full image.Image, extraOK bool) {
 		if ref && extraOK {
 			refPDQ, _ = hashReference(full)
 		}
@@ -60,15 +67,18 @@ func hashReference(full image.Image) (*PDQInfo, error) {
 // whenever the header could be read, even when the error is not nil.
 func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
 	var full image.Image
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, func(m image.Image, _ bool) { full = m })
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, 0, func(m image.Image, _ bool) { full = m })
 	return full, cfg, err
 }
 
 // decodeWith decodes data once, within the pixel limit and the decode-memory budget, and calls use
-// with the full-resolution image while still holding the budget. extraPerPixel is what use itself
-// allocates per pixel: it is counted in the budget when it fits (use is told by extraOK); when only
-// the decode fits, the image is decoded all the same and extraOK is false.
-func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, use func(full image.Image, extraOK bool)) (media.Config, error) {
+// with the decoded image while still holding the budget. The image is full-resolution unless
+// minSide > 0: then a JPEG is decoded at the largest reduction (1/2, 1/4, 1/8: media.Scale) whose
+// longest side is still at least minSide, and the budget counts that reduced decode.
+// extraPerPixel is what use itself allocates per decoded pixel: it is counted in the budget when
+// it fits (use is told by extraOK); when only the decode fits, the image is decoded all the same
+// and extraOK is false.
+func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, minSide int, use func(full image.Image, extraOK bool)) (media.Config, error) {
 	cfg, err := media.DecodeConfig(data, f)
 	if !f.Decodable() {
 		return cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
@@ -85,10 +95,15 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 	}
 	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
 	// up to 15 bytes a pixel). Over the budget, the file keeps its hashes and EXIF but is not decoded.
-	need := media.DecodeMemory(data, f)
+	scale := 1
+	if f == media.JPEG {
+		scale = media.Scale(cfg.Width, cfg.Height, minSide)
+	}
+	need := media.DecodeMemoryScaled(data, f, scale)
 	if need <= 0 {
 		need = px * 4
 	}
+	px = int64((cfg.Width+scale-1)/scale) * int64((cfg.Height+scale-1)/scale)
 	extraOK := need+px*extraPerPixel <= budget
 	if extraOK {
 		need += px * extraPerPixel
@@ -103,7 +118,7 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 		}
 		defer sem.Release(need)
 	}
-	full, _, err := media.Decode(data, f, maxPixels)
+	full, _, err := media.DecodeScaled(ctx, data, f, maxPixels, scale)
 	if err != nil {
 		return cfg, err
 	}

@@ -130,6 +130,7 @@ type decoder struct {
 	br     bitReader
 	eobrun int
 	scans  int
+	wild   bool // a coefficient out of the range of valid data was clamped
 }
 
 // DecodeConfig reads the header up to the frame (SOF) segment.
@@ -160,7 +161,12 @@ func (d *decoder) config() Config {
 // or *image.CMYK (4 components; Adobe YCCK converted). Errors wrap ErrFormat,
 // ErrUnsupported, ErrMemory or the context's error; a panic is turned into an ErrFormat
 // error.
-func Decode(ctx context.Context, data []byte, opts Options) (img image.Image, err error) {
+func Decode(ctx context.Context, data []byte, opts Options) (image.Image, error) {
+	img, _, err := decode(ctx, data, opts)
+	return img, err
+}
+
+func decode(ctx context.Context, data []byte, opts Options) (img image.Image, d *decoder, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, formatError("internal error: %v", r)
@@ -170,11 +176,12 @@ func Decode(ctx context.Context, data []byte, opts Options) (img image.Image, er
 		ctx = context.Background()
 	}
 	opts.Scale = normScale(opts.Scale)
-	d := &decoder{data: data, ctx: ctx, done: ctx.Done(), opts: opts, n: 8 / opts.Scale}
+	d = &decoder{data: data, ctx: ctx, done: ctx.Done(), opts: opts, n: 8 / opts.Scale}
 	if err := d.run(false); err != nil {
-		return nil, err
+		return nil, d, err
 	}
-	return d.image()
+	img, err = d.image()
+	return img, d, err
 }
 
 func (d *decoder) cancelled() error {
