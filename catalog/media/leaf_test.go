@@ -9,7 +9,7 @@ import (
 // TestLeaf keeps the design's arrows true: media imports no relcat package.
 func TestLeaf(t *testing.T) {
 	const self = "github.com/relcat/relcat/catalog/media" // the external tests import it
-	const sub = self + "/jpeg"                             // its own decoder, itself a leaf
+	const sub = self + "/jpeg"                            // its own decoder, itself a leaf
 	pkg, err := build.ImportDir(".", 0)
 	if err != nil {
 		t.Fatal(err)
