@@ -310,12 +310,8 @@ func (d *decoder) sof(seg []byte, progressive bool) error {
 	if len(seg) != 6+3*nc {
 		return formatError("SOF has wrong length")
 	}
-	if d.height == 0 {
-		return unsupported("image height 0 (DNL)")
-	}
-	if d.width == 0 {
-		return formatError("image width 0")
-	}
+	// A zero height (to be given by a DNL marker, which is unsupported) or width decodes to
+	// an empty image, as in image/jpeg; callers refuse empty images before decoding.
 	d.ncomp, d.progressive, d.frame = nc, progressive, true
 	d.hmax, d.vmax = 1, 1
 	for i := range nc {

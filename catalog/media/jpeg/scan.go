@@ -77,13 +77,10 @@ func (d *decoder) sos(seg []byte) error {
 			return err
 		}
 	}
+	// A table no DHT defined decodes no code: using it is a "bad Huffman code" error, when
+	// (as in image/jpeg) a block actually needs it.
 	for _, c := range s.comps {
 		c.pred = 0
-		needDC := !d.progressive || (s.ss == 0 && s.ah == 0)
-		needAC := !d.progressive || s.ss > 0
-		if needDC && !d.dc[c.td].ok || needAC && !d.ac[c.ta].ok {
-			return formatError("uninitialized Huffman table")
-		}
 	}
 	// An end-of-band run left over from the previous scan (corrupt data) carries on into
 	// this one, as in image/jpeg; restart markers end it.
