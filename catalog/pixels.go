@@ -37,7 +37,7 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 	// The work image needs no more than WorkSide pixels a side: a JPEG is decoded at the largest
 	// reduction that keeps that many (a 4000x3000 photo at 1/2, 2000x1500), unless the reference
 	// hash needs every pixel.
-	minSide := WorkSide
+	minSide := workMinSide
 	if ref {
 		minSide = 0
 	}
@@ -49,6 +49,10 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 	})
 	return work, refPDQ, cfg, err
 }
+
+// workMinSide is the smallest longest side a reduced JPEG decode may have: the work image is then
+// the reduced decode itself when it is under WorkSide (a variable so tests can measure others).
+var workMinSide = WorkSide
 
 // pdqBytesPerPixel is what pdq.FromImage allocates per pixel of its input (two float32 buffers).
 const pdqBytesPerPixel = 8

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/relcat/relcat/catalog/media"
@@ -23,6 +24,14 @@ import (
 // apart when decoded by image/jpeg and by libjpeg-turbo's djpeg, and 18 apart with this decoder.
 func TestScaledDecodePDQ(t *testing.T) {
 	dir := corpusDir(t)
+	if v := os.Getenv("RELCAT_WORK_MIN_SIDE"); v != "" { // measuring other reductions
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func(old int) { workMinSide = old }(workMinSide)
+		workMinSide = n
+	}
 	var files []string
 	err := filepath.Walk(filepath.Join(dir, "real"), func(p string, fi os.FileInfo, err error) error {
 		if err == nil && fi.Mode().IsRegular() {
@@ -69,7 +78,7 @@ func TestScaledDecodePDQ(t *testing.T) {
 			t.Fatal(p, err)
 		}
 		n++
-		s := media.Scale(b.Dx(), b.Dy(), WorkSide)
+		s := media.Scale(b.Dx(), b.Dy(), workMinSide)
 		hist[s]++
 		if s > 1 {
 			reduced++
