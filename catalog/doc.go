@@ -12,4 +12,9 @@
 //
 // Near-duplicate search uses an in-memory multi-index (package hindex) over every stored PDQ hash,
 // built on first use from the pdq bucket and kept current by the writer.
+//
+// Two rules are computed in one place, origin.go, and every operation asks it: PairDistance (the
+// distance of a pair of photos, symmetric) and OriginOf (who published a photo first: the earliest
+// sighting over its family, exact and near, with the same-day "uncertain" flag); Catalog.Family
+// gathers the family.
 package catalog

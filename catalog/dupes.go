@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/relcat/relcat/catalog/pdq"
 
@@ -16,15 +18,18 @@ type DupesOptions struct {
 	AcrossAffiliates bool     // only clusters seen under two or more affiliates
 	Affiliate        string   // only clusters with a sighting by this affiliate
 	Since            Released // only clusters with a sighting released at or after this time
+	Limit            int      // stop after this many clusters (0: all)
 }
 
 // Member is one image of a cluster.
 type Member struct {
 	SHA256    SHA256     `json:"sha256"`
-	Distance  int        `json:"distance"`  // to the origin image (0 for the origin itself)
+	Distance  int        `json:"distance"`  // to the origin image (0 for the origin itself): PairDistance
 	Transform string     `json:"transform"` // how this image relates to the origin image
 	Quality   int        `json:"quality,omitempty"`
 	Sightings []Sighting `json:"sightings"`
+	// Uncertain: this image's origin (the cluster's) ties with another release of its family.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // Edge is a near match between two members; A is the earlier one, Transform says how B relates to A.
@@ -37,122 +42,379 @@ type Edge struct {
 
 // Cluster is a recycled photo: the origin (earliest sighting) and every copy.
 //
-// Clustering rule (no transitive chaining): images are taken in first-seen order; each image not yet
-// in a cluster starts one and becomes its origin image; the cluster takes every other unclustered
-// image within the threshold of the origin image (under any of the 8 rotations/mirrors). Edges list
-// every pair of members within the threshold. So every member is a near-duplicate of the origin
-// itself, never merely of another member: unrelated photos cannot chain into one "mega-cluster".
+// Clustering rule (no transitive chaining): every image belongs to the cluster of its origin image,
+// the image holding the earliest sighting of its family (OriginOf over its own sightings and its
+// near matches): the same origin history, lookup, show and the ingest summary name. So every member
+// is a near-duplicate of the origin image itself, never merely of another member, and unrelated
+// photos cannot chain into one "mega-cluster". The origin image comes first; when its own origin is
+// an even earlier photo it is not near to every member of, it also appears, as a member, in that
+// photo's cluster. Edges list every pair of members within the threshold.
 type Cluster struct {
-	Origin  Sighting `json:"origin"`
-	Members []Member `json:"members"`
-	Edges   []Edge   `json:"edges"`
+	Origin    Sighting `json:"origin"`
+	Uncertain bool     `json:"uncertain,omitempty"` // the origin ties with another release of some member's family
+	Members   []Member `json:"members"`
+	Edges     []Edge   `json:"edges"`
 }
 
 // Dupes finds recycled photos: images sighted in more than one batch, and (unless Exact) groups of
-// near-duplicates, each with its origin.
+// near-duplicates, each with its origin. It collects what DupesEach streams.
 func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
+	var out []Cluster
+	err := c.DupesEach(context.Background(), o, func(cl Cluster) error {
+		out = append(out, cl)
+		return nil
+	})
+	return out, err
+}
+
+// dupeEntry is an image that can belong to a cluster: sighted in two batches or more, or with a
+// near-duplicate.
+type dupeEntry struct {
+	sha   SHA256
+	first Sighting
+	near  bool // has an edge within the threshold (or, searched, may have a match)
+}
+
+// originInfo is what a cluster needs to know of one image's origin (OriginOf over its family).
+type originInfo struct {
+	image     SHA256 // the image holding the origin sighting
+	uncertain bool
+	dist      int    // PairDistance to that image (when it is another)
+	transform string // how this image relates to it
+}
+
+// DupesEach streams the clusters of Dupes to fn, origins in first-seen order, each as soon as it is
+// complete. With the default threshold or a stricter one it reads the stored edges (edges.go): one
+// pass over the sightings and the edges (keys in the same order, read side by side) lists the
+// images that can belong to a cluster, which are then taken in first-seen order; each image's
+// origin is computed once, from its edges, and kept as a few numbers. Memory grows with the images
+// that have a near-duplicate or a second sighting, not with the catalog; time with them and their
+// edges. A threshold above EdgeMaxDistance or a quality floor below EdgeMinQuality searches the index
+// for every image instead (slow at scale). o.Limit stops after that many clusters; ctx stops it with
+// ErrInterrupted.
+func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster) error) error {
 	mo, err := o.Match.norm()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	type entry struct {
-		sha   SHA256
-		sight []Sighting
-		p     *PDQInfo
+	stored := edgesAnswer(mo)
+	var ix *nearIndex
+	if !o.Exact && !stored {
+		if ix, err = c.index(); err != nil {
+			return err
+		}
 	}
-	var all []*entry
-	bySHA := map[SHA256]*entry{}
-	err = c.db.View(func(tx *bolt.Tx) error {
+	return c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
-		return tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
-			var s SHA256
-			copy(s[:], k)
-			e := &entry{sha: s}
-			var err error
-			if e.sight, err = sightingsOf(tx, s, cache); err != nil {
+		all, err := dupeCandidates(ctx, tx, cache, o.Exact, stored, mo)
+		if err != nil {
+			return err
+		}
+		slices.SortStableFunc(all, func(a, b dupeEntry) int {
+			switch {
+			case a.first.Before(b.first):
+				return -1
+			case b.first.Before(a.first):
+				return 1
+			}
+			return 0
+		})
+		pos := make(map[SHA256]int, len(all))
+		for i, e := range all {
+			pos[e.sha] = i
+		}
+		pdqs := tx.Bucket(bucketPDQ)
+		getPDQ := func(s SHA256) (*PDQInfo, error) {
+			v := pdqs.Get(s[:])
+			if v == nil {
+				return nil, nil
+			}
+			p, err := parsePDQValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s pdq record: %w", s, err)
+			}
+			return p, nil
+		}
+		// neighbours lists the near matches of image i among the images that can be in a cluster
+		// (Sightings not filled): its stored edges, or a search.
+		neighbours := func(i int) ([]Match, *PDQInfo, error) {
+			e := all[i]
+			p, err := getPDQ(e.sha)
+			if err != nil || p == nil || !e.near || o.Exact {
+				return nil, p, err
+			}
+			var ms []Match
+			if stored {
+				ms, err = edgeMatches(tx, e.sha, p.Quality, mo)
+				if err != nil {
+					return nil, p, err
+				}
+			} else if p.Quality >= mo.MinQuality {
+				for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
+					cp, err := getPDQ(cs)
+					if err != nil {
+						return nil, p, err
+					}
+					if m, ok := matchPair(p, cp, cs, mo); ok {
+						ms = append(ms, m)
+					}
+				}
+			}
+			out := ms[:0]
+			for _, m := range ms {
+				if _, ok := pos[m.SHA256]; ok {
+					out = append(out, m)
+				}
+			}
+			return out, p, nil
+		}
+		origins := map[SHA256]originInfo{}
+		// origin computes image i's origin with OriginOf, the one rule, over its family.
+		origin := func(i int) (originInfo, error) {
+			e := all[i]
+			if oi, ok := origins[e.sha]; ok {
+				return oi, nil
+			}
+			sight, err := sightingsOf(tx, e.sha, cache)
+			if err != nil {
+				return originInfo{}, err
+			}
+			near, _, err := neighbours(i)
+			if err != nil {
+				return originInfo{}, err
+			}
+			for j := range near {
+				if near[j].Sightings, err = sightingsOf(tx, near[j].SHA256, cache); err != nil {
+					return originInfo{}, err
+				}
+			}
+			og := OriginOf(sight, near)
+			oi := originInfo{image: e.sha}
+			if og != nil {
+				oi.image, oi.uncertain = og.Sighting.SHA256, og.Uncertain
+				for _, m := range near {
+					if m.SHA256 == oi.image {
+						oi.dist, oi.transform = m.Distance, m.Transform
+					}
+				}
+			}
+			origins[e.sha] = oi
+			return oi, nil
+		}
+		emitted := 0
+		for i, e := range all {
+			if i%256 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			k := e.sha
+			ok, err := origin(i)
+			if err != nil {
 				return err
 			}
-			if len(e.sight) == 0 {
+			// The cluster of origin image k: k, and every near match of k whose origin is k.
+			near, kp, err := neighbours(i)
+			if err != nil {
+				return err
+			}
+			var group []int
+			for _, m := range near {
+				j := pos[m.SHA256]
+				oj, err := origin(j)
+				if err != nil {
+					return err
+				}
+				if oj.image == k {
+					group = append(group, j)
+				}
+			}
+			if ok.image != k && len(group) == 0 {
+				continue // k is a member of an earlier image's cluster only
+			}
+			slices.Sort(group) // first-seen order
+			group = append([]int{i}, group...)
+			cl := Cluster{Origin: e.first, Edges: []Edge{}}
+			batches := map[BatchID]bool{}
+			quality := map[SHA256]int{}
+			for gi, j := range group {
+				s := all[j].sha
+				sight, err := sightingsOf(tx, s, cache)
+				if err != nil {
+					return err
+				}
+				oj := origins[s]
+				m := Member{SHA256: s, Transform: pdq.AsIs.String(), Sightings: sight, Uncertain: oj.uncertain && oj.image == k}
+				if gi > 0 {
+					m.Distance, m.Transform = oj.dist, oj.transform
+				}
+				if gi == 0 && kp != nil {
+					m.Quality = kp.Quality
+				} else if p, err := getPDQ(s); err != nil {
+					return err
+				} else if p != nil {
+					m.Quality = p.Quality
+				}
+				quality[s] = m.Quality
+				if gi == 0 && len(sight) > 0 {
+					cl.Origin = sight[0]
+				}
+				cl.Members = append(cl.Members, m)
+				cl.Uncertain = cl.Uncertain || m.Uncertain
+				for _, sg := range sight {
+					batches[sg.Batch] = true
+				}
+			}
+			if len(group) < 2 && len(batches) < 2 {
+				continue
+			}
+			if len(group) > 1 {
+				if cl.Edges, err = groupEdges(all, group, neighbours); err != nil {
+					return err
+				}
+			}
+			if !keepCluster(&cl, o) {
+				continue
+			}
+			if err := fn(cl); err != nil {
+				return err
+			}
+			if emitted++; o.Limit > 0 && emitted >= o.Limit {
 				return nil
 			}
-			if pv := tx.Bucket(bucketPDQ).Get(k); pv != nil {
-				if e.p, err = parsePDQValue(pv); err != nil {
-					return fmt.Errorf("image %s pdq record: %w", s, err)
-				}
-			}
-			all = append(all, e)
-			bySHA[s] = e
-			return nil
-		})
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].sight[0].Before(all[j].sight[0]) })
+}
 
-	var ix *nearIndex
-	if !o.Exact {
-		if ix, err = c.index(); err != nil {
+// groupEdges lists every pair of a cluster's members within the threshold, in member order, the
+// earlier one as A and Transform saying how B relates to A (the match of B towards A).
+func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PDQInfo, error)) ([]Edge, error) {
+	idx := map[SHA256]int{}
+	for gi, j := range group {
+		idx[all[j].sha] = gi
+	}
+	// match[b][a]: b's match towards a, from b's near matches.
+	match := make([]map[int]Match, len(group))
+	for gi, j := range group {
+		ms, _, err := neighbours(j)
+		if err != nil {
 			return nil, err
 		}
+		match[gi] = map[int]Match{}
+		for _, m := range ms {
+			if gj, ok := idx[m.SHA256]; ok {
+				match[gi][gj] = m
+			}
+		}
 	}
-	member := func(e *entry, dist int, tr string) Member {
-		m := Member{SHA256: e.sha, Distance: dist, Transform: tr, Sightings: e.sight}
-		if e.p != nil {
-			m.Quality = e.p.Quality
+	out := []Edge{}
+	for i := range group {
+		for j := i + 1; j < len(group); j++ {
+			a, b := i, j
+			if all[group[b]].first.Before(all[group[a]].first) {
+				a, b = b, a
+			}
+			if m, ok := match[b][a]; ok {
+				out = append(out, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform})
+			}
 		}
-		return m
 	}
-	assigned := map[SHA256]bool{}
-	var out []Cluster
-	for _, e := range all {
-		if assigned[e.sha] {
-			continue
+	return out, nil
+}
+
+// dupeCandidates lists, with their first sightings, the images sighted in two batches or more and
+// (unless exact) those with an edge within the threshold (stored) or with a usable hash (not
+// stored: only a search can tell). The image_batches and edges buckets are both keyed by SHA-256
+// first, so one cursor over each, read side by side, answers both questions in one pass.
+func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
+	var out []dupeEntry
+	ecur := tx.Bucket(bucketEdges).Cursor()
+	ek, ev := ecur.First()
+	pdqs := tx.Bucket(bucketPDQ)
+	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold.
+	hasNear := func(s SHA256) (bool, error) {
+		if exact {
+			return false, nil
 		}
-		assigned[e.sha] = true
-		cl := Cluster{Origin: e.sight[0], Members: []Member{member(e, 0, pdq.AsIs.String())}, Edges: []Edge{}}
-		var group []*entry
-		group = append(group, e)
-		if ix != nil && e.p != nil {
-			for _, m := range ix.near(&e.p.Dihedral, e.p.Quality, e.sha, mo) {
-				other := bySHA[m.SHA256]
-				if other == nil || assigned[m.SHA256] {
-					continue
-				}
-				// m.Transform says how e relates to other; the member is described relative to the origin.
-				t, _ := pdq.ParseTransform(m.Transform)
-				assigned[m.SHA256] = true
-				cl.Members = append(cl.Members, member(other, m.Distance, t.Inverse().String()))
-				group = append(group, other)
+		if !stored {
+			v := pdqs.Get(s[:])
+			return len(v) > 0 && int(v[0]) >= mo.MinQuality, nil
+		}
+		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
+			ek, ev = ecur.Next()
+		}
+		found := false
+		for ; ek != nil && bytes.HasPrefix(ek, s[:]); ek, ev = ecur.Next() {
+			if found || len(ek) < 33 || ek[32] != edgeWhole {
+				continue
+			}
+			e, err := parseEdge(ek, ev)
+			if err != nil {
+				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+			}
+			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
+				found = true
 			}
 		}
-		batches := map[BatchID]bool{}
-		for _, g := range group {
-			for _, s := range g.sight {
-				batches[s.Batch] = true
+		if found && mo.MinQuality > EdgeMinQuality {
+			v := pdqs.Get(s[:])
+			found = len(v) > 0 && int(v[0]) >= mo.MinQuality
+		}
+		return found, nil
+	}
+	var cur SHA256
+	var first Sighting
+	var n, batches int
+	var lastBatch BatchID
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		near, err := hasNear(cur)
+		if err != nil {
+			return err
+		}
+		if near || batches > 1 {
+			out = append(out, dupeEntry{sha: cur, first: first, near: near})
+		}
+		return nil
+	}
+	c := tx.Bucket(bucketImageBatches).Cursor()
+	count := 0
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if count%4096 == 0 && ctx.Err() != nil {
+			return nil, ErrInterrupted
+		}
+		count++
+		s, bid, pos, err := parseImageBatchKey(k)
+		if err != nil {
+			return nil, err
+		}
+		if s != cur || n == 0 {
+			if err := flush(); err != nil {
+				return nil, err
 			}
+			cur, n, batches = s, 0, 0
 		}
-		if len(group) < 2 && len(batches) < 2 {
-			continue
-		}
-		for i := 0; i < len(group); i++ {
-			for j := i + 1; j < len(group); j++ {
-				a, b := group[i], group[j]
-				if a.p == nil || b.p == nil {
-					continue
-				}
-				if b.sight[0].Before(a.sight[0]) {
-					a, b = b, a
-				}
-				t, d := pdq.Nearest(b.p.Hash, &a.p.Dihedral)
-				if d <= mo.MaxDistance {
-					cl.Edges = append(cl.Edges, Edge{A: a.sha, B: b.sha, Distance: d, Transform: t.String()})
-				}
+		b := cache[bid]
+		if b == nil {
+			if b, err = getBatch(tx, bid); err != nil {
+				return nil, err
 			}
+			cache[bid] = b
 		}
-		if keepCluster(&cl, o) {
-			out = append(out, cl)
+		sg := Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Position: pos, Ingested: b.Ingested}
+		if n == 0 || sg.Before(first) {
+			sg.Name = textName(string(v))
+			first = sg
 		}
+		if n == 0 || bid != lastBatch {
+			batches++
+			lastBatch = bid
+		}
+		n++
+	}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -178,58 +440,33 @@ func keepCluster(cl *Cluster, o DupesOptions) bool {
 	return hasAff && since
 }
 
-// History is the provenance of an image: its sightings and those of its near-duplicates, earliest
-// first, with the first one named as the origin.
+// History is the provenance of an image: its sightings and those of its near-duplicates (earliest
+// release first), with the origin over all of them (OriginOf).
 type History struct {
 	Image     *Image     `json:"image"`
 	Sightings []Sighting `json:"sightings"`
 	Near      []Match    `json:"near"`
 	Origin    *Sighting  `json:"origin,omitempty"`
-	Uncertain bool       `json:"uncertain,omitempty"` // the origin ties with another sighting on a bare date
+	Uncertain bool       `json:"uncertain,omitempty"` // the origin ties with another release (see Origin.Uncertain)
+	// OriginMatch is the full origin: whether it is a near-duplicate, at what distance and transform.
+	OriginMatch *Origin `json:"origin_detail,omitempty"`
 }
 
 // History returns the provenance of an image.
 func (c *Catalog) History(s SHA256, o MatchOptions) (*History, error) {
-	mo, err := o.norm()
-	if err != nil {
-		return nil, err
-	}
 	d, err := c.Image(s)
 	if err != nil {
 		return nil, err
 	}
-	h := &History{Image: d.Image, Sightings: d.Sightings, Near: []Match{}}
-	if d.Image.PDQ != nil {
-		if h.Near, err = c.nearWithSightings(&d.Image.PDQ.Dihedral, d.Image.PDQ.Quality, s, mo); err != nil {
-			return nil, err
-		}
+	f, err := c.Family(s, d.Image.PDQ, o)
+	if err != nil {
+		return nil, err
 	}
-	var all []Sighting
-	all = append(all, h.Sightings...)
-	for _, m := range h.Near {
-		all = append(all, m.Sightings...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Before(all[j]) })
-	if len(all) > 0 {
-		first := all[0]
+	h := &History{Image: d.Image, Sightings: f.Sightings, Near: f.Near, OriginMatch: f.Origin}
+	if f.Origin != nil {
+		first := f.Origin.Sighting
 		h.Origin = &first
-		h.Uncertain = uncertainFirst(first, all)
+		h.Uncertain = f.Origin.Uncertain
 	}
 	return h, nil
-}
-
-// uncertainFirst reports whether first ties with a sighting of another batch: released the same day
-// when either of them gives only a date (a bare date counts as the start of the day UTC, so which
-// came first is not known).
-func uncertainFirst(first Sighting, all []Sighting) bool {
-	for _, s := range all {
-		if s.Batch != first.Batch && (first.Released.DateOnly || s.Released.DateOnly) && sameDay(first.Released, s.Released) {
-			return true
-		}
-	}
-	return false
-}
-
-func sameDay(a, b Released) bool {
-	return a.Time.UTC().Format("2006-01-02") == b.Time.UTC().Format("2006-01-02")
 }

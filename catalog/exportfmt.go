@@ -148,7 +148,7 @@ func (e *ExportWriter) Write(r ExportRow) error {
 			return nil
 		}
 		e.Stats.Written++
-		return e.csvRow([]string{ref.Hash.String(), strconv.Itoa(ref.Quality), exportName(r)})
+		return e.csvRow([]string{ref.Hash.String(), strconv.Itoa(ref.Quality), oneLine(exportName(r))})
 	case FormatTATJSON:
 		created := exportTime(img.Ingested)
 		items := []tatItem{
@@ -175,7 +175,7 @@ func (e *ExportWriter) Write(r ExportRow) error {
 		for _, a := range affiliatesOf(r.Sightings) {
 			tags = append(tags, "affiliate-"+a)
 		}
-		return e.csvRow([]string{"pdq", ref.Hash.String(), e.o.Collab, e.o.Category, strings.Join(tags, ",")})
+		return e.csvRow([]string{"pdq", ref.Hash.String(), oneLine(e.o.Collab), oneLine(e.o.Category), oneLine(strings.Join(tags, ","))})
 	}
 	return nil
 }
@@ -503,4 +503,10 @@ func rawHasTag(raw map[string]string, name, number string) bool {
 		}
 	}
 	return false
+}
+
+// oneLine keeps a hash-list cell on one line (line-oriented readers, Meta's and relcat's, read a
+// record per line): a newline is written as a visible \x0a.
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", `\x0a`), "\r", `\x0d`)
 }

@@ -8,12 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"image"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -62,22 +61,34 @@ type IngestOptions struct {
 
 // FileResult is the outcome of one file of a release folder.
 type FileResult struct {
-	Path     string    `json:"path"` // as given on the command line, joined with the file's relative name
-	Name     string    `json:"name"` // relative to the release folder
-	Position int       `json:"position"`
-	Status   string    `json:"status"` // new, known, rejected
-	SHA256   *SHA256   `json:"sha256,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
-	NoPixels bool      `json:"no_pixels,omitempty"` // stored without thumbnail or perceptual hash
-	Format   string    `json:"format,omitempty"`
-	Repeat   bool      `json:"repeat,omitempty"`     // this sighting was already in the catalog
-	Updated  bool      `json:"updated,omitempty"`    // the stored image gained its original or its pixels
-	First    *Sighting `json:"first_seen,omitempty"` // known: the earliest sighting in another batch
-	// FirstUncertain: First ties with another batch's sighting on the same day given as a bare date.
+	Path     string   `json:"path"` // as given on the command line, joined with the file's relative name
+	Name     string   `json:"name"` // relative to the release folder
+	Position int      `json:"position"`
+	Status   string   `json:"status"` // new, known, rejected
+	SHA256   *SHA256  `json:"sha256,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	NoPixels bool     `json:"no_pixels,omitempty"` // stored without thumbnail or perceptual hash
+	Format   string   `json:"format,omitempty"`
+	Repeat   bool     `json:"repeat,omitempty"`  // this sighting was already in the catalog
+	Updated  bool     `json:"updated,omitempty"` // the stored image gained its original or its pixels
+	// First is the origin when another batch released the photo before this one (nil when this batch
+	// is the first to release it); Seen says how: byte-identical or as a near-duplicate.
+	First *Sighting `json:"first_seen,omitempty"`
+	Seen  string    `json:"seen_before,omitempty"` // "identical" or "near" (empty: first released here)
+	// Earlier is the earliest sighting of the same bytes in another batch released before this one.
+	Earlier *Sighting `json:"earlier,omitempty"`
+	// FirstUncertain: the origin ties with another release the same day given as a bare date.
 	FirstUncertain bool    `json:"first_seen_uncertain,omitempty"`
-	Near           []Match `json:"near,omitempty"` // new: near matches among earlier images
+	Origin         *Origin `json:"origin,omitempty"` // the origin over the photo's family (OriginOf), maybe this batch
+	Near           []Match `json:"near,omitempty"`   // near matches with a sighting in another batch, earliest release first
 }
+
+// How a photo of a release was seen before it (FileResult.Seen).
+const (
+	SeenIdentical = "identical"
+	SeenNear      = "near"
+)
 
 // BatchSummary is the outcome of one release folder.
 type BatchSummary struct {
@@ -90,8 +101,11 @@ type BatchSummary struct {
 	Known     int          `json:"known"`
 	Rejected  int          `json:"rejected"`
 	NoPixels  int          `json:"no_pixels"`
-	NearCount int          `json:"near"`   // new images with a near match to an image of another batch
-	Reused    int          `json:"reused"` // known images first seen in another batch
+	// The photos (files not rejected) in three groups by the origin rule: first released here;
+	// released before byte-identical (reused); released before only as a near-duplicate.
+	FirstHere int `json:"first_here"`
+	Reused    int `json:"reused"`
+	NearCount int `json:"near"`
 }
 
 // Partial reports whether some files were rejected or stored without pixels.
@@ -199,8 +213,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	workers, wctx := errgroup.WithContext(gctx)
 	for w := 0; w < opts.Workers; w++ {
 		workers.Go(func() error {
+			var buf []byte // this worker's reusable read buffer
 			for i := range jobs {
-				p := c.processFile(wctx, dir, cands[i], i, opts, sem)
+				p := c.processFile(wctx, dir, cands[i], i, opts, sem, &buf)
 				select {
 				case results <- p:
 				case <-wctx.Done():
@@ -234,10 +249,11 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	return sum, nil
 }
 
-// processFile does all the CPU work of one file, outside any write transaction: one read, the two
-// identity hashes, EXIF, then (for new images only) one bounded decode, one downscale feeding the
-// perceptual hash and the thumbnail, and the content-addressed copies.
-func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, pos int, opts IngestOptions, sem *semaphore.Weighted) (p processed) {
+// processFile does all the CPU work of one file, outside any write transaction: one read (within
+// the memory budget, hashing as it reads), EXIF, then (for new images only) one bounded decode, one
+// downscale feeding the perceptual hash and the thumbnail, and the content-addressed copies. buf is
+// the worker's reusable read buffer.
+func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, pos int, opts IngestOptions, sem *semaphore.Weighted, buf *[]byte) (p processed) {
 	p = processed{cand: cand, idx: pos, pos: pos, res: FileResult{
 		Path: filepath.Join(dir, filepath.FromSlash(cand.rel)), Name: cand.rel, Position: pos,
 	}}
@@ -255,11 +271,24 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 			p = reject(fmt.Sprintf("internal error while processing (please report): %v", r))
 		}
 	}()
-	data, err := readRegular(cand.abs, opts.MaxFileSize)
+	f, fi, err := openRegular(cand.abs, false)
 	if err != nil {
 		return reject(err.Error())
 	}
-	sum := SHA256(sha256.Sum256(data))
+	defer f.Close()
+	if fi.Size() > opts.MaxFileSize {
+		return reject(fmt.Sprintf("file of %d bytes is over the limit of %d bytes (--max-file-size)", fi.Size(), opts.MaxFileSize))
+	}
+	if fi.Size() > opts.DecodeMemory/2 {
+		// Too large to hold in the memory budget beside its decoding: hashed by streaming.
+		return c.processStreamed(ctx, p, f, fi.Size(), opts)
+	}
+	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, buf)
+	if err != nil {
+		return reject(err.Error())
+	}
+	defer h.release()
+	data, sum := h.data, h.sum
 	p.res.SHA256 = &sum
 	if len(data) == 0 {
 		return reject("empty file (0 bytes)")
@@ -280,13 +309,13 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 			up := *known
 			up.Warnings = append([]string(nil), known.EXIF.Warnings...)
 			up.PixelsError, up.PixelsLimited = "", false
-			c.decodeInto(ctx, &up, data, format, opts, sem)
+			c.decodeInto(ctx, &up, h, format, opts, buf)
 			if up.Pixels {
 				p.upgrade = &up
 			}
 		}
 		if known.Object == "" && !opts.NoCopy {
-			if _, err := writeContentFile(c.dir, objectRelPath(sum), data, 0o444); err != nil {
+			if _, err := writeContentFile(c.dir, objectRelPath(sum), h.data, 0o444); err != nil {
 				p.res.Warnings = append(p.res.Warnings, "could not preserve the original: "+err.Error())
 			} else {
 				p.addObject = true
@@ -297,9 +326,9 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 	img := &Image{SHA256: sum, MD5: MD5(md5.Sum(data)), Size: int64(len(data)), Format: string(format)}
 	img.EXIF = readEXIF(data, format)
 	img.Warnings = append(img.Warnings, img.EXIF.Warnings...)
-	c.decodeInto(ctx, img, data, format, opts, sem)
+	c.decodeInto(ctx, img, h, format, opts, buf)
 	if !opts.NoCopy {
-		replaced, err := writeContentFile(c.dir, objectRelPath(sum), data, 0o444)
+		replaced, err := writeContentFile(c.dir, objectRelPath(sum), h.data, 0o444)
 		if err != nil {
 			return reject("could not preserve the original in the catalog: " + err.Error())
 		}
@@ -315,6 +344,68 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 	return p
 }
 
+// processStreamed is processFile for a file larger than half the memory budget: it is read once by
+// streaming (SHA-256 and MD5) and copied to objects/ by streaming, never held whole. It keeps its
+// hashes, its format and the EXIF found in its first MiB, but is not decoded (a limit: a later ingest
+// with a larger --decode-memory decodes it).
+func (c *Catalog) processStreamed(ctx context.Context, p processed, f *os.File, size int64, opts IngestOptions) processed {
+	reject := func(reason string) processed {
+		p.res.Status = StatusRejected
+		p.res.Reason = reason
+		return p
+	}
+	s, err := streamFile(ctx, f, size)
+	if err != nil {
+		return reject(err.Error())
+	}
+	p.res.SHA256 = &s.sum
+	format := media.Sniff(s.head)
+	p.res.Format = string(format)
+	if format == media.Unknown {
+		return reject("unknown format: " + describeUnknown(s.head))
+	}
+	known, err := c.knownImage(s.sum)
+	if err != nil {
+		return reject("catalog read: " + err.Error())
+	}
+	if known != nil {
+		p.res.Status = StatusKnown
+		if known.Object == "" && !opts.NoCopy {
+			if _, err := copyContentFile(ctx, c.dir, objectRelPath(s.sum), f, size, s.sum, 0o444); err != nil {
+				p.res.Warnings = append(p.res.Warnings, "could not preserve the original: "+err.Error())
+			} else {
+				p.addObject = true
+			}
+		}
+		return p
+	}
+	img := &Image{SHA256: s.sum, MD5: s.md5, Size: size, Format: string(format)}
+	img.EXIF = readEXIF(s.head, format)
+	img.Warnings = append(img.Warnings, img.EXIF.Warnings...)
+	if cfg, err := media.DecodeConfig(s.head, format); err == nil {
+		img.Width, img.Height = cfg.Width, cfg.Height
+	}
+	img.PixelsError = fmt.Sprintf("a file of %d MiB held in memory with its decoding would be over the decode-memory budget of %d MiB (--decode-memory): hashed by streaming, EXIF read from its first MiB only",
+		size>>20, opts.DecodeMemory>>20)
+	img.PixelsLimited = format.Decodable()
+	img.Warnings = append(img.Warnings, "no thumbnail or perceptual hash: "+img.PixelsError)
+	if !opts.NoCopy {
+		replaced, err := copyContentFile(ctx, c.dir, objectRelPath(s.sum), f, size, s.sum, 0o444)
+		if err != nil {
+			return reject("could not preserve the original in the catalog: " + err.Error())
+		}
+		if replaced {
+			img.Warnings = append(img.Warnings, "a damaged copy of this original in objects/ was replaced")
+		}
+		img.Object = objectRelPath(s.sum)
+	}
+	p.res.Status = StatusNew
+	p.res.Warnings = img.Warnings
+	p.res.NoPixels = true
+	p.img = img
+	return p
+}
+
 // readEXIF runs the EXIF reader behind recover: a parser panic is a finding, not a crash.
 func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 	defer func() {
@@ -326,9 +417,27 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 }
 
 // decodeInto decodes the pixels once (bounded), makes the work image, the perceptual hash and the
-// thumbnail. Failures are recorded on img (stored without pixels), never fatal.
-func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f media.Format, opts IngestOptions, sem *semaphore.Weighted) {
-	work, ref, cfg, err := workAndReference(ctx, data, f, opts.MaxPixels, opts.DecodeMemory, sem, refPDQAtIngest)
+// thumbnail (and the reference full-resolution PDQ when refPDQAtIngest). Failures are recorded on
+// img (stored without pixels), never fatal. The decoder's share of the memory budget is taken
+// besides the file's and held until the downscale and the reference hash are done.
+func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, rbuf *[]byte) {
+	var extra int64
+	if refPDQAtIngest {
+		extra = pdqBytesPerPixel
+	}
+	need, extraOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, extra, workDecodeSide(refPDQAtIngest))
+	var work image.Image
+	var ref *PDQInfo
+	if err == nil {
+		if err = h.grow(ctx, need, rbuf); err == nil {
+			var full image.Image
+			if full, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
+				work, ref = useFull(full, refPDQAtIngest && extraOK)
+			}
+			full = nil
+			h.drop(need)
+		}
+	}
 	img.Width, img.Height = cfg.Width, cfg.Height
 	if err != nil {
 		img.Pixels = false
@@ -371,31 +480,22 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, data []byte, f med
 // variable only so that BenchmarkIngest can measure what it costs).
 var refPDQAtIngest = true
 
-// readRegular opens only a regular file (never blocking on a FIFO) and reads at most max bytes.
+// readRegular opens only a regular file (never blocking on a FIFO) and reads it whole into a buffer
+// of its size if it is at most max bytes.
 func readRegular(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := openRegular(path, false)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open: %s", shortErr(err))
+		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot stat: %s", shortErr(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file: %s", kindOf(fi.Mode()))
-	}
 	if fi.Size() > max {
-		return nil, fmt.Errorf("file of %d bytes is over the limit of %d bytes", fi.Size(), max)
+		return nil, fmt.Errorf("file of %d bytes is over the limit of %d bytes (--max-file-size)", fi.Size(), max)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read: %s", shortErr(err))
+	h := &heldFile{f: f, size: fi.Size()}
+	if err := h.read(context.Background(), nil); err != nil {
+		return nil, err
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("file grew past the limit of %d bytes while being read", max)
-	}
-	return data, nil
+	return h.data, nil
 }
 
 // describeUnknown says what an unrecognised file looks like.
@@ -416,7 +516,7 @@ func describeUnknown(data []byte) string {
 
 func (c *Catalog) knownImage(s SHA256) (*Image, error) {
 	var img *Image
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketImages).Get(s[:])
 		if v == nil {
 			return nil
@@ -486,10 +586,11 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			break
 		}
 	}
-	var newPDQ []*Image
+	var near *nearTx
 	logged := false // this chunk wrote a log entry: the catalog changed
 	metaNote := ""  // the batch's source, title or notes changed
 	err := c.update(func(tx *bolt.Tx) error {
+		near = c.beginNear(tx)
 		logged, metaNote = false, ""
 		now := c.now().UTC()
 		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
@@ -558,10 +659,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
+					if err := near.put(s, p.img.PDQ); err != nil {
 						return err
 					}
-					newPDQ = append(newPDQ, p.img)
 				}
 				p.res.Status = StatusNew
 			} else {
@@ -586,11 +686,10 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 							return err
 						}
 						if u.PDQ != nil {
-							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
+							if err := near.put(s, u.PDQ); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ
-							newPDQ = append(newPDQ, &img)
 						}
 						entry.Notes = append(entry.Notes, "pixels of "+s.String()+" decoded (stored earlier over a limit)")
 						dirty = true
@@ -668,7 +767,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			sum.Rejected++
 		}
 	}
-	c.indexAdd(newPDQ)
+	near.done()
 	return nil
 }
 

@@ -73,8 +73,12 @@ func TestIngestSamples(t *testing.T) {
 				t.Errorf("%s/%s: want new with no match, got %s first=%v near=%v", row.dir, row.file, f.Status, f.First, f.Near)
 			}
 		case "exact":
-			if f.Status != StatusKnown || f.First == nil || f.First.Batch != sums[row.originDir].Batch.ID {
-				t.Errorf("%s/%s: want known, first seen in %s; got %s %+v", row.dir, row.file, row.originDir, f.Status, f.First)
+			if f.Status != StatusKnown || f.Seen != SeenIdentical || f.Earlier == nil || f.Earlier.Batch != sums[row.originDir].Batch.ID {
+				t.Errorf("%s/%s: want known, identical to %s; got %s %s %+v", row.dir, row.file, row.originDir, f.Status, f.Seen, f.Earlier)
+			}
+			// The origin is over the whole family: an earlier near-duplicate of the reused file counts.
+			if f.First == nil || f.Origin == nil || (f.Earlier != nil && f.Earlier.Before(*f.First)) {
+				t.Errorf("%s/%s: origin %+v is not at or before the identical copy %+v", row.dir, row.file, f.First, f.Earlier)
 			}
 		default:
 			if misses[row.dir+"/"+row.file] {

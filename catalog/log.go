@@ -88,7 +88,7 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 
 // Log calls fn for every log entry in order; fn returning false stops.
 func (c *Catalog) Log(fn func(LogEntry) bool) error {
-	return c.db.View(func(tx *bolt.Tx) error {
+	return c.view(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketLog).Cursor()
 		for k, v := cur.First(); k != nil; k, v = cur.Next() {
 			var e LogEntry

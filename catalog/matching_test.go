@@ -144,10 +144,11 @@ func parallelEach(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// bestDihedral is the matching distance between two hashed images: the smallest distance of a's
-// hash to any of b's 8 dihedral hashes (what nearIndex.near computes), and that transform.
+// bestDihedral is the matching distance between two hashed images (PairDistance, what every command
+// reports) and how a relates to b.
 func bestDihedral(a, b *PDQInfo) (pdq.Transform, int) {
-	return pdq.Nearest(a.Hash, &b.Dihedral)
+	d, tr := PairDistance(a, b)
+	return tr, d
 }
 
 // relatedPairs lists the corpus pairs that show the same picture, each with the reason. Pairs are

@@ -30,7 +30,7 @@ type evalEdit struct {
 	name    string
 	quality int
 	apply   func(src *image.RGBA) *image.RGBA
-	// want is the transform pdq.Nearest(hash(copy), Dihedral(original)) should report, or -1.
+	// want is the transform PairDistance(hash(copy), hash(original)) should report, or -1.
 	want pdq.Transform
 	// minRecall is asserted (0: only reported, as for crops and the combination with a crop).
 	minRecall float64
@@ -245,7 +245,7 @@ func runEdits(t *testing.T, sources []*corpusPhoto, eds []evalEdit, keepWork boo
 				errs[i] = fmt.Errorf("%s %s: no hash: %v %v", p.name, e.name, err, h)
 				return
 			}
-			tr, d := pdq.Nearest(h.PDQ.Hash, &p.pdq.Dihedral)
+			d, tr := PairDistance(h.PDQ, p.pdq)
 			r := editResult{photo: p.name, edit: e.name, dist: d, tr: tr, quality: h.PDQ.Quality,
 				match: d <= DefaultMaxDistance && h.PDQ.Quality >= DefaultMinQuality}
 			if keepWork {

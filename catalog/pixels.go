@@ -13,9 +13,9 @@ import (
 	"github.com/relcat/relcat/catalog/pdq"
 )
 
-// workImage decodes data once (decodeBounded) and returns the one area-average downscale (longest
-// side WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is
-// dropped before it returns.
+// workImage decodes data once (bounded) and returns the one area-average downscale (longest side
+// WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is dropped
+// before it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
 	work, _, cfg, err := workAndReference(ctx, data, f, maxPixels, budget, sem, false)
 	return work, cfg, err
@@ -34,25 +34,34 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 	}
 	var work image.Image
 	var refPDQ *PDQInfo
-	// The work image needs no more than WorkSide pixels a side: a JPEG is decoded at the largest
-	// reduction that keeps that many (a 4000x3000 photo at 1/2, 2000x1500), unless the reference
-	// hash needs every pixel.
-	minSide := workMinSide
-	if ref {
-		minSide = 0
-	}
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, minSide, func(full image.Image, extraOK bool) {
-		if ref && extraOK {
-			refPDQ, _ = hashReference(full)
-		}
-		work = media.Shrink(full, WorkSide)
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, workDecodeSide(ref), func(full image.Image, extraOK bool) {
+		work, refPDQ = useFull(full, ref && extraOK)
 	})
 	return work, refPDQ, cfg, err
 }
 
-// workMinSide is the smallest longest side a reduced JPEG decode may have: the work image is then
-// the reduced decode itself when it is under WorkSide (a variable so tests can measure others).
+// workMinSide is the smallest longest side a reduced JPEG decode for the work image may have (a
+// variable so tests can measure others; smaller work images miss the PDQ bars of
+// TestScaledDecodePDQ).
 var workMinSide = WorkSide
+
+// workDecodeSide is the minSide of the decode that makes the work image: the work image needs no
+// more than WorkSide pixels a side, so a JPEG is decoded at the largest reduction that keeps that
+// many (a 4000x3000 photo at 1/2, 2000x1500), unless the reference hash (ref) needs every pixel.
+func workDecodeSide(ref bool) int {
+	if ref {
+		return 0
+	}
+	return workMinSide
+}
+
+// useFull makes the work image (and the reference PDQ when ref is set) from a full decode.
+func useFull(full image.Image, ref bool) (work image.Image, refPDQ *PDQInfo) {
+	if ref {
+		refPDQ, _ = hashReference(full)
+	}
+	return media.Shrink(full, WorkSide), refPDQ
+}
 
 // pdqBytesPerPixel is what pdq.FromImage allocates per pixel of its input (two float32 buffers).
 const pdqBytesPerPixel = 8
@@ -75,46 +84,20 @@ func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, 
 	return full, cfg, err
 }
 
-// decodeWith decodes data once, within the pixel limit and the decode-memory budget, and calls use
-// with the decoded image while still holding the budget. The image is full-resolution unless
-// minSide > 0: then a JPEG is decoded at the largest reduction (1/2, 1/4, 1/8: media.Scale) whose
-// longest side is still at least minSide, and the budget counts that reduced decode.
-// extraPerPixel is what use itself allocates per decoded pixel: it is counted in the budget when
-// it fits (use is told by extraOK); when only the decode fits, the image is decoded all the same
-// and extraOK is false.
+// decodeWith decodes data once (interruptibly), within the pixel limit and the decode-memory
+// budget, and calls use with the full-resolution image while still holding the budget: whatever use
+// makes of it (the downscale, the reference hash) is done before the budget is released.
+// extraPerPixel is what use itself allocates per pixel: it is counted in the budget when it fits
+// (use is told by extraOK); when only the decode fits, the image is decoded all the same and
+// extraOK is false.
+//
+// With minSide > 0 the image may be smaller: a JPEG is then decoded at the largest reduction (1/2,
+// 1/4, 1/8: media.Scale) whose longest side is still at least minSide, each pixel the mean of those
+// it replaces, and the budget counts that reduced decode.
 func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, minSide int, use func(full image.Image, extraOK bool)) (media.Config, error) {
-	cfg, err := media.DecodeConfig(data, f)
-	if !f.Decodable() {
-		return cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
-	}
+	need, extraOK, scale, cfg, err := decodeNeedScaled(data, f, maxPixels, 0, budget, extraPerPixel, minSide)
 	if err != nil {
 		return cfg, err
-	}
-	px := int64(cfg.Width) * int64(cfg.Height)
-	if px <= 0 || px > maxPixels {
-		return cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
-	}
-	if budget <= 0 {
-		budget = DefaultDecodeMemory
-	}
-	// What the decoder will allocate, from the header (a progressive JPEG keeps every coefficient:
-	// up to 15 bytes a pixel). Over the budget, the file keeps its hashes and EXIF but is not decoded.
-	scale := 1
-	if f == media.JPEG {
-		scale = media.Scale(cfg.Width, cfg.Height, minSide)
-	}
-	need := media.DecodeMemoryScaled(data, f, scale)
-	if need <= 0 {
-		need = px * 4
-	}
-	px = int64((cfg.Width+scale-1)/scale) * int64((cfg.Height+scale-1)/scale)
-	extraOK := need+px*extraPerPixel <= budget
-	if extraOK {
-		need += px * extraPerPixel
-	}
-	if need > budget {
-		return cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB, over the decode-memory budget of %d MiB",
-			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, budget>>20)
 	}
 	if sem != nil {
 		if err := sem.Acquire(ctx, need); err != nil {
@@ -128,6 +111,60 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 	}
 	use(full, extraOK)
 	return cfg, nil
+}
+
+// decodeNeed reads the header and returns the memory a decode of data and its use will take, or
+// the reason it must not be decoded: no decoder, over the pixel limit, or needing more than budget
+// (default DefaultDecodeMemory) together with held bytes already taken from it (the file's own bytes,
+// in ingest). The need is what the decoder allocates (media.DecodeMemory: a progressive JPEG keeps
+// every coefficient, up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row
+// sums and work image, plus extraPerPixel per pixel when that fits too (extraOK).
+func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64) (need int64, extraOK bool, cfg media.Config, err error) {
+	need, extraOK, _, cfg, err = decodeNeedScaled(data, f, maxPixels, held, budget, extraPerPixel, 0)
+	return need, extraOK, cfg, err
+}
+
+// decodeNeedScaled is decodeNeed for a decode by media.DecodeScaled at the reduction it returns:
+// the largest whose longest side is at least minSide (1, full size, when minSide <= 0 or the
+// format is not JPEG). extraPerPixel counts per pixel of the reduced image.
+func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64, minSide int) (need int64, extraOK bool, scale int, cfg media.Config, err error) {
+	cfg, err = media.DecodeConfig(data, f)
+	if !f.Decodable() {
+		return 0, false, 1, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+	}
+	if err != nil {
+		return 0, false, 1, cfg, err
+	}
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px <= 0 || px > maxPixels {
+		return 0, false, 1, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+	}
+	if budget <= 0 {
+		budget = DefaultDecodeMemory
+	}
+	scale = 1
+	if f == media.JPEG {
+		scale = media.Scale(cfg.Width, cfg.Height, minSide)
+	}
+	need = media.DecodeMemoryScaled(data, f, scale)
+	if need <= 0 {
+		need = px * 4
+	}
+	px = int64((cfg.Width+scale-1)/scale) * int64((cfg.Height+scale-1)/scale)
+	need += 8*4*int64(max(cfg.Width, cfg.Height)) + 4*WorkSide*WorkSide
+	extraOK = held+need+px*extraPerPixel <= budget
+	if extraOK {
+		need += px * extraPerPixel
+	}
+	if held+need > budget {
+		file := ""
+		if held > 0 {
+			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
+		}
+		return 0, false, 1, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
+			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, file, budget>>20)
+	}
+	return need, extraOK, scale, cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.
@@ -149,6 +186,7 @@ type FileHashes struct {
 	Width    int      `json:"width,omitempty"`
 	Height   int      `json:"height,omitempty"`
 	PDQ      *PDQInfo `json:"pdq,omitempty"`
+	PDQRef   *PDQInfo `json:"pdq_ref,omitempty"` // with HashOptions.Reference
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -159,18 +197,43 @@ type HashOptions struct {
 	// Full computes PDQ at full resolution (the reference variant, "pdq-full", for sharing with
 	// partners) instead of the catalog's work-image variant.
 	Full bool
+	// Reference also computes the reference full-resolution PDQ (FileHashes.PDQRef) from the same
+	// decode as the work-image one (for checking watchlists, which hold the reference variant).
+	Reference bool
 }
 
 // HashFile reads one file and returns its SHA-256, MD5, format and PDQ hash. A file that is not an
 // image, or cannot be read, is an error naming the reason; an image whose pixels cannot be decoded
-// has no PDQ and a warning saying why.
+// has no PDQ and a warning saying why. A file over half of DefaultDecodeMemory is hashed by
+// streaming, never held whole, and gets no PDQ (ingest does the same).
 func HashFile(ctx context.Context, path string, o HashOptions) (*FileHashes, error) {
 	o = o.withDefaults()
-	data, err := readRegular(path, o.MaxFileSize)
+	f, fi, err := openRegular(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, err)
 	}
-	return hashBytes(ctx, path, data, o)
+	defer f.Close()
+	if fi.Size() > o.MaxFileSize {
+		return nil, fmt.Errorf("%s: file of %d bytes is over the limit of %d bytes (--max-file-size)", path, fi.Size(), o.MaxFileSize)
+	}
+	if fi.Size() > DefaultDecodeMemory/2 {
+		s, err := streamFile(ctx, f, fi.Size())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", path, err)
+		}
+		format := media.Sniff(s.head)
+		if format == media.Unknown {
+			return nil, fmt.Errorf("%s: unknown format: %s", path, describeUnknown(s.head))
+		}
+		return &FileHashes{Path: path, SHA256: s.sum, MD5: s.md5, Size: fi.Size(), Format: string(format),
+			Warnings: []string{fmt.Sprintf("no perceptual hash: a file of %d MiB is over half the decode-memory budget of %d MiB: hashed by streaming",
+				fi.Size()>>20, DefaultDecodeMemory>>20)}}, nil
+	}
+	h := &heldFile{f: f, size: fi.Size()}
+	if err := h.read(ctx, nil); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, err)
+	}
+	return hashBytes(ctx, path, h.data, o)
 }
 
 func (o HashOptions) withDefaults() HashOptions {
@@ -210,10 +273,11 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		}
 		return h, nil
 	}
-	work, cfg, err := workImage(ctx, data, f, o.MaxPixels, 0, nil)
+	work, ref, cfg, err := workAndReference(ctx, data, f, o.MaxPixels, 0, nil, o.Reference)
 	h.Width, h.Height = cfg.Width, cfg.Height
 	if err == nil {
 		h.PDQ, err = hashWork(work)
+		h.PDQRef = ref
 	}
 	if err != nil {
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/relcat/relcat/catalog/pdq"
-
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -83,7 +81,7 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 // Batches lists the batches, earliest release first; affiliate filters when not empty.
 func (c *Catalog) Batches(affiliate string) ([]Batch, error) {
 	var out []Batch
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
 			var b Batch
 			if err := json.Unmarshal(v, &b); err != nil {
@@ -121,7 +119,7 @@ func (c *Catalog) Affiliates() ([]AffiliateInfo, error) {
 		return nil, err
 	}
 	var out []AffiliateInfo
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAffiliates).ForEach(func(k, v []byte) error {
 			var a AffiliateInfo
 			if err := json.Unmarshal(v, &a.Affiliate); err != nil {
@@ -150,8 +148,12 @@ type BatchImage struct {
 	Position int       `json:"position"`
 	Name     string    `json:"name"`
 	Image    *Image    `json:"image"`
-	Earlier  *Sighting `json:"earlier,omitempty"` // the earliest sighting in an earlier release, if any
-	Near     *Match    `json:"near,omitempty"`    // else the closest near-duplicate seen in an earlier release
+	Earlier  *Sighting `json:"earlier,omitempty"` // the earliest sighting of these bytes in an earlier release, if any
+	// Near: the near-duplicate holding the origin, when the origin is an earlier release and a
+	// near-duplicate of this photo.
+	Near *Match `json:"near,omitempty"`
+	// Origin is the photo's origin over its family (OriginOf): this batch when it released it first.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // BatchDetail is a batch with its images.
@@ -160,17 +162,15 @@ type BatchDetail struct {
 	Images []BatchImage `json:"images"`
 }
 
-// Batch returns a batch and its images in file order.
+// Batch returns a batch and its images in file order, each with its origin.
 func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 	var d BatchDetail
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		b, err := getBatch(tx, id)
 		if err != nil {
 			return err
 		}
 		d.Batch = *b
-		cache := map[BatchID]*Batch{id: b}
-		self := Sighting{Batch: id, Released: b.Released, Ingested: b.Ingested}
 		cur := tx.Bucket(bucketBatchImages).Cursor()
 		for k, v := cur.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, v = cur.Next() {
 			_, pos, err := parseBatchImageKey(k)
@@ -185,67 +185,73 @@ func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 			if err != nil {
 				return err
 			}
-			bi := BatchImage{Position: pos, Name: rec.Name, Image: img}
-			ss, err := sightingsOf(tx, rec.SHA256, cache)
-			if err != nil {
-				return err
-			}
-			self.Position = pos
-			if len(ss) > 0 && ss[0].Batch != id && ss[0].Before(self) {
-				first := ss[0]
-				bi.Earlier = &first
-			}
-			d.Images = append(d.Images, bi)
+			d.Images = append(d.Images, BatchImage{Position: pos, Name: rec.Name, Image: img})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	self := Sighting{Batch: id, Released: d.Batch.Released, Ingested: d.Batch.Ingested}
 	for i := range d.Images {
 		bi := &d.Images[i]
-		if bi.Earlier != nil || bi.Image.PDQ == nil {
-			continue
-		}
-		ms, err := c.nearWithSightings(&bi.Image.PDQ.Dihedral, bi.Image.PDQ.Quality, bi.Image.SHA256, MatchOptions{})
+		f, err := c.Family(bi.Image.SHA256, bi.Image.PDQ, MatchOptions{})
 		if err != nil {
 			return nil, err
 		}
-		self.Position = bi.Position
-		for _, m := range ms {
-			if len(m.Sightings) > 0 && m.Sightings[0].Batch != id && m.Sightings[0].Before(self) {
-				m := m
-				bi.Near = &m
-				break
-			}
-		}
+		bi.Origin = f.Origin
+		self := Sighting{SHA256: bi.Image.SHA256, Batch: id, Released: d.Batch.Released, Ingested: d.Batch.Ingested, Position: bi.Position}
+		bi.Earlier, bi.Near = seenBefore(f, self)
 	}
 	return &d, nil
 }
 
-// ImageDetail is an image with every sighting, earliest first.
+// seenBefore relates the sighting self of a photo to its family: earlier is the earliest sighting of
+// the same bytes in another batch released before self; near is the near-duplicate holding the
+// origin, when the origin is another batch's, released before self.
+func seenBefore(f *Family, self Sighting) (earlier *Sighting, near *Match) {
+	for _, s := range f.Sightings {
+		if s.Batch != self.Batch && s.Before(self) {
+			s := s
+			earlier = &s
+			break
+		}
+	}
+	if o := f.Origin; o != nil && o.Near && o.Sighting.Batch != self.Batch && o.Sighting.Before(self) {
+		for i := range f.Near {
+			if f.Near[i].SHA256 == o.Sighting.SHA256 {
+				m := f.Near[i]
+				near = &m
+			}
+		}
+	}
+	return earlier, near
+}
+
+// ImageDetail is an image with every sighting, earliest first, its near matches (earliest release
+// first) and its origin over all of them.
 type ImageDetail struct {
 	Image     *Image     `json:"image"`
 	Sightings []Sighting `json:"sightings"`
+	Near      []Match    `json:"near"`
+	Origin    *Origin    `json:"origin,omitempty"`
 }
 
-// Image returns an image and its sightings.
+// Image returns an image, its sightings, its near matches and its origin (Catalog.Family).
 func (c *Catalog) Image(s SHA256) (*ImageDetail, error) {
-	var d ImageDetail
-	err := c.db.View(func(tx *bolt.Tx) error {
-		img, err := getImage(tx, s)
-		if err != nil {
-			return err
-		}
-		d.Image = img
-		d.Sightings, err = sightingsOf(tx, s, map[BatchID]*Batch{})
+	var img *Image
+	err := c.view(func(tx *bolt.Tx) error {
+		var err error
+		img, err = getImage(tx, s)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &d, nil
+	f, err := c.Family(s, img.PDQ, MatchOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &ImageDetail{Image: img, Sightings: f.Sightings, Near: f.Near, Origin: f.Origin}, nil
 }
 
 // Resolved is what a user's reference names: a batch or an image.
@@ -265,7 +271,7 @@ func (c *Catalog) Resolve(ref string) (Resolved, error) {
 		}
 		var shas []string
 		var out Resolved
-		err := c.db.View(func(tx *bolt.Tx) error {
+		err := c.view(func(tx *bolt.Tx) error {
 			cur := tx.Bucket(bucketMD5).Cursor()
 			for k, _ := cur.Seek(m[:]); k != nil && bytes.HasPrefix(k, m[:]); k, _ = cur.Next() {
 				var s SHA256
@@ -294,7 +300,7 @@ func (c *Catalog) Resolve(ref string) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("%w: %q is not hex", ErrBadArgument, ref)
 	}
 	var found []Resolved
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		scan := func(bucket []byte, mk func(k []byte) Resolved) {
 			// Seek to the first key with this hex prefix (rounded down to whole bytes).
 			pb, _ := hex.DecodeString(ref[:len(ref)/2*2])
@@ -329,13 +335,14 @@ type LookupResult struct {
 	Path     string      `json:"path"`
 	Hashes   *FileHashes `json:"-"`
 	Exact    []Sighting  `json:"exact"`
-	Near     []Match     `json:"near"`
+	Near     []Match     `json:"near"`                  // earliest release first
+	Origin   *Origin     `json:"origin,omitempty"`      // over exact and near sightings (OriginOf)
 	LowQual  bool        `json:"low_quality,omitempty"` // its perceptual hash is below the quality floor: no near search
 	Warnings []string    `json:"warnings,omitempty"`
 }
 
-// Lookup looks one file up: by SHA-256 first (every sighting, earliest first); otherwise by PDQ over
-// all 8 rotations and mirrors.
+// Lookup looks one file up: every sighting of its exact bytes (SHA-256) and its near matches by PDQ
+// over all 8 rotations and mirrors, with the origin over both (Catalog.Family).
 func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho HashOptions) (*LookupResult, error) {
 	o, err := o.norm()
 	if err != nil {
@@ -356,64 +363,18 @@ func (c *Catalog) lookupHashes(path string, h *FileHashes, o MatchOptions) (*Loo
 		return nil, err
 	}
 	r := &LookupResult{Path: path, Hashes: h, Exact: []Sighting{}, Near: []Match{}, Warnings: h.Warnings}
-	err = c.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketImages).Get(h.SHA256[:]) == nil {
-			return nil
-		}
-		r.Exact, err = sightingsOf(tx, h.SHA256, map[BatchID]*Batch{})
-		return err
-	})
-	if err != nil || len(r.Exact) > 0 || h.PDQ == nil {
-		return r, err
-	}
-	if h.PDQ.Quality < o.MinQuality {
-		r.LowQual = true
-		return r, nil
-	}
-	r.Near, err = c.nearWithSightings(&h.PDQ.Dihedral, h.PDQ.Quality, h.SHA256, o)
-	return r, err
-}
-
-// nearWithSightings finds near matches and attaches their sightings.
-func (c *Catalog) nearWithSightings(d *[8]pdq.Hash, quality int, self SHA256, o MatchOptions) ([]Match, error) {
-	o, err := o.norm()
+	r.LowQual = h.PDQ != nil && h.PDQ.Quality < o.MinQuality
+	f, err := c.Family(h.SHA256, h.PDQ, o)
 	if err != nil {
 		return nil, err
 	}
-	ix, err := c.index()
-	if err != nil {
-		return nil, err
-	}
-	ms := ix.near(d, quality, self, o)
-	err = c.db.View(func(tx *bolt.Tx) error {
-		cache := map[BatchID]*Batch{}
-		for i := range ms {
-			if ms[i].Sightings, err = sightingsOf(tx, ms[i].SHA256, cache); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	sortMatches(ms)
-	return ms, err
+	r.Exact, r.Near, r.Origin = f.Sightings, f.Near, f.Origin
+	return r, nil
 }
 
-// sortMatches orders matches by distance, then earliest sighting, then hash.
-func sortMatches(ms []Match) {
-	sort.SliceStable(ms, func(i, j int) bool {
-		a, b := ms[i], ms[j]
-		if a.Distance != b.Distance {
-			return a.Distance < b.Distance
-		}
-		if len(a.Sightings) > 0 && len(b.Sightings) > 0 && a.Sightings[0] != b.Sightings[0] {
-			return a.Sightings[0].Before(b.Sightings[0])
-		}
-		return bytes.Compare(a.SHA256[:], b.SHA256[:]) < 0
-	})
-}
-
-// annotate fills, after a folder is ingested, where each known image was first seen (in another
-// batch) and the near matches of each new image among images of other batches.
+// annotate fills, after a folder is ingested, each file's provenance from its family (Catalog.Family):
+// the origin, whether it was released before this batch byte-identical or as a near-duplicate, and
+// its near matches in other batches; and the summary's counts of those.
 func (c *Catalog) annotate(sum *BatchSummary) error {
 	id := sum.Batch.ID
 	for i := range sum.Files {
@@ -422,50 +383,43 @@ func (c *Catalog) annotate(sum *BatchSummary) error {
 			continue
 		}
 		var img *Image
-		err := c.db.View(func(tx *bolt.Tx) error {
-			ss, err := sightingsOf(tx, *f.SHA256, nil)
-			if err != nil {
-				return err
-			}
-			for _, s := range ss {
-				if s.Batch != id {
-					s := s
-					f.First = &s
-					f.FirstUncertain = uncertainFirst(s, ss)
-					break
-				}
-			}
-			if f.Status == StatusNew {
-				img, err = getImage(tx, *f.SHA256)
-			}
+		err := c.view(func(tx *bolt.Tx) error {
+			var err error
+			img, err = getImage(tx, *f.SHA256)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		if f.First != nil {
-			sum.Reused++
-			continue
-		}
-		if img == nil || img.PDQ == nil {
-			continue
-		}
-		ms, err := c.nearWithSightings(&img.PDQ.Dihedral, img.PDQ.Quality, img.SHA256, MatchOptions{})
+		fam, err := c.Family(img.SHA256, img.PDQ, MatchOptions{})
 		if err != nil {
 			return err
 		}
-		for _, m := range ms {
-			other := false
+		f.Near = f.Near[:0]
+		for _, m := range fam.Near {
 			for _, s := range m.Sightings {
 				if s.Batch != id {
-					other = true
+					f.Near = append(f.Near, m)
+					break
 				}
 			}
-			if other {
-				f.Near = append(f.Near, m)
-			}
 		}
-		if len(f.Near) > 0 {
+		if len(f.Near) == 0 {
+			f.Near = nil
+		}
+		f.Origin = fam.Origin
+		f.FirstUncertain = fam.Origin != nil && fam.Origin.Uncertain
+		self := Sighting{SHA256: img.SHA256, Batch: id, Released: sum.Batch.Released, Ingested: sum.Batch.Ingested, Position: f.Position}
+		earlier, _ := seenBefore(fam, self)
+		f.Earlier = earlier
+		switch o := fam.Origin; {
+		case o == nil || o.Sighting.Batch == id || !o.Sighting.Before(self):
+			sum.FirstHere++
+		case earlier != nil:
+			f.First, f.Seen = &o.Sighting, SeenIdentical
+			sum.Reused++
+		default:
+			f.First, f.Seen = &o.Sighting, SeenNear
 			sum.NearCount++
 		}
 	}

@@ -3,12 +3,9 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -51,9 +48,10 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	type fileCheck struct {
 		kind, subject, rel string
 		want               SHA256
+		size               int64 // recorded size; -1 for thumbnails (bounded by maxThumbSize)
 	}
 	var files []fileCheck
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add("storage", "catalog.db", "%v", err)
 		}
@@ -146,13 +144,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				}
 			}
 			if img.Object != "" {
-				files = append(files, fileCheck{"object", s.String(), img.Object, s})
+				files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size})
 			}
 			if img.Thumb != "" {
 				if img.ThumbSHA256 == nil {
 					add("thumbnail", s.String(), "thumbnail without a recorded hash")
 				} else {
-					files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256})
+					files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1})
 				}
 			}
 			return nil
@@ -171,6 +169,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			}
 			return nil
 		})
+		if err := checkNear(ctx, tx, add); err != nil {
+			return err
+		}
 		for _, p := range checkLog(tx) {
 			add("log", "log", "%s", p)
 		}
@@ -187,12 +188,15 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		}
 		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
 		if o.Quick {
-			if _, err := os.Stat(path); err != nil {
-				add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
+			if err := checkStored(path, f.size); err != nil {
+				add(f.kind, f.subject, "%s: %s", f.rel, err)
 			}
 			continue
 		}
-		sum, err := hashFile(path)
+		sum, err := hashStored(ctx, path, f.size)
+		if ctx.Err() != nil {
+			return r, ErrInterrupted
+		}
 		if err != nil {
 			add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
 			continue
@@ -311,20 +315,4 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		f := logged[ls]
 		add("log", fmt.Sprintf("log entry %d", f.seq), "records image %s (%q) in batch %s #%d, which has no stored sighting (sighting deleted?)", f.sha, f.name, ls.batch, ls.pos)
 	}
-}
-
-// hashFile streams a file through SHA-256 (originals can be hundreds of MB).
-func hashFile(path string) (SHA256, error) {
-	var s SHA256
-	f, err := os.Open(path)
-	if err != nil {
-		return s, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return s, err
-	}
-	copy(s[:], h.Sum(nil))
-	return s, nil
 }

@@ -28,7 +28,7 @@ const MaxThumbnailSize = 1 << 20
 // never from stored text.
 func (c *Catalog) Thumbnail(s SHA256) ([]byte, error) {
 	var want *SHA256
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketImages).Get(s[:])
 		if v == nil {
 			return fmt.Errorf("%w: image %s", ErrNotFound, s)
@@ -63,7 +63,7 @@ func (c *Catalog) Thumbnail(s SHA256) ([]byte, error) {
 // the catalog keeps none (--no-copy). The caller closes the file. The path is derived from s.
 func (c *Catalog) OpenOriginal(s SHA256) (*os.File, int64, error) {
 	var has bool
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketImages).Get(s[:])
 		if v == nil {
 			return fmt.Errorf("%w: image %s", ErrNotFound, s)
@@ -95,10 +95,22 @@ func (c *Catalog) OpenOriginal(s SHA256) (*os.File, int64, error) {
 	return f, fi.Size(), nil
 }
 
+// ImageRecord returns the stored record of image s alone (no sightings, no near search): what a
+// view needs to show a thumbnail of a match.
+func (c *Catalog) ImageRecord(s SHA256) (*Image, error) {
+	var img *Image
+	err := c.view(func(tx *bolt.Tx) error {
+		var err error
+		img, err = getImage(tx, s)
+		return err
+	})
+	return img, err
+}
+
 // LogHead is the last log entry: the catalog state a report or a page was made from. ok is false
 // for an empty catalog.
 func (c *Catalog) LogHead() (e LogEntry, ok bool, err error) {
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		k, v := tx.Bucket(bucketLog).Cursor().Last()
 		if k == nil {
 			return nil

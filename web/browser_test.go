@@ -314,3 +314,23 @@ func chromedpUpload(sel, file string) chromedp.Action[chromedp.Void] {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// elementShot writes a PNG of one element, scaled, to $RELCAT_SCREENSHOTS/name.png when that is
+// set (the README's pictures come from here).
+func (tb *tab) elementShot(t *testing.T, name, sel string, scale float64) {
+	t.Helper()
+	dir := os.Getenv("RELCAT_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(tb.ctx, chromedp.ScreenshotScale(chromedp.CSS(sel), scale))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

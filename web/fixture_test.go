@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,11 @@ var (
 	fixErr  error
 	// fixture results
 	fixHostileBatch catalog.BatchID
+	fixManyBatch    catalog.BatchID
 )
+
+// manyN is the size of the release that needs two pages.
+const manyN = PageSize + 5
 
 // fixture is one catalog per test binary: the four demo releases of samples/ and a hostile
 // release whose names, EXIF, title and notes carry payloads.
@@ -89,17 +94,31 @@ func buildFixture() (string, error) {
 			return "", err
 		}
 	}
+	// A release longer than a page (PageSize photos).
+	mdir := filepath.Join(root, "2022-02-02-many")
+	if err := os.MkdirAll(mdir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(mdir, "release.json"), []byte(`{"affiliate":"is-many","released":"2022-02-02"}`), 0o644); err != nil {
+		return "", err
+	}
+	for i := 0; i < manyN; i++ {
+		if err := os.WriteFile(filepath.Join(mdir, fmt.Sprintf("many-%03d.jpg", i)), hostile.JPEG(24, 16, 1000+i), 0o644); err != nil {
+			return "", err
+		}
+	}
 	dir := filepath.Join(root, "cat")
 	c, err := catalog.Open(dir, catalog.Options{Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }})
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	sums, err := c.Ingest(context.Background(), append(samples, hdir), catalog.IngestOptions{Operator: "web-test"})
+	sums, err := c.Ingest(context.Background(), append(samples, hdir, mdir), catalog.IngestOptions{Operator: "web-test"})
 	if err != nil {
 		return "", err
 	}
-	fixHostileBatch = sums[len(sums)-1].Batch.ID
+	fixHostileBatch = sums[len(sums)-2].Batch.ID
+	fixManyBatch = sums[len(sums)-1].Batch.ID
 	return dir, nil
 }
 

@@ -130,6 +130,7 @@ type view struct {
 	name, title string
 	data        any
 	redirect    string
+	status      int // 200 when 0
 }
 
 // page wraps a handler: open the catalog read-only for this request, build the view, render it
@@ -145,6 +146,9 @@ func (s *server) page(fn func(c *catalog.Catalog, r *http.Request) (*view, error
 				if p, err = newPage(c, v.title, false, s.o.Now(), v.data); err == nil {
 					w.Header().Set("Content-Type", "text/html; charset=utf-8")
 					w.Header().Set("Cache-Control", "no-store")
+					if v.status != 0 {
+						w.WriteHeader(v.status)
+					}
 					err = render(w, v.name, p)
 				}
 			}
@@ -390,6 +394,12 @@ func (s *server) lookupPost(c *catalog.Catalog, r *http.Request) (*view, error) 
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return nil, err
+			}
+			// The form again, with the reason: too large (413), or a file that is not an image
+			// relcat reads (422).
+			v.status = http.StatusUnprocessableEntity
+			if strings.Contains(err.Error(), "over the limit") {
+				v.status = http.StatusRequestEntityTooLarge
 			}
 			v.data = &lookupPage{Limit: s.limitText(), Err: err.Error()}
 			return v, nil

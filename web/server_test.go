@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/disintegration/imaging"
 
 	"github.com/relcat/relcat/catalog"
@@ -74,6 +75,10 @@ func TestBrowserServerLinks(t *testing.T) {
 		}
 	}
 	tb.screenshot(t, "server-batch")
+	// The README's contact sheet: the first four photos.
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card:nth-child(n+5)").forEach(e => e.hidden = true); document.querySelector("#sheet").style.maxWidth = "1000px"`))
+	tb.elementShot(t, "readme-contact-sheet", "#sheet", 0.6)
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card").forEach(e => e.hidden = false); document.querySelector("#sheet").style.maxWidth = ""`))
 
 	copySHA := shaOf(t, c, sample("2019-11-05-khorasan/07-ship.jpg"))
 	origSHA := shaOf(t, c, sample("2019-11-02-sinai/09-ship.jpg"))
@@ -125,6 +130,9 @@ func TestBrowserServerPages(t *testing.T) {
 	}
 	tb.screenshot(t, "server-dupes")
 	t.Logf("dupes page: %d thumbnails", n)
+	// The README's duplicate pair: the mirrored ship beside its origin.
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector("img.t-flipy").closest(".pair").id = "readme-pair"`))
+	tb.elementShot(t, "readme-duplicate-pair", "#readme-pair", 0.75)
 
 	tb.open(t, srv.URL+"/dupes?across-affiliates=1&affiliate=is-west-africa")
 	txt = tb.text(t)
@@ -190,7 +198,7 @@ func TestBrowserLookupForm(t *testing.T) {
 		}
 		switch {
 		case len(want.Exact) > 0:
-			if !strings.Contains(txt, "seen "+itoa(len(want.Exact))+" time(s)") {
+			if !strings.Contains(txt, "seen "+itoa(len(want.Exact))+" time(s) byte-identical") {
 				t.Errorf("%s: answer does not say seen %d times:\n%s", file, len(want.Exact), txt)
 			}
 			for _, s := range want.Exact {
@@ -199,7 +207,7 @@ func TestBrowserLookupForm(t *testing.T) {
 				}
 			}
 		case len(want.Near) > 0:
-			if !strings.Contains(txt, "not seen byte-identical; "+itoa(len(want.Near))+" near match(es)") {
+			if !strings.Contains(txt, "not seen byte-identical") || !strings.Contains(txt, itoa(len(want.Near))+" near match(es)") {
 				t.Errorf("%s: answer does not give %d near matches:\n%s", file, len(want.Near), txt)
 			}
 			for _, m := range want.Near {
@@ -213,6 +221,13 @@ func TestBrowserLookupForm(t *testing.T) {
 			tb.checkImages(t, 1)
 		default:
 			t.Fatalf("%s: lookup finds nothing; the test needs a known file", file)
+		}
+		// The origin is the one catalog.OriginOf names, as `relcat lookup` prints it.
+		if want.Origin == nil {
+			t.Errorf("%s: lookup names no origin", file)
+		} else if o := eval[string](t, tb, `document.querySelector("#lookup-origin").innerText`); !strings.Contains(o, want.Origin.Sighting.Batch.String()) ||
+			!strings.Contains(o, want.Origin.Sighting.Name) || !strings.Contains(o, want.Origin.Sighting.Released.String()) {
+			t.Errorf("%s: origin shown %q, want %s %s %s", file, o, want.Origin.Sighting.Released, want.Origin.Sighting.Batch, want.Origin.Sighting.Name)
 		}
 		tb.screenshot(t, "server-lookup-"+filepath.Base(file))
 	}
@@ -295,5 +310,48 @@ func TestServerHeaders(t *testing.T) {
 	req, _ := http.NewRequest("DELETE", srv.URL+"/", nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE: %v %v", resp, err)
+	}
+}
+
+// TestPagination: a batch past PageSize photos is cut into pages with permanent URLs; the pages
+// hold every photo once, in file order.
+func TestPagination(t *testing.T) {
+	srv := testServer(t)
+	fixture(t)
+	get := func(url string) string {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", url, resp.StatusCode)
+		}
+		return b.String()
+	}
+	base := srv.URL + "/batch/" + fixManyBatch.String()
+	p1 := get(base)
+	p2 := get(base + "?page=2")
+	if n := strings.Count(p1, `class="card"`); n != PageSize {
+		t.Errorf("page 1 shows %d photos, want %d", n, PageSize)
+	}
+	if n := strings.Count(p2, `class="card"`); n != manyN-PageSize {
+		t.Errorf("page 2 shows %d photos, want %d", n, manyN-PageSize)
+	}
+	if !strings.Contains(p1, "page 1 of 2 ("+itoa(manyN)+" items)") || !strings.Contains(p1, `href="/batch/`+fixManyBatch.String()+`?page=2" rel="next"`) {
+		t.Error("page 1 has no pager leading to page 2")
+	}
+	if !strings.Contains(p2, `rel="prev"`) || strings.Contains(p2, `rel="next"`) {
+		t.Error("page 2 is not the last page")
+	}
+	if !strings.Contains(p1, "many-000.jpg") || !strings.Contains(p1, "many-199.jpg") || strings.Contains(p1, "many-200.jpg") ||
+		!strings.Contains(p2, "many-200.jpg") || !strings.Contains(p2, "many-204.jpg") {
+		t.Error("pages do not cut the file order at 200")
+	}
+	// A page past the end shows the last one.
+	if p9 := get(base + "?page=9"); !strings.Contains(p9, "page 2 of 2") {
+		t.Error("page 9 is not clamped to the last page")
 	}
 }

@@ -23,16 +23,23 @@ type batchPage struct {
 	Pager                                  *pager
 }
 
-// seenOf is the "seen before" badge of a file of a batch, from what catalog.Batch says about it.
+// seenOf is the "seen before" badge of a file of a batch, from what catalog.Batch says about it:
+// the origin over the photo's family (catalog.OriginOf), when an earlier release holds it; identical
+// when the same bytes were released before, else near.
 func seenOf(bi catalog.BatchImage, l links) *seenView {
-	switch {
-	case bi.Earlier != nil:
-		return &seenView{Kind: "identical", Origin: viewSighting(*bi.Earlier, l)}
-	case bi.Near != nil && len(bi.Near.Sightings) > 0:
-		return &seenView{Kind: "near", Distance: bi.Near.Distance, Transform: bi.Near.TransformDescription(),
-			Origin: viewSighting(bi.Near.Sightings[0], l)}
+	o := bi.Origin
+	if o == nil || (bi.Earlier == nil && bi.Near == nil) {
+		return nil
 	}
-	return nil
+	v := &seenView{Kind: "near", Origin: viewSighting(o.Sighting, l)}
+	if bi.Earlier != nil {
+		v.Kind = "identical"
+	}
+	if o.Near {
+		v.Distance, v.Transform = o.Distance, catalog.Match{Transform: o.Transform}.TransformDescription()
+	}
+	v.Uncertain = o.Uncertain
+	return v
 }
 
 // viewBatch is a batch as a contact sheet in file order. pageNo selects a page of PageSize photos
@@ -105,8 +112,8 @@ func viewNear(c *catalog.Catalog, m catalog.Match, thumb thumbSource, l links) n
 	for _, s := range m.Sightings {
 		v.Sightings = append(v.Sightings, viewSighting(s, l))
 	}
-	if d, err := c.Image(m.SHA256); err == nil {
-		src, why := thumb(d.Image)
+	if img, err := c.ImageRecord(m.SHA256); err == nil {
+		src, why := thumb(img)
 		v.Thumb = thumbView{Src: src, Alt: v.SHA[:12], Why: why}
 		if tr, err := pdq.ParseTransform(m.Transform); err == nil {
 			v.Thumb.Class = turnClass(tr)
@@ -133,6 +140,7 @@ type imagePage struct {
 	Raw                          []kv
 	Sightings                    []sightingView
 	Origin                       *sightingView
+	OriginNear                   string
 	Uncertain                    bool
 	Near                         []nearView
 	NearThreshold                int
@@ -198,6 +206,9 @@ func viewImage(c *catalog.Catalog, s catalog.SHA256, mo catalog.MatchOptions, th
 	if h.Origin != nil {
 		o := viewSighting(*h.Origin, l)
 		v.Origin = &o
+		if om := h.OriginMatch; om != nil && om.Near {
+			v.OriginNear = fmt.Sprintf("near-duplicate, distance %d, %s", om.Distance, catalog.Match{Transform: om.Transform}.TransformDescription())
+		}
 	}
 	for _, n := range h.Near {
 		v.Near = append(v.Near, viewNear(c, n, thumb, l))
@@ -284,13 +295,13 @@ func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thu
 		if img, ok := imgs[s]; ok {
 			return img
 		}
-		d, err := c.Image(s)
+		img, err := c.ImageRecord(s)
 		if err != nil {
 			imgs[s] = nil
 			return nil
 		}
-		imgs[s] = d.Image
-		return d.Image
+		imgs[s] = img
+		return img
 	}
 	member := func(m catalog.Member) memberView {
 		mv := memberView{SHA: m.SHA256.String(), Href: l.image(m.SHA256), Distance: m.Distance, Quality: m.Quality}
@@ -488,6 +499,10 @@ type lookupPage struct {
 	Warnings               []string
 	Err                    string
 	Limit                  string
+	Origin                 *sightingView
+	OriginNear, Uncertain  bool
+	OriginDistance         int
+	OriginTransform        string
 }
 
 // viewLookup shows a lookup's answer as `relcat lookup` gives it.
@@ -502,6 +517,13 @@ func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, 
 	}
 	for _, m := range r.Near {
 		v.Near = append(v.Near, viewNear(c, m, thumb, l))
+	}
+	if o := r.Origin; o != nil {
+		s := viewSighting(o.Sighting, l)
+		v.Origin, v.OriginNear, v.Uncertain = &s, o.Near, o.Uncertain
+		if o.Near {
+			v.OriginDistance, v.OriginTransform = o.Distance, catalog.Match{Transform: o.Transform}.TransformDescription()
+		}
 	}
 	return v
 }

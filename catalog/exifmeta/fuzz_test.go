@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/relcat/relcat/internal/hostile"
 )
 
 // FuzzRead feeds arbitrary bytes to Read: it must never panic (a recovered
@@ -37,6 +39,13 @@ func FuzzRead(f *testing.F) {
 	f.Add(block(le, []ent{{tag: 0x010f, typ: tASCII, count: 1<<31 - 1, rawOff: off32(8)}}, nil,
 		gpsEnts(le, "N", []uint32{0, 0, 1, 0}, "E", []uint32{200, 1})))
 	f.Add(block(le, []ent{b.ascii(0x010f, "<script>\x1b[31m\a")}, []ent{b.ascii(0x9003, "0000:00:00 00:00:00")}, nil))
+	// Issue 12: blocks and containers that cost far more than their size (small versions).
+	f.Add(hostile.EXIFCrossCheckBomb(16, 2000))
+	f.Add(hostile.PNGWithEXIF(hostile.EXIFCrossCheckBomb(16, 2000)))
+	f.Add(hostile.HEIFIlocLoop(50, 65535))
+	f.Add(hostile.EXIFRawBloat(300, 300, 0))
+	f.Add(hostile.TIFFInflateBomb(400, 400, 8*400*400))
+	f.Add(hostile.ProgressiveScans(64, 64, 300))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := Read(data, "")
 		mustMarshal(t, m)

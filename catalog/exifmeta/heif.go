@@ -191,6 +191,23 @@ func heifItemData(d, iloc, idat []byte, id uint32, warn func(string, ...any)) []
 		if !ok {
 			break
 		}
+		// Every extent takes extSize bytes of the box: a count that does not fit is a lie.
+		// Extents of zero bytes (all field sizes 0) mean "the whole source"; more than one of
+		// them is meaningless, and walking 65,535 of them for each of thousands of items was
+		// minutes of work for a 50 KB file.
+		extSize := uint64(idxSize + offSize + lenSize)
+		if extSize == 0 && nExt > 1 {
+			warn("heif: iloc item %d has %d extents of zero bytes each", itemID, nExt)
+			return nil
+		}
+		if nExt*extSize > uint64(len(iloc)-p) {
+			warn("heif: iloc item %d declares %d extents, more than the box holds", itemID, nExt)
+			return nil
+		}
+		if uint32(itemID) != id || itemID > 0xffffffff {
+			p += int(nExt * extSize)
+			continue
+		}
 		type ext struct{ off, n uint64 }
 		var exts []ext
 		for j := uint64(0); j < nExt; j++ {
@@ -207,9 +224,6 @@ func heifItemData(d, iloc, idat []byte, id uint32, warn func(string, ...any)) []
 		}
 		if !ok {
 			break
-		}
-		if uint32(itemID) != id || itemID > 0xffffffff {
-			continue
 		}
 		src := d
 		switch method {

@@ -25,28 +25,56 @@ func utf16Text(v []byte, bo binary.ByteOrder) string {
 	return strings.TrimRight(string(utf16.Decode(u)), " ")
 }
 
-// raw fills Meta.Raw with every entry the walker kept.
+// MaxRaw caps what Meta.Raw keeps per image, keys and values together, in
+// bytes: about 64 KiB whatever the file holds. Each value is also capped at
+// MaxRawValue; an entry whose value is the same bytes as an earlier one (an
+// alias: another offset pointing at them) is kept as a short reference to
+// the first, so that aliases count once.
+const MaxRaw = 64 << 10
+
+// raw fills Meta.Raw with the entries the walker kept, up to MaxRaw bytes.
 func (r *reader) raw() {
 	if len(r.w.entries) == 0 {
 		return
 	}
-	r.m.Raw = make(map[string]string, len(r.w.entries))
-	// Entries may all point at the same bytes; keep the total text
-	// proportional to the block, not to entries x MaxRawValue.
-	r.budget = 4*len(r.w.b) + 64<<10
+	r.m.Raw = make(map[string]string, min(len(r.w.entries), 256))
+	type span struct {
+		off, n int
+		typ    uint16
+	}
+	seen := map[span]string{} // value bytes already rendered -> the key that holds them
+	r.budget = MaxRaw
+	omitted := 0
 	for _, e := range r.w.entries {
 		key := tagName(e.ifd, e.tag)
 		if _, dup := r.m.Raw[key]; dup {
 			continue
 		}
 		if r.budget <= 0 {
-			r.warn("raw: values beyond %d bytes in total omitted", 4*len(r.w.b)+64<<10)
-			r.m.Raw[key] = "(omitted)"
+			omitted++
 			continue
 		}
-		v := r.render(key, e)
+		var v string
+		// Values of more than 4 bytes lie in the block; val aliases it.
+		sp := span{cap(r.w.b) - cap(e.val), len(e.val), e.typ}
+		if first, ok := seen[sp]; ok && len(e.val) > 4 {
+			v = "(same value as " + first + ")"
+		} else {
+			v = r.render(key, e)
+			if len(e.val) > 4 {
+				seen[sp] = key
+			}
+		}
+		if len(key)+len(v) > r.budget {
+			omitted++
+			r.budget = 0
+			continue
+		}
 		r.budget -= len(key) + len(v)
 		r.m.Raw[key] = v
+	}
+	if omitted > 0 {
+		r.warn("raw: %d tags omitted: the raw EXIF kept per image is capped at %d bytes", omitted, MaxRaw)
 	}
 }
 

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -21,6 +22,13 @@ import (
 // DefaultMaxPixels is the pixel limit [Decode] applies when given a limit
 // of zero or less: 100 million pixels.
 const DefaultMaxPixels int64 = 100_000_000
+
+// MaxAspectRatio is the most elongated image [DecodeContext] decodes: a long
+// side of MaxAspectRatio times the short side or more is refused with
+// ErrTooMuchWork before decoding. Shrinking such an image to a work size
+// leaves a line of pixels (nothing a perceptual hash or a thumbnail can
+// show), while the downscale's per-axis tables grow with the long side.
+const MaxAspectRatio = 1024
 
 // Config is what a file's header says about its pixels.
 type Config struct {
@@ -80,22 +88,32 @@ func decodeConfig(data []byte, f Format) (cfg Config, ic image.Config, err error
 	return cfg, ic, nil
 }
 
-// Decode decodes the pixels of data (the first frame of an animation).
+// Decode is [DecodeContext] without a context.
+func Decode(data []byte, f Format, maxPixels int64) (img image.Image, cfg Config, err error) {
+	return DecodeContext(context.Background(), data, f, maxPixels)
+}
+
+// DecodeContext decodes the pixels of data (the first frame of an animation).
 // f should be Sniff's answer (Unknown: sniffed here); it picks the decoder,
 // whatever the file is called. It reads the header
 // first and, before decoding anything, refuses with ErrTooManyPixels an
 // empty image, more than maxPixels pixels, or a pixel buffer over
-// 4*maxPixels bytes (16-bit formats). maxPixels <= 0 means
-// [DefaultMaxPixels]. Formats without a Go decoder give ErrNoDecoder
+// 4*maxPixels bytes (16-bit formats), and with ErrTooMuchWork an aspect
+// ratio over [MaxAspectRatio], a progressive JPEG whose scans exceed
+// [MaxScanWork], or a TIFF strip that inflates past its declared size.
+// maxPixels <= 0 means [DefaultMaxPixels]. Formats without a Go decoder give ErrNoDecoder
 // together with the Config read from the header. Decoder errors (a JPEG
 // cut off mid-scan, say) and panics are returned as ErrDecode. The Config
 // comes back with every error, so the caller keeps what the header said.
 //
-// Memory: the pixel buffer is at most 4*maxPixels bytes, but decoders need
-// more while working (a progressive JPEG keeps its DCT coefficients, up to
-// 12 bytes per pixel at 4:4:4), so pick maxPixels for the memory each
-// worker may use.
-func Decode(data []byte, f Format, maxPixels int64) (img image.Image, cfg Config, err error) {
+// The decoder reads data through ctx: once ctx is done, decoding stops within
+// a few milliseconds with an error wrapping ctx.Err().
+//
+// Memory: [DecodeMemory] estimates what the decoder allocates from the header
+// (a progressive JPEG keeps its DCT coefficients, up to 12 bytes per pixel
+// at 4:4:4; a TIFF decoder buffers a whole strip), so that a caller can bound
+// concurrent decodes.
+func DecodeContext(ctx context.Context, data []byte, f Format, maxPixels int64) (img image.Image, cfg Config, err error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
@@ -115,7 +133,20 @@ func Decode(data []byte, f Format, maxPixels int64) (img image.Image, cfg Config
 			img, err = nil, decodeError(f, "pixels", panicError{r})
 		}
 	}()
-	img, err = codecs[f].decode(bytes.NewReader(data))
+	switch f {
+	case JPEG:
+		if err := checkScans(data, cfg.Width, cfg.Height); err != nil {
+			return nil, cfg, err
+		}
+	case TIFF:
+		if err := checkStrips(ctx, data); err != nil {
+			return nil, cfg, err
+		}
+	}
+	img, err = codecs[f].decode(newCtxReader(ctx, data))
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cfg, newError(cerr, nil, "%s decoding interrupted", f.label())
+	}
 	if err != nil {
 		return nil, cfg, decodeError(f, "pixels", err)
 	}
@@ -126,6 +157,10 @@ func Decode(data []byte, f Format, maxPixels int64) (img image.Image, cfg Config
 func checkSize(f Format, w, h int, cm color.Model, maxPixels int64) error {
 	if w <= 0 || h <= 0 {
 		return newError(ErrTooManyPixels, nil, "%s header claims %dx%d pixels, an empty image", f.label(), w, h)
+	}
+	if long, short := max(w, h), min(w, h); int64(long) > MaxAspectRatio*int64(short) {
+		return newError(ErrTooMuchWork, nil, "%s header claims %dx%d pixels, an aspect ratio over %d:1 (no meaningful thumbnail or perceptual hash)",
+			f.label(), w, h, MaxAspectRatio)
 	}
 	hi, n := bits.Mul64(uint64(w), uint64(h))
 	if hi != 0 || n > uint64(maxPixels) {

@@ -16,6 +16,11 @@ var (
 	// ErrNoDecoder: the format is recognised but Go cannot decode its pixels
 	// (HEIC, HEIF, AVIF).
 	ErrNoDecoder = errors.New("media: no decoder for this format")
+	// ErrTooMuchWork: decoding (or downscaling) would cost work or memory out of proportion to
+	// the file and to its pixels: a progressive JPEG with too many scans, a TIFF strip that
+	// inflates past its declared size (a decompression bomb), an aspect ratio over
+	// [MaxAspectRatio]. Nothing was decoded, and no limit makes it decodable.
+	ErrTooMuchWork = errors.New("media: too much work for the file")
 	// ErrDecode: the decoder failed (corrupt or truncated data, unsupported
 	// feature, or a recovered decoder panic).
 	ErrDecode = errors.New("media: cannot decode")

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/relcat/relcat/internal/hostile"
 )
 
 // FuzzDecode: Sniff, DecodeConfig and Decode (4 MP limit) never panic, and
@@ -23,6 +25,13 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add(ftyp("heic", "mif1"))
+	// Issue 12: files that cost far more than their size (small versions).
+	f.Add(hostile.TIFFInflateBomb(400, 400, 8*400*400))
+	f.Add(hostile.PNGZeros(100000, 1, true, false))
+	f.Add(hostile.PNGZeros(64, 64, false, true))
+	f.Add(hostile.ProgressiveScans(64, 64, 300))
+	f.Add(hostile.HEIFIlocLoop(50, 65535))
+	f.Add(hostile.EXIFCrossCheckBomb(16, 2000))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		format := Sniff(data)
 		cfg, err := DecodeConfig(data, format)
@@ -34,7 +43,7 @@ func FuzzDecode(f *testing.F) {
 			if img != nil {
 				t.Fatal("image returned with an error")
 			}
-			for _, s := range []error{ErrUnknownFormat, ErrTooManyPixels, ErrNoDecoder, ErrDecode} {
+			for _, s := range []error{ErrUnknownFormat, ErrTooManyPixels, ErrTooMuchWork, ErrNoDecoder, ErrDecode} {
 				if errors.Is(err, s) {
 					return
 				}

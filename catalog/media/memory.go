@@ -22,12 +22,33 @@ func DecodeMemory(data []byte, f Format) int64 {
 		return 1 << 62
 	}
 	n := int64(px)
-	if cfg.Format == JPEG {
+	img := n * bytesPerPixel(ic.ColorModel)
+	switch cfg.Format {
+	case JPEG:
 		if est, ok := jpegMemory(data, cfg.Width, cfg.Height); ok {
 			return withOverhead(est)
 		}
+	case TIFF:
+		// x/image/tiff reads each strip (or tile) whole into one growing buffer: up to the
+		// declared size (checkStrips refuses more when it matters), with the doubling growth of
+		// a bytes.Buffer (the old and the new array at once: 3 times). Without a readable
+		// layout, the decoder's own cap: 8 bytes a pixel of the whole image.
+		block := 8 * n
+		if l, ok := parseTIFF(data); ok {
+			block = min(l.blockBytes(), 8*l.bw*l.bh)
+			if 8*l.bw*l.bh <= checkedStrip {
+				block = 8 * l.bw * l.bh
+			}
+		}
+		return withOverhead(img + 3*block)
+	case PNG:
+		// An interlaced PNG is decoded pass by pass into images of its own, each copied into
+		// the final one: the passes add up to one more image.
+		if len(data) > 28 && data[28] == 1 {
+			return withOverhead(2 * img)
+		}
 	}
-	return withOverhead(n * bytesPerPixel(ic.ColorModel))
+	return withOverhead(img)
 }
 
 // jpegMemory reads the frame header (SOF) and estimates the decoder's allocations.

@@ -23,12 +23,12 @@ func Scale(w, h, minSide int) int {
 	return s
 }
 
-// DecodeScaled is [Decode] with a reduction for JPEG: data is decoded by the package's own
+// DecodeScaled is [DecodeContext] with a reduction for JPEG: data is decoded by the package's own
 // DCT-domain decoder (catalog/media/jpeg) straight to 1/scale of its size (scale 1, 2, 4 or
 // 8), each pixel the mean of the scale x scale pixels it replaces, as planar *image.YCbCr or
 // *image.Gray (*image.CMYK and *image.RGBA for CMYK and RGB files), so no full-size image is
-// allocated. The limits are those of Decode, applied to the full size the header claims; the
-// context is checked while decoding. A JPEG that decoder does not support (12-bit,
+// allocated. The limits and checks are those of DecodeContext, applied to the full size the
+// header claims; the context is checked while decoding (every MCU row). A JPEG that decoder does not support (12-bit,
 // arithmetic-coded) is decoded by image/jpeg at full size when it can. Other formats ignore
 // scale and decode at full size. The Config is the file's full size.
 func DecodeScaled(ctx context.Context, data []byte, f Format, maxPixels int64, scale int) (image.Image, Config, error) {
@@ -39,7 +39,7 @@ func DecodeScaled(ctx context.Context, data []byte, f Format, maxPixels int64, s
 		f = Sniff(data)
 	}
 	if f != JPEG {
-		return Decode(data, f, maxPixels)
+		return DecodeContext(ctx, data, f, maxPixels)
 	}
 	cfg, ic, err := decodeConfig(data, f)
 	if err != nil {
@@ -48,14 +48,17 @@ func DecodeScaled(ctx context.Context, data []byte, f Format, maxPixels int64, s
 	if err := checkSize(f, cfg.Width, cfg.Height, ic.ColorModel, maxPixels); err != nil {
 		return nil, cfg, err
 	}
+	if err := checkScans(data, cfg.Width, cfg.Height); err != nil {
+		return nil, cfg, err
+	}
 	img, err := jpeg.Decode(ctx, data, jpeg.Options{Scale: scale})
 	switch {
+	case ctx.Err() != nil:
+		return nil, cfg, newError(ctx.Err(), nil, "%s decoding interrupted", f.label())
 	case err == nil:
 		return img, cfg, nil
 	case errors.Is(err, jpeg.ErrUnsupported):
-		return Decode(data, f, maxPixels)
-	case ctx.Err() != nil:
-		return nil, cfg, ctx.Err()
+		return DecodeContext(ctx, data, f, maxPixels)
 	}
 	return nil, cfg, decodeError(f, "pixels", err)
 }

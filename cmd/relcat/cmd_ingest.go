@@ -17,7 +17,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var o catalog.IngestOptions
 	var maxMP float64
-	var decodeMiB int64
+	var decodeMiB, fileMiB int64
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
 		Short: "Catalog release folders (each folder is one batch)",
@@ -38,6 +38,13 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				return usagef("--decode-memory must be positive (MiB)")
 			}
 			o.DecodeMemory = decodeMiB << 20
+			if fileMiB <= 0 {
+				return usagef("--max-file-size must be positive (MiB)")
+			}
+			o.MaxFileSize = fileMiB << 20
+			if setMemoryLimit != nil {
+				setMemoryLimit(o.DecodeMemory + 128<<20)
+			}
 			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
 			if o.Operator == "" {
 				o.Operator = currentUser()
@@ -69,6 +76,9 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 					a.code = exitPartial
 				}
 			}
+			if herr := a.printIngestWatchHits(c, sums); herr != nil && err == nil {
+				err = herr
+			}
 			return err
 		},
 	}
@@ -83,7 +93,8 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.BoolVar(&o.FollowLinks, "follow-links", false, "also read symbolic links to files outside the release folder (by default such a link is rejected)")
 	f.BoolVar(&o.NoCopy, "no-copy", false, "do not preserve the original files in the catalog")
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
-	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF)")
+	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the files read and the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF; a file over half of it is hashed by streaming)")
+	f.Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB (a larger one is rejected unread)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd
 }
@@ -107,39 +118,37 @@ func printSummary(p *printer, s *catalog.BatchSummary) error {
 		return p.record("summary", map[string]any{
 			"batch": b.ID, "affiliate": b.Affiliate, "released": b.Released, "folder": b.Folder,
 			"files": len(s.Files), "new": s.New, "known": s.Known, "rejected": s.Rejected,
-			"no_pixels": s.NoPixels, "near": s.NearCount, "reused": s.Reused, "created": s.Created,
-			"unchanged": s.Unchanged, "notes": s.Notes,
+			"no_pixels": s.NoPixels, "near": s.NearCount, "reused": s.Reused, "first_here": s.FirstHere,
+			"created": s.Created, "unchanged": s.Unchanged, "notes": s.Notes,
 		})
 	}
 	state := "added to existing batch"
-	if s.Created {
+	switch {
+	case s.Created:
 		state = "new batch"
+	case s.Unchanged:
+		state = "already catalogued"
 	}
 	p.textf("%s: batch %s (%s), %s, released %s\n", clean(b.Folder), b.ID, state, b.Affiliate, b.Released)
 	for _, f := range s.Files {
-		switch f.Status {
-		case catalog.StatusRejected:
+		unc := ""
+		if f.FirstUncertain {
+			unc = " " + uncertainText
+		}
+		switch {
+		case f.Status == catalog.StatusRejected:
 			p.textf("  rejected  %s: %s\n", clean(f.Name), clean(f.Reason))
-		case catalog.StatusKnown:
-			if f.Updated {
-				p.textf("  updated   %s  (already catalogued; its pixels or its original are now stored)\n", clean(f.Name))
-			} else if f.First != nil {
-				unc := ""
-				if f.FirstUncertain {
-					unc = " (uncertain: another release the same day gives only a date)"
-				}
-				p.textf("  known     %s  = first seen %s%s\n", clean(f.Name), sightingText(*f.First), unc)
-			} else if !f.Repeat {
-				p.textf("  known     %s  (same content as another file of this batch)\n", clean(f.Name))
-			}
-		case catalog.StatusNew:
-			if len(f.Near) > 0 {
-				m := f.Near[0]
-				p.textf("  near      %s  ~ d=%d%s of %s; first released %s\n", clean(f.Name), m.Distance,
-					transformSuffix(m.Transform), short(m.SHA256), sightingText(earliest(f.Near)))
-			} else {
-				p.textf("  new       %s\n", clean(f.Name))
-			}
+		case f.Seen == catalog.SeenIdentical:
+			p.textf("  identical %s  = %s\n", clean(f.Name), identicalText(f.Earlier, f.Origin)+unc)
+		case f.Seen == catalog.SeenNear:
+			p.textf("  near      %s  ~ %s\n", clean(f.Name), originText(f.Origin)+unc)
+		case f.Status == catalog.StatusKnown && !f.Repeat:
+			p.textf("  new       %s  (first released here; already in the catalog from a later release or another file of this one)%s\n", clean(f.Name), unc)
+		default:
+			p.textf("  new       %s%s\n", clean(f.Name), unc)
+		}
+		if f.Updated {
+			p.textf("            %s: already catalogued; its pixels or its original are now stored\n", clean(f.Name))
 		}
 		for _, w := range f.Warnings {
 			p.textf("            %s: %s\n", clean(f.Name), cut(w, 200))
@@ -149,19 +158,22 @@ func printSummary(p *printer, s *catalog.BatchSummary) error {
 		p.textf("  note: %s\n", clean(n))
 	}
 	total := len(s.Files)
-	p.textf("  %d files: %d new, %d known, %d rejected", total, s.New, s.Known, s.Rejected)
+	p.textf("  %d files: %d new, %d identical, %d near, %d rejected", total, s.FirstHere, s.Reused, s.NearCount, s.Rejected)
 	if s.NoPixels > 0 {
 		p.textf(", %d stored without pixels", s.NoPixels)
 	}
-	p.textf("\n")
 	if s.Unchanged {
-		p.textf("  nothing changed: this batch was already catalogued with these files\n")
+		p.textf("\n  nothing changed: this batch was already catalogued with these files\n")
+	} else {
+		p.textf("; %d images added to the catalog\n", s.New)
 	}
 	if line := seenBefore(s); line != "" {
 		p.textf("  %s\n", line)
 	}
 	return nil
 }
+
+const uncertainText = "(uncertain: another release the same day gives only a date)"
 
 // seenBefore is the one-line finding: "3 of 16 photos seen before: 2 identical, 1 near (d=14,
 // mirrored left-right) — first released 2019-11-02 by is-sinai".
@@ -174,20 +186,18 @@ func seenBefore(s *catalog.BatchSummary) string {
 			continue
 		}
 		photos++
-		if f.First != nil {
-			origins[f.First.Released.String()+" by "+f.First.Affiliate] = *f.First
+		if f.First == nil || f.Origin == nil {
+			continue
 		}
-		if f.Status == catalog.StatusNew && len(f.Near) > 0 {
-			m := f.Near[0]
-			near = append(near, fmt.Sprintf("d=%d%s", m.Distance, transformSuffix(m.Transform)))
-			first := earliest(f.Near)
-			origins[first.Released.String()+" by "+first.Affiliate] = first
+		origins[f.First.Released.String()+" by "+f.First.Affiliate] = *f.First
+		if f.Seen == catalog.SeenNear {
+			near = append(near, fmt.Sprintf("d=%d%s", f.Origin.Distance, transformSuffix(f.Origin.Transform)))
 		}
 	}
-	if s.Reused+len(near) == 0 {
+	if s.Reused+s.NearCount == 0 {
 		return ""
 	}
-	line := fmt.Sprintf("%d of %d photos seen before: %d identical, %d near", s.Reused+len(near), photos, s.Reused, len(near))
+	line := fmt.Sprintf("%d of %d photos seen before: %d identical, %d near", s.Reused+s.NearCount, photos, s.Reused, s.NearCount)
 	if len(near) > 0 {
 		line += " (" + strings.Join(near, "; ") + ")"
 	}
@@ -199,17 +209,29 @@ func seenBefore(s *catalog.BatchSummary) string {
 	return line + " — first released " + strings.Join(keys, ", ")
 }
 
-// earliest is the first sighting among all near matches: where the photo was first released.
-func earliest(ms []catalog.Match) catalog.Sighting {
-	var first catalog.Sighting
-	for i, m := range ms {
-		for j, s := range m.Sightings {
-			if (i == 0 && j == 0) || s.Before(first) {
-				first = s
-			}
-		}
+// originText describes an origin: "first released 2019-11-02 by is-sinai (batch …, 09-ship.jpg)",
+// with ", near-duplicate d=16, mirrored left-right, sha256 31511061512a" when it is another image.
+func originText(o *catalog.Origin) string {
+	if o == nil {
+		return "no sighting"
 	}
-	return first
+	t := "first released " + sightingText(o.Sighting)
+	if o.Near {
+		t += fmt.Sprintf(", near-duplicate d=%d%s, sha256 %s", o.Distance, transformSuffix(o.Transform), short(o.Sighting.SHA256))
+	}
+	return t
+}
+
+// identicalText describes a photo released before byte-identical: the earlier copy, and the origin
+// when that is not the same sighting (an even earlier near-duplicate).
+func identicalText(earlier *catalog.Sighting, o *catalog.Origin) string {
+	if o == nil || earlier == nil {
+		return originText(o)
+	}
+	if o.Sighting.SHA256 == earlier.SHA256 && o.Sighting.Batch == earlier.Batch && o.Sighting.Position == earlier.Position {
+		return originText(o)
+	}
+	return "identical to " + sightingText(*earlier) + "; " + originText(o)
 }
 
 // transformSuffix is ", mirrored left-right" for a transformed match, "" for an as-is one.

@@ -33,7 +33,7 @@ func (a *app) lookupCommand() *cobra.Command {
 	var o catalog.MatchOptions
 	cmd := &cobra.Command{
 		Use:   "lookup FILE...",
-		Short: "Have we seen this photo? Exact sightings, else near matches (all rotations and mirrors)",
+		Short: "Have we seen this photo? Its origin, exact sightings and near matches (all rotations and mirrors)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if err := checkMatch(&o); err != nil {
@@ -41,11 +41,15 @@ func (a *app) lookupCommand() *cobra.Command {
 			}
 			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
+				watch, err := c.HasWatchlists()
+				if err != nil {
+					return err
+				}
 				for _, f := range files {
 					if err := a.ctx.Err(); err != nil {
 						return catalog.ErrInterrupted
 					}
-					r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{})
+					r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{Reference: watch})
 					if err != nil {
 						fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
 						a.code = exitPartial
@@ -53,6 +57,11 @@ func (a *app) lookupCommand() *cobra.Command {
 					}
 					if err := printLookup(p, r); err != nil {
 						return err
+					}
+					if watch {
+						if err := a.printLookupWatchHits(c, p, r, o); err != nil {
+							return err
+						}
 					}
 				}
 				return nil
@@ -67,33 +76,52 @@ func printLookup(p *printer, r *catalog.LookupResult) error {
 	if p.json {
 		return p.record("lookup", map[string]any{
 			"path": r.Path, "sha256": r.Hashes.SHA256, "md5": r.Hashes.MD5, "format": r.Hashes.Format,
-			"exact": r.Exact, "near": r.Near, "low_quality": r.LowQual, "warnings": r.Warnings,
+			"exact": r.Exact, "near": r.Near, "origin": r.Origin, "low_quality": r.LowQual, "warnings": r.Warnings,
 		})
 	}
 	p.textf("%s  sha256 %s\n", clean(r.Path), r.Hashes.SHA256)
+	printFamily(p, r.Origin, r.Exact, r.Near)
 	switch {
-	case len(r.Exact) > 0:
-		p.textf("  seen %d time(s); first %s\n", len(r.Exact), sightingText(r.Exact[0]))
-		for _, s := range r.Exact[1:] {
-			p.textf("  also %s\n", sightingText(s))
-		}
-	case len(r.Near) > 0:
-		p.textf("  not seen byte-identical; %d near match(es):\n", len(r.Near))
-		for _, m := range r.Near {
-			p.textf("  ~ d=%d%s of %s (quality %d/%d)\n", m.Distance, transformSuffix(m.Transform), m.SHA256, m.Query, m.Quality)
-			for _, s := range m.Sightings {
-				p.textf("      %s\n", sightingText(s))
-			}
-		}
-	case r.LowQual:
+	case len(r.Exact) == 0 && len(r.Near) == 0 && r.LowQual:
 		p.textf("  not in the catalog; low quality hash (%d): near matching skipped\n", r.Hashes.PDQ.Quality)
-	default:
+	case len(r.Exact) == 0 && len(r.Near) == 0:
 		p.textf("  not in the catalog\n")
+	case r.LowQual:
+		p.textf("  low quality hash (%d): near matching skipped\n", r.Hashes.PDQ.Quality)
 	}
 	for _, w := range r.Warnings {
 		p.textf("  warning: %s\n", cut(w, 200))
 	}
 	return nil
+}
+
+// printFamily prints the origin of a photo, its exact sightings and its near matches (earliest
+// release first), as lookup, show and history do.
+func printFamily(p *printer, o *catalog.Origin, exact []catalog.Sighting, near []catalog.Match) {
+	if o != nil {
+		unc := ""
+		if o.Uncertain {
+			unc = " " + uncertainText
+		}
+		p.textf("  origin: %s%s\n", originText(o), unc)
+	}
+	if len(exact) > 0 {
+		p.textf("  seen %d time(s) byte-identical:\n", len(exact))
+	} else if len(near) > 0 {
+		p.textf("  not seen byte-identical\n")
+	}
+	for _, s := range exact {
+		p.textf("  = %s\n", sightingText(s))
+	}
+	if len(near) > 0 {
+		p.textf("  %d near match(es), earliest release first:\n", len(near))
+	}
+	for _, m := range near {
+		p.textf("  ~ d=%d%s of %s (quality %d/%d)\n", m.Distance, transformSuffix(m.Transform), m.SHA256, m.Query, m.Quality)
+		for _, s := range m.Sightings {
+			p.textf("      %s\n", sightingText(s))
+		}
+	}
 }
 
 func (a *app) dupesCommand() *cobra.Command {
@@ -103,10 +131,16 @@ func (a *app) dupesCommand() *cobra.Command {
 		Use:   "dupes",
 		Short: "Recycled photos across batches: clusters with their origin and pairwise edges",
 		Long: `Recycled photos: images sighted in more than one batch and, unless --exact, groups of
-near-duplicates (re-encoded, resized, cropped, mirrored, rotated copies).
+near-duplicates (re-encoded, resized, mirrored, rotated, lightly edited copies).
 
-Clusters never chain: each cluster has an origin image (the earliest sighting) and every member
-is within --max-distance of the origin itself. Edges list every pair of members within the threshold.`,
+Clusters never chain: every image belongs to the cluster of its origin image, the image holding the
+earliest sighting of its family (the origin lookup, show and history name), so every member is
+within --max-distance of the origin image itself. Edges list every pair of members within the
+threshold. Distances are pair distances: the same number in every command.
+
+Clusters are printed as they are found, from the near-duplicate edges stored at ingest (distance up
+to 31, quality 50 or more); a larger --max-distance or a lower --min-quality searches every image
+instead, which is slow in a large catalog.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkMatch(&o.Match); err != nil {
@@ -120,21 +154,20 @@ is within --max-distance of the origin itself. Edges list every pair of members 
 				o.Since = r
 			}
 			return a.reader(func(c *catalog.Catalog) error {
-				cls, err := c.Dupes(o)
+				p := a.printer()
+				n := 0
+				err := c.DupesEach(a.ctx, o, func(cl catalog.Cluster) error {
+					n++
+					if p.json {
+						return p.record("cluster", cl)
+					}
+					printCluster(p, cl)
+					return nil
+				})
 				if err != nil {
 					return err
 				}
-				p := a.printer()
-				for _, cl := range cls {
-					if p.json {
-						if err := p.record("cluster", cl); err != nil {
-							return err
-						}
-						continue
-					}
-					printCluster(p, cl)
-				}
-				if !p.json && len(cls) == 0 {
+				if !p.json && n == 0 {
 					p.textf("no recycled photos found\n")
 				}
 				return nil
@@ -145,12 +178,17 @@ is within --max-distance of the origin itself. Edges list every pair of members 
 	cmd.Flags().BoolVar(&o.AcrossAffiliates, "across-affiliates", false, "only photos used by two or more affiliates")
 	cmd.Flags().StringVar(&o.Affiliate, "affiliate", "", "only clusters with a sighting by this affiliate")
 	cmd.Flags().StringVar(&since, "since", "", "only clusters with a sighting released on or after this date")
+	cmd.Flags().IntVar(&o.Limit, "limit", 0, "stop after this many clusters (0: all)")
 	matchFlags(cmd, &o.Match)
 	return cmd
 }
 
 func printCluster(p *printer, cl catalog.Cluster) {
-	p.textf("origin: %s, sha256 %s\n", sightingText(cl.Origin), short(cl.Members[0].SHA256))
+	unc := ""
+	if cl.Uncertain {
+		unc = " " + uncertainText
+	}
+	p.textf("origin: %s, sha256 %s%s\n", sightingText(cl.Origin), short(cl.Members[0].SHA256), unc)
 	for i, m := range cl.Members {
 		rel := "origin image"
 		if i > 0 {
@@ -178,6 +216,7 @@ func describeTransform(t string) string {
 func (a *app) hashCommand() *cobra.Command {
 	var format string
 	var maxMP float64
+	var fileMiB int64
 	cmd := &cobra.Command{
 		Use:   "hash FILE...",
 		Short: "Print SHA-256, MD5 and PDQ of files, without a catalog",
@@ -189,12 +228,15 @@ The PDQ here is the reference full-resolution variant, the one partners' hash li
 			if format != "" && format != "pdq-csv" {
 				return usagef("--format %q: the only format is pdq-csv", format)
 			}
+			if maxMP <= 0 || fileMiB <= 0 {
+				return usagef("--max-pixels and --max-file-size must be positive")
+			}
 			p := a.printer()
 			for _, f := range files {
 				if err := a.ctx.Err(); err != nil {
 					return catalog.ErrInterrupted
 				}
-				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6)})
+				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6), MaxFileSize: fileMiB << 20})
 				if err != nil {
 					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
 					a.code = exitPartial
@@ -227,6 +269,7 @@ The PDQ here is the reference full-resolution variant, the one partners' hash li
 	}
 	cmd.Flags().StringVar(&format, "format", "", "output format: pdq-csv")
 	cmd.Flags().Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels")
+	cmd.Flags().Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB")
 	return cmd
 }
 
@@ -255,24 +298,10 @@ func (a *app) historyCommand() *cobra.Command {
 				p := a.printer()
 				if p.json {
 					return p.record("history", map[string]any{"sha256": h.Image.SHA256, "origin": h.Origin,
-						"uncertain": h.Uncertain, "sightings": h.Sightings, "near": h.Near})
+						"uncertain": h.Uncertain, "origin_detail": h.OriginMatch, "sightings": h.Sightings, "near": h.Near})
 				}
 				p.textf("image %s\n", h.Image.SHA256)
-				if h.Origin != nil {
-					unc := ""
-					if h.Uncertain {
-						unc = " (uncertain: another release the same day has only a date)"
-					}
-					p.textf("origin: %s%s\n", sightingText(*h.Origin), unc)
-				}
-				for _, s := range h.Sightings {
-					p.textf("  = %s\n", sightingText(s))
-				}
-				for _, m := range h.Near {
-					for _, s := range m.Sightings {
-						p.textf("  ~ %s  (d=%d%s, %s)\n", sightingText(s), m.Distance, transformSuffix(m.Transform), short(m.SHA256))
-					}
-				}
+				printFamily(p, h.OriginMatch, h.Sightings, h.Near)
 				return nil
 			})
 		},

@@ -100,7 +100,7 @@ func (a *app) showCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printImage(p, d.Image, d.Sightings)
+				return printImage(p, d)
 			})
 		},
 	}
@@ -123,7 +123,7 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 			if err := p.record("batch_image", map[string]any{
 				"batch": b.ID, "position": bi.Position, "name": bi.Name, "sha256": bi.Image.SHA256,
 				"format": bi.Image.Format, "size": bi.Image.Size, "width": bi.Image.Width, "height": bi.Image.Height,
-				"exif": bi.Image.EXIF, "earlier": bi.Earlier, "near": bi.Near,
+				"exif": bi.Image.EXIF, "earlier": bi.Earlier, "near": bi.Near, "origin": bi.Origin,
 			}); err != nil {
 				return err
 			}
@@ -138,17 +138,24 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 	}
 	p.textf("ingested  %s\nfiles     %d\n\n", b.Ingested.Format("2006-01-02 15:04:05Z"), b.Files)
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tNAME\tSHA256\tFORMAT\tSIZE\tCAMERA\tDATE\tGPS\tSEEN BEFORE (= identical, ~ near)")
+	fmt.Fprintln(tw, "#\tNAME\tSHA256\tFORMAT\tSIZE\tCAMERA\tDATE\tGPS\tFIRST RELEASED (= identical copy earlier, ~ only near-duplicates earlier)")
 	for _, bi := range d.Images {
 		img := bi.Image
 		seen := ""
-		if bi.Earlier != nil {
-			seen = fmt.Sprintf("= %s %s", bi.Earlier.Released, bi.Earlier.Affiliate)
-		} else if bi.Near != nil {
-			s := bi.Near.Sightings[0]
-			seen = fmt.Sprintf("~ %s %s (d=%d%s)", s.Released, s.Affiliate, bi.Near.Distance, transformSuffix(bi.Near.Transform))
+		if o := bi.Origin; o != nil && o.Sighting.Batch != b.ID {
+			mark := "="
+			if bi.Earlier == nil {
+				mark = "~"
+			}
+			seen = fmt.Sprintf("%s %s %s", mark, o.Sighting.Released, o.Sighting.Affiliate)
+			if o.Near {
+				seen += fmt.Sprintf(" (d=%d%s)", o.Distance, transformSuffix(o.Transform))
+			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", bi.Position, cut(bi.Name, 40), img.SHA256.String()[:12],
+		if bi.Origin != nil && bi.Origin.Uncertain {
+			seen += " (uncertain)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", bi.Position+1, cut(bi.Name, 40), img.SHA256.String()[:12],
 			img.Format, dims(img), cut(camera(img.EXIF), 30), cut(img.EXIF.DateTimeOriginal, 25), gpsText(img.EXIF.GPS), seen)
 	}
 	return tw.Flush()
@@ -178,10 +185,13 @@ func gpsText(g *exifmeta.GPS) string {
 	return fmt.Sprintf("%.5f,%.5f", g.Lat, g.Lon)
 }
 
-func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
+func printImage(p *printer, d *catalog.ImageDetail) error {
+	img, ss := d.Image, d.Sightings
 	if p.json {
 		rec := imageRecord(img)
 		rec["sightings"] = ss
+		rec["near"] = d.Near
+		rec["origin"] = d.Origin
 		rec["forensics"] = catalog.ForensicCues(img, ss)
 		return p.record("image", rec)
 	}
@@ -216,13 +226,29 @@ func printImage(p *printer, img *catalog.Image, ss []catalog.Sighting) error {
 	for _, w := range img.Warnings {
 		p.textf("warning   %s\n", cut(w, 200))
 	}
+	if o := d.Origin; o != nil {
+		unc := ""
+		if o.Uncertain {
+			unc = " " + uncertainText
+		}
+		p.textf("origin    %s%s\n", originText(o), unc)
+	}
 	p.textf("sightings %d\n", len(ss))
 	for i, s := range ss {
 		mark := " "
 		if i == 0 {
 			mark = "*"
 		}
-		p.textf("  %s %s  %s  batch %s  #%d %s\n", mark, s.Released, s.Affiliate, s.Batch, s.Position, cut(s.Name, 80))
+		p.textf("  %s %s  %s  batch %s  #%d %s\n", mark, s.Released, s.Affiliate, s.Batch, s.Position+1, cut(s.Name, 80))
+	}
+	if len(d.Near) > 0 {
+		p.textf("near      %d near-duplicate(s), earliest release first\n", len(d.Near))
+	}
+	for _, n := range d.Near {
+		p.textf("  ~ d=%d%s of %s\n", n.Distance, transformSuffix(n.Transform), short(n.SHA256))
+		for _, s := range n.Sightings {
+			p.textf("      %s\n", sightingText(s))
+		}
 	}
 	return nil
 }

@@ -148,5 +148,260 @@ older relcat without its original) is left out and counted on stderr.`,
 
 // shareCommands are the commands that move data in and out of a catalog.
 func (a *app) shareCommands() []*cobra.Command {
-	return []*cobra.Command{a.exportCommand()}
+	return []*cobra.Command{a.exportCommand(), a.watchlistCommand()}
+}
+
+// printWatchHits prints the watchlist hits of one file: a "watchlist_hit" JSON line per hit, or
+// a "watchlist" text line per hit, after the file's own output.
+func printWatchHits(p *printer, path string, sha catalog.SHA256, hits []catalog.WatchHit) error {
+	for _, h := range hits {
+		if p.json {
+			if err := p.record("watchlist_hit", struct {
+				Path   string         `json:"path"`
+				SHA256 catalog.SHA256 `json:"sha256"`
+				catalog.WatchHit
+			}{path, sha, h}); err != nil {
+				return err
+			}
+			continue
+		}
+		label := ""
+		if h.Label != "" {
+			label = " " + cut(h.Label, 60)
+		}
+		p.textf("  WATCHLIST %s: %s  %s (line %d%s)\n", clean(h.List), clean(path), h.Describe(), h.Line, label)
+	}
+	return nil
+}
+
+// printIngestWatchHits checks every file just ingested against the watchlists.
+func (a *app) printIngestWatchHits(c *catalog.Catalog, sums []*catalog.BatchSummary) error {
+	var shas []catalog.SHA256
+	path := map[catalog.SHA256]string{}
+	for _, s := range sums {
+		for _, f := range s.Files {
+			if f.SHA256 != nil && f.Status != catalog.StatusRejected {
+				if _, ok := path[*f.SHA256]; !ok {
+					shas = append(shas, *f.SHA256)
+				}
+				path[*f.SHA256] = f.Path
+			}
+		}
+	}
+	hits, err := c.ImageWatchHits(shas, catalog.MatchOptions{})
+	if err != nil || len(hits) == 0 {
+		return err
+	}
+	p := a.printer()
+	n := 0
+	for _, s := range shas {
+		if err := printWatchHits(p, path[s], s, hits[s]); err != nil {
+			return err
+		}
+		if len(hits[s]) > 0 {
+			n++
+		}
+	}
+	p.textf("%d file(s) hit a watchlist\n", n)
+	return nil
+}
+
+// printLookupWatchHits checks a looked-up file against the watchlists.
+func (a *app) printLookupWatchHits(c *catalog.Catalog, p *printer, r *catalog.LookupResult, o catalog.MatchOptions) error {
+	h := r.Hashes
+	subj := catalog.WatchSubject{SHA256: h.SHA256, MD5: h.MD5, PDQ: h.PDQRef}
+	if subj.PDQ == nil {
+		subj.PDQ = h.PDQ
+	}
+	hits, err := c.WatchlistMatch(subj, o)
+	if err != nil {
+		return err
+	}
+	return printWatchHits(p, r.Path, h.SHA256, hits)
+}
+
+func (a *app) watchlistCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "watchlist",
+		Short: "Import partners' hash lists and see which catalogued images hit them",
+		Long: `Watchlists are hash lists imported from partners. Every ingest and lookup reports the files
+that hit one: exact SHA-256 or MD5, or PDQ within the match threshold under any of the 8 rotations
+and mirrors (the transform is named). Formats read (detected unless --format): pdq-list, pdq-csv,
+tat-json, hma-csv and plain lines of SHA-256 or MD5 hex.`,
+	}
+	var format, operator string
+	imp := &cobra.Command{
+		Use:   "import NAME FILE",
+		Short: "Import a hash list as watchlist NAME (all or nothing; bad lines are listed by number)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := readListFile(args[1])
+			if err != nil {
+				return err
+			}
+			if operator == "" {
+				operator = currentUser()
+			}
+			c, err := a.open(false)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			w, err := c.ImportWatchlist(args[0], args[1], data, catalog.WatchImportOptions{Format: format, Operator: operator, Command: "relcat " + strings.Join(os.Args[1:], " ")})
+			if err != nil {
+				return err
+			}
+			p := a.printer()
+			if p.json {
+				return p.record("watchlist", w)
+			}
+			p.textf("watchlist %s: %d hashes from %s (%s): %d sha256, %d md5, %d pdq\n", w.Name, w.Entries(), clean(w.File), w.Format, w.SHA256s, w.MD5s, w.PDQs)
+			return nil
+		},
+	}
+	imp.Flags().StringVar(&format, "format", catalog.FormatAuto, "list format: auto, plain, pdq-list, pdq-csv, tat-json, hma-csv")
+	imp.Flags().StringVar(&operator, "operator", "", "who imports, for the log (default $USER)")
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List the watchlists",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.reader(func(c *catalog.Catalog) error {
+				ws, err := c.Watchlists()
+				if err != nil {
+					return err
+				}
+				p := a.printer()
+				for _, w := range ws {
+					if p.json {
+						if err := p.record("watchlist", w); err != nil {
+							return err
+						}
+						continue
+					}
+					p.textf("%-20s %7d hashes  %-8s %s  from %s\n", w.Name, w.Entries(), w.Format, w.Imported.Format("2006-01-02"), cut(w.File, 40))
+				}
+				return nil
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a watchlist and its hashes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.reader(func(c *catalog.Catalog) error {
+				p := a.printer()
+				w, err := c.WatchlistEntries(args[0], nil)
+				if err != nil {
+					return err
+				}
+				if p.json {
+					if err := p.record("watchlist", w); err != nil {
+						return err
+					}
+				} else {
+					p.textf("watchlist %s: %d hashes, format %s, imported %s by %s from %s (sha256 %s)\n", w.Name, w.Entries(), w.Format,
+						w.Imported.Format("2006-01-02T15:04:05Z"), clean(w.Operator), clean(w.File), w.FileSHA)
+				}
+				_, err = c.WatchlistEntries(args[0], func(e catalog.ListEntry) error {
+					if p.json {
+						return p.record("entry", e)
+					}
+					q := ""
+					if e.HasQ {
+						q = fmt.Sprintf(" q%d", e.Quality)
+					}
+					p.textf("  %-6s %s%s  line %d %s\n", e.Kind, e.Hash, q, e.Line, cut(e.Label, 60))
+					return nil
+				})
+				return err
+			})
+		},
+	}
+	rm := &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Remove a watchlist (logged)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.open(false)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := c.RemoveWatchlist(args[0], currentUser(), "relcat "+strings.Join(os.Args[1:], " ")); err != nil {
+				return err
+			}
+			a.printer().textf("watchlist %s removed\n", args[0])
+			return nil
+		},
+	}
+	var mo catalog.MatchOptions
+	hits := &cobra.Command{
+		Use:   "hits NAME",
+		Short: "List the catalogued images that hit watchlist NAME",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMatch(&mo); err != nil {
+				return err
+			}
+			return a.reader(func(c *catalog.Catalog) error {
+				p := a.printer()
+				n := 0
+				err := c.WatchlistHits(a.ctx, args[0], mo, func(h catalog.WatchlistImageHit) error {
+					n++
+					if p.json {
+						return p.record("watchlist_image", h)
+					}
+					p.textf("%s\n", h.SHA256)
+					for _, w := range h.Hits {
+						label := ""
+						if w.Label != "" {
+							label = " " + cut(w.Label, 60)
+						}
+						p.textf("  %s (line %d%s)\n", w.Describe(), w.Line, label)
+					}
+					for _, s := range h.Sightings {
+						p.textf("  seen %s\n", sightingText(s))
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				p.textf("%d image(s) hit watchlist %s\n", n, args[0])
+				return nil
+			})
+		},
+	}
+	matchFlags(hits, &mo)
+	cmd.AddCommand(imp, ls, show, rm, hits)
+	return cmd
+}
+
+// readListFile reads a hash list, only a regular file, bounded.
+func readListFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > catalog.MaxHashListBytes {
+		return nil, fmt.Errorf("%s: %d bytes is over the hash-list limit of %d MiB", path, fi.Size(), catalog.MaxHashListBytes>>20)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, catalog.MaxHashListBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > catalog.MaxHashListBytes {
+		return nil, fmt.Errorf("%s: grew over the hash-list limit while read", path)
+	}
+	return data, nil
 }

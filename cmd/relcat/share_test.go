@@ -53,3 +53,66 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("export --since yesterday: exit %d: %s", code, stderr)
 	}
 }
+
+func TestWatchlistCommands(t *testing.T) {
+	src := ingestSampleCatalog(t)
+	list := filepath.Join(t.TempDir(), "partner.csv")
+	if _, stderr, code := relcat(t, "--catalog", src, "export", "--format", "pdq-csv", "--affiliate", "is-sinai", "-o", list); code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	cat := filepath.Join(t.TempDir(), "cat")
+	out, stderr, code := relcat(t, "--catalog", cat, "watchlist", "import", "partner", list)
+	if code != 0 || !strings.Contains(out, "pdq-csv") {
+		t.Fatalf("import: exit %d %s %s", code, out, stderr)
+	}
+	// A bad list: exit 1, the line named, nothing imported.
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	if err := os.WriteFile(bad, []byte("pdq 00\npdq "+strings.Repeat("ab", 32)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := relcat(t, "--catalog", cat, "watchlist", "import", "bad", bad); code != 1 || !strings.Contains(stderr, "line 1") {
+		t.Errorf("bad list: exit %d: %s", code, stderr)
+	}
+	out, _, _ = relcat(t, "--catalog", cat, "watchlist", "ls")
+	if !strings.Contains(out, "partner") || strings.Contains(out, "bad") {
+		t.Errorf("ls: %s", out)
+	}
+	// Ingest reports the hits (text), lookup reports them (JSON), hits lists them.
+	dirs := sampleDirs(t)
+	out, stderr, code = relcat(t, append([]string{"--catalog", cat, "ingest"}, dirs...)...)
+	if code != 0 || !strings.Contains(out, "WATCHLIST partner:") || !strings.Contains(out, "hit a watchlist") {
+		t.Fatalf("ingest: exit %d, no watchlist hit in\n%s%s", code, out, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dirs[1], "*.jpg"))
+	out, _, code = relcat(t, append([]string{"--catalog", cat, "--json", "lookup"}, files...)...)
+	hits := 0
+	for _, r := range jsonLines(t, out) {
+		if r["type"] == "watchlist_hit" {
+			hits++
+			if r["list"] != "partner" || r["kind"] != "pdq" || r["transform"] == nil || r["variant"] != "pdq-full" {
+				t.Errorf("lookup hit %v", r)
+			}
+		}
+	}
+	if code != 0 || hits == 0 {
+		t.Errorf("lookup: exit %d, %d watchlist hits", code, hits)
+	}
+	out, _, code = relcat(t, "--catalog", cat, "watchlist", "hits", "partner")
+	if code != 0 || !strings.Contains(out, "image(s) hit watchlist partner") || !strings.Contains(out, "pdq d=") {
+		t.Errorf("hits: exit %d: %s", code, out)
+	}
+	out, _, _ = relcat(t, "--catalog", cat, "--json", "watchlist", "show", "partner")
+	if n := strings.Count(out, `"type":"entry"`); n < 5 {
+		t.Errorf("show: %d entries", n)
+	}
+	if _, _, code := relcat(t, "--catalog", cat, "watchlist", "rm", "partner"); code != 0 {
+		t.Errorf("rm: exit %d", code)
+	}
+	if _, stderr, code := relcat(t, "--catalog", cat, "watchlist", "hits", "partner"); code != 1 || !strings.Contains(stderr, "no watchlist") {
+		t.Errorf("hits after rm: exit %d %s", code, stderr)
+	}
+	out, _, _ = relcat(t, "--catalog", cat, "log")
+	if !strings.Contains(out, "watchlist-import") || !strings.Contains(out, "watchlist-rm") {
+		t.Errorf("log lacks the watchlist entries:\n%s", out)
+	}
+}

@@ -201,6 +201,36 @@ func Build(dir string) ([]Case, error) {
 			}
 			return f.Truncate(600 << 20)
 		},
+		// Small files that cost a decoder or a parser far more than their size (issue 12; full-size
+		// versions of the same generators are measured in the README).
+		func() error {
+			return write(Case{Name: "28 tiff inflate bomb.tif", What: "TIFF 2000x2000 grey whose one deflate strip inflates to 8 bytes a pixel (32 KB file)", Outcome: NoPixels, Format: "tiff", Substr: "decompression bomb"},
+				TIFFInflateBomb(2000, 2000, 8*2000*2000))
+		},
+		func() error {
+			return write(Case{Name: "29 wide 100000x1.png", What: "PNG of 100000x1 pixels", Outcome: NoPixels, Format: "png", Substr: "aspect ratio over 1024:1"},
+				PNGZeros(100000, 1, true, false))
+		},
+		func() error {
+			return write(Case{Name: "30 exif cross-check bomb.tif", What: "TIFF whose IFD0 has 64 BYTE entries of 200,000 values sharing one offset", Outcome: NoPixels, Format: "tiff", Substr: "no thumbnail"},
+				EXIFCrossCheckBomb(64, 200_000))
+		},
+		func() error {
+			return write(Case{Name: "31 png exif cross-check bomb.png", What: "PNG whose eXIf chunk has 64 BYTE entries of 20,000 values sharing one offset", Outcome: New, Format: "png"},
+				PNGWithEXIF(EXIFCrossCheckBomb(64, 20_000)))
+		},
+		func() error {
+			return write(Case{Name: "32 heif iloc loop.heic", What: "HEIF whose iloc lists 5,000 items of 65,535 zero-byte extents", Outcome: NoPixels, Format: "heic", Substr: "extents of zero bytes"},
+				HEIFIlocLoop(5000, 65535))
+		},
+		func() error {
+			return write(Case{Name: "33 progressive 3000 scans.jpg", What: "progressive JPEG with 3,000 AC scans of a few bytes", Outcome: NoPixels, Format: "jpeg", Substr: "progressive JPEG scans"},
+				ProgressiveScans(256, 256, 3000))
+		},
+		func() error {
+			return write(Case{Name: "34 exif raw bloat.tif", What: "TIFF of 4,096 ASCII entries sharing one 4 KB value", Outcome: NoPixels, Format: "tiff", Substr: "raw EXIF kept per image is capped"},
+				EXIFRawBloat(4096, 4096, 0))
+		},
 	}
 	for _, s := range steps {
 		if err := s(); err != nil {

@@ -1,0 +1,232 @@
+package catalog
+
+// The two rules every command relies on live in this file: the distance of a pair of photos
+// (PairDistance) and who published a photo first (OriginOf, over the family Catalog.Family
+// computes). Ingest summaries, lookup, show, history and dupes all call them; nothing else ranks
+// sightings or compares two perceptual hashes.
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/relcat/relcat/catalog/pdq"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PairDistance is the distance of a pair of photos: the one number every command reports for it.
+//
+// The one-way distance from a to b is the smallest Hamming distance between one of a's 8 dihedral
+// hashes (a as-is, turned, mirrored) and b's as-is hash. The pair distance is the larger of the two
+// one-way distances: it is symmetric, and a pair is within a threshold only when each photo, turned
+// or mirrored, lands within it of the other. Because it is never smaller than either one-way
+// distance, the index of as-is hashes searched with a photo's 8 dihedral hashes finds every pair
+// within the threshold exactly (see Catalog.Family).
+//
+// The transform says how a relates to b: a looks like b transformed by it. It comes from the side
+// with the smaller one-way distance (on a tie, from the photo with the smaller as-is hash), so that
+// PairDistance(b, a) reports the inverse transform.
+func PairDistance(a, b *PDQInfo) (int, pdq.Transform) {
+	// a's dihedral hash t close to b's as-is hash: t(a) looks like b, so a is b turned by t's inverse.
+	tA, dA := pdq.Nearest(b.Hash, &a.Dihedral)
+	// b's dihedral hash t close to a's as-is hash: t(b) looks like a.
+	tB, dB := pdq.Nearest(a.Hash, &b.Dihedral)
+	fromA := dA < dB || (dA == dB && bytes.Compare(a.Hash[:], b.Hash[:]) <= 0)
+	tr := tB
+	if fromA {
+		tr = tA.Inverse()
+	}
+	return max(dA, dB), tr
+}
+
+// Origin answers "who published this photo first": the earliest sighting over the photo's family
+// (its own sightings and those of its near-duplicates), ranked by Sighting.Before.
+type Origin struct {
+	// Sighting is the earliest sighting; its SHA256 names the image it belongs to (the photo itself,
+	// or a near-duplicate of it).
+	Sighting Sighting `json:"sighting"`
+	// Uncertain: another batch's sighting in the family ties with it: released the same day where
+	// either gives only a date (a bare date counts as the start of that day UTC), or at the same time.
+	Uncertain bool `json:"uncertain"`
+	// Near: the origin is a near-duplicate, not the photo's own bytes; Distance and Transform relate
+	// the photo to it (PairDistance).
+	Near      bool   `json:"near"`
+	Distance  int    `json:"distance"`
+	Transform string `json:"transform"`
+}
+
+// OriginOf is the one origin rule. own are the photo's own sightings (none for a file that is not in
+// the catalog); near are its near matches with their sightings. It returns nil when there is no
+// sighting at all.
+func OriginOf(own []Sighting, near []Match) *Origin {
+	var o *Origin
+	consider := func(s Sighting, m *Match) {
+		if o != nil && !s.Before(o.Sighting) {
+			return
+		}
+		o = &Origin{Sighting: s, Transform: pdq.AsIs.String()}
+		if m != nil {
+			o.Near, o.Distance, o.Transform = true, m.Distance, m.Transform
+		}
+	}
+	for _, s := range own {
+		consider(s, nil)
+	}
+	for i := range near {
+		for _, s := range near[i].Sightings {
+			consider(s, &near[i])
+		}
+	}
+	if o == nil {
+		return nil
+	}
+	tie := func(s Sighting) bool {
+		if s.Batch == o.Sighting.Batch {
+			return false
+		}
+		if s.Released.Time.Equal(o.Sighting.Released.Time) {
+			return true
+		}
+		return (s.Released.DateOnly || o.Sighting.Released.DateOnly) && sameDay(s.Released, o.Sighting.Released)
+	}
+	for _, s := range own {
+		o.Uncertain = o.Uncertain || tie(s)
+	}
+	for _, m := range near {
+		for _, s := range m.Sightings {
+			o.Uncertain = o.Uncertain || tie(s)
+		}
+	}
+	return o
+}
+
+func sameDay(a, b Released) bool {
+	return a.Time.UTC().Format("2006-01-02") == b.Time.UTC().Format("2006-01-02")
+}
+
+// Family is everything relcat knows about the provenance of one photo: its own sightings (earliest
+// first), its near matches (earliest release first, then distance) and the origin over all of them.
+type Family struct {
+	SHA256    SHA256     `json:"sha256"`
+	Sightings []Sighting `json:"sightings"`
+	Near      []Match    `json:"near"`
+	Origin    *Origin    `json:"origin,omitempty"`
+}
+
+// Family returns the family of a photo given its SHA-256 and perceptual hash (p may be nil: a photo
+// without pixels has only its exact sightings). The photo need not be in the catalog (lookup).
+func (c *Catalog) Family(s SHA256, p *PDQInfo, o MatchOptions) (*Family, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
+	f := &Family{SHA256: s, Sightings: []Sighting{}, Near: []Match{}}
+	// A stored image's near matches are its stored edges when they answer o (edges.go): no search.
+	stored := false
+	if p != nil && edgesAnswer(o) {
+		err = c.view(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketPDQ).Get(s[:])
+			if _, ok := pdqNearID(v); ok {
+				sp, err := parsePDQValue(v)
+				stored = err == nil && sp.Hash == p.Hash && sp.Quality == p.Quality
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var cands []SHA256
+	if p != nil && p.Quality >= o.MinQuality && !stored {
+		ix, err := c.index()
+		if err != nil {
+			return nil, err
+		}
+		cands = ix.candidates(&p.Dihedral, s, o)
+	}
+	err = c.view(func(tx *bolt.Tx) error {
+		cache := map[BatchID]*Batch{}
+		if tx.Bucket(bucketImages).Get(s[:]) != nil {
+			if f.Sightings, err = sightingsOf(tx, s, cache); err != nil {
+				return err
+			}
+		}
+		if stored {
+			ms, err := edgeMatches(tx, s, p.Quality, o)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if m.Sightings, err = sightingsOf(tx, m.SHA256, cache); err != nil {
+					return err
+				}
+				f.Near = append(f.Near, m)
+			}
+			return nil
+		}
+		for _, cs := range cands {
+			v := tx.Bucket(bucketPDQ).Get(cs[:])
+			if v == nil {
+				continue
+			}
+			cp, err := parsePDQValue(v)
+			if err != nil {
+				return fmt.Errorf("image %s pdq record: %w", cs, err)
+			}
+			m, ok := matchPair(p, cp, cs, o)
+			if !ok {
+				continue
+			}
+			if m.Sightings, err = sightingsOf(tx, cs, cache); err != nil {
+				return err
+			}
+			f.Near = append(f.Near, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortMatches(f.Near)
+	f.Origin = OriginOf(f.Sightings, f.Near)
+	return f, nil
+}
+
+// matchPair decides whether stored image s (hash sp) is a near match of the query q under o, and
+// describes it: the pair distance and how the query relates to it.
+func matchPair(q, sp *PDQInfo, s SHA256, o MatchOptions) (Match, bool) {
+	if q == nil || sp == nil || q.Quality < o.MinQuality || sp.Quality < o.MinQuality {
+		return Match{}, false
+	}
+	d, tr := PairDistance(q, sp)
+	if d > o.MaxDistance {
+		return Match{}, false
+	}
+	return Match{SHA256: s, Distance: d, Transform: tr.String(), Quality: sp.Quality, Query: q.Quality}, true
+}
+
+// sortMatches orders near matches earliest release first (by each match's earliest sighting), then
+// by distance, then by hash. Matches without a sighting come last.
+func sortMatches(ms []Match) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		switch {
+		case len(a.Sightings) > 0 && len(b.Sightings) > 0:
+			if a.Sightings[0].Before(b.Sightings[0]) {
+				return true
+			}
+			if b.Sightings[0].Before(a.Sightings[0]) {
+				return false
+			}
+		case len(a.Sightings) > 0:
+			return true
+		case len(b.Sightings) > 0:
+			return false
+		}
+		if a.Distance != b.Distance {
+			return a.Distance < b.Distance
+		}
+		return bytes.Compare(a.SHA256[:], b.SHA256[:]) < 0
+	})
+}
