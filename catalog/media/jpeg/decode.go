@@ -214,11 +214,14 @@ func (d *decoder) run(configOnly bool) error {
 			d.pos += 2
 			continue
 		}
-		if m == 0xff {
-			d.pos++
-			continue
-		}
 		d.pos += 2
+		for m == 0xff { // fill bytes; what follows them is the marker, even 0x00
+			if d.pos >= len(data) {
+				return errEOF
+			}
+			m = data[d.pos]
+			d.pos++
+		}
 		switch {
 		case m == mEOI:
 			if configOnly {
