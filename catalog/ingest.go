@@ -106,6 +106,8 @@ type BatchSummary struct {
 	FirstHere int `json:"first_here"`
 	Reused    int `json:"reused"`
 	NearCount int `json:"near"`
+	// CameraLeads: camera bodies of this release also seen in other affiliates' releases.
+	CameraLeads []CameraLead `json:"-"`
 }
 
 // Partial reports whether some files were rejected or stored without pixels.
@@ -155,6 +157,9 @@ func (c *Catalog) Ingest(ctx context.Context, dirs []string, opts IngestOptions)
 			return nil, fmt.Errorf("%w: %v", ErrBadArgument, err)
 		}
 		ri = ri.merge(opts.Release)
+		if ri.Affiliate, err = c.resolveAliasForIngest(ri.Affiliate); err != nil {
+			return nil, err
+		}
 		aff, rel, err := ri.normalise(d)
 		if err != nil {
 			return nil, err
@@ -182,8 +187,15 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 		return nil, err
 	}
 	folder := filepath.Base(abs)
+	id, aff, rel, note, err := c.batchFor(aff, rel, folder)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
 	batch := Batch{
-		ID: BatchIdentity(aff, rel, folder), Affiliate: aff, Released: rel,
+		ID: id, Affiliate: aff, Released: rel,
 		Source: ri.Source, Title: ri.Title, Notes: ri.Notes, Operator: opts.Operator,
 		Folder: folder, Origin: abs,
 	}
@@ -244,6 +256,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	sum.Batch = batch
 	sum.Files = byPos
 	if err := c.annotate(sum); err != nil {
+		return nil, err
+	}
+	if err := c.cameraLeads(sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -628,6 +643,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 				}
 			}
 			batch.Ingested, batch.Origin, batch.Files = stored.Ingested, stored.Origin, stored.Files
+			batch.Aka = stored.Aka // identities from renames and edits
 			if batch.Operator == "" {
 				batch.Operator = stored.Operator
 			}
@@ -650,6 +666,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			if p.img != nil && images.Get(s[:]) == nil {
 				p.img.Ingested = now
 				if err := putJSON(images, s[:], p.img); err != nil {
+					return err
+				}
+				if err := indexSearch(tx, p.img); err != nil {
 					return err
 				}
 				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
@@ -696,6 +715,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					}
 					if dirty {
 						if err := putJSON(images, s[:], &img); err != nil {
+							return err
+						}
+						if err := indexSearch(tx, &img); err != nil {
 							return err
 						}
 						p.res.Updated = true

@@ -78,8 +78,16 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 	return out, nil
 }
 
-// Batches lists the batches, earliest release first; affiliate filters when not empty.
+// Batches lists the batches, earliest release first; affiliate (slug, alias or name) filters when
+// not empty, and an unknown one is ErrNotFound.
 func (c *Catalog) Batches(affiliate string) ([]Batch, error) {
+	if affiliate != "" {
+		slug, err := c.ResolveAffiliate(affiliate)
+		if err != nil {
+			return nil, err
+		}
+		affiliate = slug
+	}
 	var out []Batch
 	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {

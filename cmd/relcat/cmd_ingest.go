@@ -72,6 +72,9 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				if perr := printSummary(p, s); perr != nil {
 					return perr
 				}
+				if perr := printCameraLeads(p, s); perr != nil {
+					return perr
+				}
 				if s.Partial() {
 					a.code = exitPartial
 				}
