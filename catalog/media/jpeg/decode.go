@@ -116,6 +116,7 @@ type decoder struct {
 	hmax, vmax    int
 	mcusX, mcusY  int
 	frame         bool
+	baseline      bool // SOF0: Huffman table ids 0 and 1 only (T.81 table B.3)
 	progressive   bool
 	allocated     bool
 
@@ -251,6 +252,7 @@ func (d *decoder) run(configOnly bool) error {
 			if d.frame {
 				return formatError("multiple SOF markers")
 			}
+			d.baseline = m == mSOF0
 			err = d.sof(seg, m == mSOF2)
 			if err == nil && configOnly {
 				return nil
@@ -433,7 +435,7 @@ func (d *decoder) dht(seg []byte) error {
 		if tc > 1 {
 			return formatError("bad Tc value")
 		}
-		if th > 3 {
+		if th > 3 || (d.baseline && th > 1) {
 			return formatError("bad Th value")
 		}
 		var counts [17]int

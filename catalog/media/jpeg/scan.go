@@ -43,10 +43,10 @@ func (d *decoder) sos(seg []byte) error {
 		}
 		comps[i] = c
 		c.td, c.ta = seg[2+2*i]>>4, seg[2+2*i]&15
-		if c.td > 3 {
+		if c.td > 3 || (d.baseline && c.td > 1) {
 			return formatError("bad Td value")
 		}
-		if c.ta > 3 {
+		if c.ta > 3 || (d.baseline && c.ta > 1) {
 			return formatError("bad Ta value")
 		}
 		total += c.h * c.v
