@@ -13,7 +13,7 @@ package catalog
 //
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
 //	affiliates     slug -> JSON Affiliate
-//	batches        batch id (8 bytes) -> JSON Batch
+//	batches        batch id (8 bytes) -> JSON Batch ("incomplete": true while an ingest of it is unfinished)
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
 //	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
@@ -36,7 +36,7 @@ package catalog
 //	               every pair within EdgeMaxDistance whose hashes both reach EdgeMinQuality. Other
 //	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
 //	               numbers) after B and keep the same value layout.
-//	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries, "complete" ends it)
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by UpgradeSearchIndex

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"image"
+	"strconv"
 
 	"golang.org/x/sync/semaphore"
 
@@ -137,7 +138,10 @@ func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extr
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if px <= 0 || px > maxPixels {
-		return 0, false, 1, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+		return 0, false, 1, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %s MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, megapixels(maxPixels))
+	}
+	if err := media.CheckAspect(f, cfg.Width, cfg.Height); err != nil {
+		return 0, false, 1, cfg, err
 	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
@@ -158,7 +162,7 @@ func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extr
 	}
 	if held+need > budget {
 		file := ""
-		if held > 0 {
+		if held >= 1<<20 {
 			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
 		}
 		return 0, false, 1, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
@@ -283,4 +287,9 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())
 	}
 	return h, nil
+}
+
+// megapixels writes a pixel count in megapixels without rounding a small limit to 0: 100, 0.5, 12.25.
+func megapixels(n int64) string {
+	return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64)
 }

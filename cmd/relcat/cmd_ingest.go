@@ -49,6 +49,11 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			if o.Operator == "" {
 				o.Operator = currentUser()
 			}
+			// A bad command line (a file for a folder, an empty folder, a bad release.json) is
+			// refused before the catalog is created or opened.
+			if err := catalog.CheckIngest(dirs, o); err != nil {
+				return err
+			}
 			c, err := a.open(false)
 			if err != nil {
 				return err
