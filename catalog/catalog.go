@@ -111,6 +111,9 @@ func (c *Catalog) init() error {
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return err
 		}
+		if err := meta.Put(keyCatalogID, []byte(newCatalogID())); err != nil {
+			return err
+		}
 		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
 	})
 }

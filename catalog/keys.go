@@ -11,7 +11,9 @@ package catalog
 //
 // Buckets (all keys are raw bytes, big-endian integers so that cursors walk in order):
 //
-//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
+//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time; "id" -> 16 hex
+//	               digits, random, the catalog's identity in the bundles it exports (a catalog
+//	               without one is named by a hash of "created")
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
@@ -71,8 +73,9 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog}
 
-	keySchema  = []byte("schema")
-	keyCreated = []byte("created")
+	keySchema    = []byte("schema")
+	keyCreated   = []byte("created")
+	keyCatalogID = []byte("id")
 )
 
 // batchImageKey is batch id | position.

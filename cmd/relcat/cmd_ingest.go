@@ -18,6 +18,7 @@ func (a *app) ingestCommand() *cobra.Command {
 	var o catalog.IngestOptions
 	var maxMP float64
 	var decodeMiB int64
+	var bundleOut string
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
 		Short: "Catalog release folders (each folder is one batch)",
@@ -41,6 +42,9 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
 			if o.Operator == "" {
 				o.Operator = currentUser()
+			}
+			if bundleOut != "" {
+				return a.ingestToBundle(dirs, bundleOut, o)
 			}
 			c, err := a.open(false)
 			if err != nil {
@@ -88,6 +92,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
 	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
+	f.StringVar(&bundleOut, "bundle-out", "", "write the ingested batches to this new bundle file instead of a catalog (for `relcat bundle import` elsewhere)")
 	return cmd
 }
 
