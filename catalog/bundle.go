@@ -554,12 +554,17 @@ func checkBundle(ctx context.Context, f *os.File, maxSize int64) (*checkedBundle
 	if !fi.Mode().IsRegular() {
 		return nil, bundleErr("%s is not a regular file", f.Name())
 	}
-	if fi.Size() > maxSize {
-		return nil, bundleErr("the bundle is %d bytes, over the limit of %d bytes (--max-size)", fi.Size(), maxSize)
+	return checkBundleReader(ctx, f, fi.Size(), maxSize)
+}
+
+// checkBundleReader is checkBundle over the bundle's bytes (size of them).
+func checkBundleReader(ctx context.Context, f io.Reader, size, maxSize int64) (*checkedBundle, error) {
+	if size > maxSize {
+		return nil, bundleErr("the bundle is %d bytes, over the limit of %d bytes (--max-size)", size, maxSize)
 	}
 	cb := &checkedBundle{images: map[SHA256]*bundleImage{}, md5s: map[SHA256]MD5{}}
 	whole := sha256.New()
-	err = readBundle(io.TeeReader(io.LimitReader(f, maxSize+1), whole), maxBundleEntries, func(data []byte) (map[string]BundleEntry, error) {
+	err := readBundle(io.TeeReader(io.LimitReader(f, maxSize+1), whole), maxBundleEntries, func(data []byte) (map[string]BundleEntry, error) {
 		var err error
 		cb.entries, err = parseManifest(data, &cb.m)
 		if err == nil && cb.m.TotalSize > maxSize {
@@ -788,7 +793,7 @@ func (c *Catalog) ImportBundle(ctx context.Context, bundlePath string, o BundleI
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (the catalog was not changed)", bundlePath, err)
 	}
-	st := &BundleStats{Batches: len(cb.batches), Images: len(cb.images)}
+	st := &BundleStats{Batches: len(cb.batches), Images: len(cb.images), Bytes: cb.m.TotalSize}
 	// Second pass: write the content files, each checked again against the manifest (the file
 	// could have changed since the first pass).
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
