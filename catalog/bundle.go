@@ -861,8 +861,9 @@ func mustSHA(s string) SHA256 {
 
 // mergeBundle writes the records of a checked bundle in one transaction.
 func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImportOptions) error {
-	var newPDQ []*Image
+	var near *nearTx
 	err := c.update(func(tx *bolt.Tx) error {
+		near = c.beginNear(tx)
 		now := c.now().UTC()
 		prov := BundleProvenance{Bundle: cb.sha, Catalog: cb.m.Catalog, LogHead: cb.m.LogHead, Created: cb.m.Created, Tool: cb.m.Tool}
 		entry := LogEntry{Time: now, Operator: o.Operator, Command: o.Command, Tool: c.version, Action: "bundle-import"}
@@ -893,11 +894,10 @@ func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImport
 				if !have.Pixels && img.Pixels && th && img.PDQ != nil {
 					have.Width, have.Height, have.Pixels, have.PixelsError, have.PixelsLimited = img.Width, img.Height, true, "", false
 					have.Thumb, have.ThumbVersion, have.ThumbSHA256 = thumbs.RelPath(s.String()), img.ThumbVersion, img.ThumbSHA256
-					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(img.PDQ)); err != nil {
+					if err := near.put(s, img.PDQ); err != nil {
 						return err
 					}
 					have.PDQ = img.PDQ
-					newPDQ = append(newPDQ, &have)
 					dirty = true
 				}
 				if img.PDQRef != nil && tx.Bucket(bucketPDQRef).Get(s[:]) == nil && have.Pixels {
@@ -943,10 +943,9 @@ func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImport
 				return err
 			}
 			if img.Pixels && img.PDQ != nil {
-				if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(img.PDQ)); err != nil {
+				if err := near.put(s, img.PDQ); err != nil {
 					return err
 				}
-				newPDQ = append(newPDQ, &img)
 				if err := putPDQRef(tx, s, img.PDQRef); err != nil {
 					return err
 				}
@@ -1052,7 +1051,7 @@ func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImport
 	if err != nil {
 		return err
 	}
-	c.indexAdd(newPDQ)
+	near.done()
 	return nil
 }
 

@@ -23,6 +23,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is the tool version written in the log.
 	Version string
+	// Upgrade opens a catalog of an older schema version for Reindex, which upgrades it; nothing
+	// else may be called on it before.
+	Upgrade bool
 }
 
 // Catalog is an open catalog directory.
@@ -32,12 +35,13 @@ type Catalog struct {
 	readOnly bool
 	now      func() time.Time
 	version  string
+	schema   int // the schema version found at Open
+	upgrade  bool
 
 	watch watchState // watchlists in memory (watchlist.go)
 
-	idxOnce sync.Once
-	idx     *nearIndex
-	idxErr  error
+	idxMu sync.Mutex
+	idx   *nearIndex
 }
 
 // Dir is the catalog directory.
@@ -69,7 +73,7 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		}
 		return nil, fmt.Errorf("catalog: open %s: %w", dbPath, err)
 	}
-	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version}
+	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, upgrade: opts.Upgrade && !opts.ReadOnly}
 	if err := c.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -95,13 +99,14 @@ func removeTempFiles(dir string) {
 
 func (c *Catalog) init() error {
 	if c.readOnly {
-		return c.db.View(func(tx *bolt.Tx) error { return checkSchema(tx, c.dir) })
+		return c.db.View(func(tx *bolt.Tx) error { return c.checkSchema(tx) })
 	}
 	return c.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta != nil {
-			return checkSchema(tx, c.dir)
+			return c.checkSchema(tx)
 		}
+		c.schema = SchemaVersion
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -114,21 +119,38 @@ func (c *Catalog) init() error {
 		if err := meta.Put(keyCatalogID, []byte(newCatalogID())); err != nil {
 			return err
 		}
+		if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
+			return err
+		}
 		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
 	})
 }
 
-func checkSchema(tx *bolt.Tx, dir string) error {
+// oldestUpgradable is the oldest schema version Reindex upgrades.
+const oldestUpgradable = 1
+
+func (c *Catalog) checkSchema(tx *bolt.Tx) error {
+	dir := c.dir
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		return fmt.Errorf("%w: %s has no meta bucket: not a relcat catalog", ErrSchema, dir)
 	}
 	v := string(meta.Get(keySchema))
-	if v == "1" {
-		return fmt.Errorf("%w: %s has schema version 1, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it recomputes what version 2 adds from the preserved originals)", ErrSchema, dir, SchemaVersion, dir)
-	}
-	if v != strconv.Itoa(SchemaVersion) {
+	n, err := strconv.Atoi(v)
+	switch {
+	case err == nil && n == SchemaVersion:
+		c.schema = n
+	case err == nil && n >= oldestUpgradable && n < SchemaVersion:
+		c.schema = n
+		if c.upgrade {
+			return nil // Reindex creates what is missing
+		}
+		return fmt.Errorf("%w: %s has schema version %d, this relcat reads version %d: run `relcat reindex --catalog %s` to upgrade it (it keeps every record and rebuilds the indexes; recomputes what version 2 adds; an older relcat cannot read it afterwards)", ErrSchema, dir, n, SchemaVersion, dir)
+	default:
 		return fmt.Errorf("%w: %s has schema version %q, this relcat reads version %d: use the relcat release that wrote it, or ingest the originals (objects/) into a new catalog", ErrSchema, dir, v, SchemaVersion)
+	}
+	if e := string(meta.Get(keyEdgesMax)); e != strconv.Itoa(EdgeMaxDistance) && !c.upgrade {
+		return fmt.Errorf("%w: %s stores near-duplicate edges up to distance %q, this relcat up to %d: run `relcat reindex`", ErrSchema, dir, e, EdgeMaxDistance)
 	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {

@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/relcat/relcat/catalog/pdq"
 
@@ -16,6 +18,7 @@ type DupesOptions struct {
 	AcrossAffiliates bool     // only clusters seen under two or more affiliates
 	Affiliate        string   // only clusters with a sighting by this affiliate
 	Since            Released // only clusters with a sighting released at or after this time
+	Limit            int      // stop after this many clusters (0: all)
 }
 
 // Member is one image of a cluster.
@@ -54,136 +57,364 @@ type Cluster struct {
 }
 
 // Dupes finds recycled photos: images sighted in more than one batch, and (unless Exact) groups of
-// near-duplicates, each with its origin.
+// near-duplicates, each with its origin. It collects what DupesEach streams.
 func (c *Catalog) Dupes(o DupesOptions) ([]Cluster, error) {
+	var out []Cluster
+	err := c.DupesEach(context.Background(), o, func(cl Cluster) error {
+		out = append(out, cl)
+		return nil
+	})
+	return out, err
+}
+
+// dupeEntry is an image that can belong to a cluster: sighted in two batches or more, or with a
+// near-duplicate.
+type dupeEntry struct {
+	sha   SHA256
+	first Sighting
+	near  bool // has an edge within the threshold (or, searched, may have a match)
+}
+
+// originInfo is what a cluster needs to know of one image's origin (OriginOf over its family).
+type originInfo struct {
+	image     SHA256 // the image holding the origin sighting
+	uncertain bool
+	dist      int    // PairDistance to that image (when it is another)
+	transform string // how this image relates to it
+}
+
+// DupesEach streams the clusters of Dupes to fn, origins in first-seen order, each as soon as it is
+// complete. With the default threshold or a stricter one it reads the stored edges (edges.go): one
+// pass over the sightings and the edges (keys in the same order, read side by side) lists the
+// images that can belong to a cluster, which are then taken in first-seen order; each image's
+// origin is computed once, from its edges, and kept as a few numbers. Memory grows with the images
+// that have a near-duplicate or a second sighting, not with the catalog; time with them and their
+// edges. A threshold above EdgeMaxDistance or a quality floor below EdgeMinQuality searches the index
+// for every image instead (slow at scale). o.Limit stops after that many clusters; ctx stops it with
+// ErrInterrupted.
+func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster) error) error {
 	mo, err := o.Match.norm()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	type entry struct {
-		sha    SHA256
-		sight  []Sighting
-		p      *PDQInfo
-		origin *Origin
-		match  Match // to its origin image when that is another image
+	stored := edgesAnswer(mo)
+	var ix *nearIndex
+	if !o.Exact && !stored {
+		if ix, err = c.index(); err != nil {
+			return err
+		}
 	}
-	var all []*entry
-	bySHA := map[SHA256]*entry{}
-	err = c.view(func(tx *bolt.Tx) error {
+	return c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
-		return tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
-			var s SHA256
-			copy(s[:], k)
-			e := &entry{sha: s}
-			var err error
-			if e.sight, err = sightingsOf(tx, s, cache); err != nil {
+		all, err := dupeCandidates(ctx, tx, cache, o.Exact, stored, mo)
+		if err != nil {
+			return err
+		}
+		slices.SortStableFunc(all, func(a, b dupeEntry) int {
+			switch {
+			case a.first.Before(b.first):
+				return -1
+			case b.first.Before(a.first):
+				return 1
+			}
+			return 0
+		})
+		pos := make(map[SHA256]int, len(all))
+		for i, e := range all {
+			pos[e.sha] = i
+		}
+		pdqs := tx.Bucket(bucketPDQ)
+		getPDQ := func(s SHA256) (*PDQInfo, error) {
+			v := pdqs.Get(s[:])
+			if v == nil {
+				return nil, nil
+			}
+			p, err := parsePDQValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s pdq record: %w", s, err)
+			}
+			return p, nil
+		}
+		// neighbours lists the near matches of image i among the images that can be in a cluster
+		// (Sightings not filled): its stored edges, or a search.
+		neighbours := func(i int) ([]Match, *PDQInfo, error) {
+			e := all[i]
+			p, err := getPDQ(e.sha)
+			if err != nil || p == nil || !e.near || o.Exact {
+				return nil, p, err
+			}
+			var ms []Match
+			if stored {
+				ms, err = edgeMatches(tx, e.sha, p.Quality, mo)
+				if err != nil {
+					return nil, p, err
+				}
+			} else if p.Quality >= mo.MinQuality {
+				for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
+					cp, err := getPDQ(cs)
+					if err != nil {
+						return nil, p, err
+					}
+					if m, ok := matchPair(p, cp, cs, mo); ok {
+						ms = append(ms, m)
+					}
+				}
+			}
+			out := ms[:0]
+			for _, m := range ms {
+				if _, ok := pos[m.SHA256]; ok {
+					out = append(out, m)
+				}
+			}
+			return out, p, nil
+		}
+		origins := map[SHA256]originInfo{}
+		// origin computes image i's origin with OriginOf, the one rule, over its family.
+		origin := func(i int) (originInfo, error) {
+			e := all[i]
+			if oi, ok := origins[e.sha]; ok {
+				return oi, nil
+			}
+			sight, err := sightingsOf(tx, e.sha, cache)
+			if err != nil {
+				return originInfo{}, err
+			}
+			near, _, err := neighbours(i)
+			if err != nil {
+				return originInfo{}, err
+			}
+			for j := range near {
+				if near[j].Sightings, err = sightingsOf(tx, near[j].SHA256, cache); err != nil {
+					return originInfo{}, err
+				}
+			}
+			og := OriginOf(sight, near)
+			oi := originInfo{image: e.sha}
+			if og != nil {
+				oi.image, oi.uncertain = og.Sighting.SHA256, og.Uncertain
+				for _, m := range near {
+					if m.SHA256 == oi.image {
+						oi.dist, oi.transform = m.Distance, m.Transform
+					}
+				}
+			}
+			origins[e.sha] = oi
+			return oi, nil
+		}
+		emitted := 0
+		for i, e := range all {
+			if i%256 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			k := e.sha
+			ok, err := origin(i)
+			if err != nil {
 				return err
 			}
-			if len(e.sight) == 0 {
+			// The cluster of origin image k: k, and every near match of k whose origin is k.
+			near, kp, err := neighbours(i)
+			if err != nil {
+				return err
+			}
+			var group []int
+			for _, m := range near {
+				j := pos[m.SHA256]
+				oj, err := origin(j)
+				if err != nil {
+					return err
+				}
+				if oj.image == k {
+					group = append(group, j)
+				}
+			}
+			if ok.image != k && len(group) == 0 {
+				continue // k is a member of an earlier image's cluster only
+			}
+			slices.Sort(group) // first-seen order
+			group = append([]int{i}, group...)
+			cl := Cluster{Origin: e.first, Edges: []Edge{}}
+			batches := map[BatchID]bool{}
+			quality := map[SHA256]int{}
+			for gi, j := range group {
+				s := all[j].sha
+				sight, err := sightingsOf(tx, s, cache)
+				if err != nil {
+					return err
+				}
+				oj := origins[s]
+				m := Member{SHA256: s, Transform: pdq.AsIs.String(), Sightings: sight, Uncertain: oj.uncertain && oj.image == k}
+				if gi > 0 {
+					m.Distance, m.Transform = oj.dist, oj.transform
+				}
+				if gi == 0 && kp != nil {
+					m.Quality = kp.Quality
+				} else if p, err := getPDQ(s); err != nil {
+					return err
+				} else if p != nil {
+					m.Quality = p.Quality
+				}
+				quality[s] = m.Quality
+				if gi == 0 && len(sight) > 0 {
+					cl.Origin = sight[0]
+				}
+				cl.Members = append(cl.Members, m)
+				cl.Uncertain = cl.Uncertain || m.Uncertain
+				for _, sg := range sight {
+					batches[sg.Batch] = true
+				}
+			}
+			if len(group) < 2 && len(batches) < 2 {
+				continue
+			}
+			if len(group) > 1 {
+				if cl.Edges, err = groupEdges(all, group, neighbours); err != nil {
+					return err
+				}
+			}
+			if !keepCluster(&cl, o) {
+				continue
+			}
+			if err := fn(cl); err != nil {
+				return err
+			}
+			if emitted++; o.Limit > 0 && emitted >= o.Limit {
 				return nil
 			}
-			if pv := tx.Bucket(bucketPDQ).Get(k); pv != nil {
-				if e.p, err = parsePDQValue(pv); err != nil {
-					return fmt.Errorf("image %s pdq record: %w", s, err)
-				}
-			}
-			all = append(all, e)
-			bySHA[s] = e
-			return nil
-		})
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].sight[0].Before(all[j].sight[0]) })
+}
 
-	var ix *nearIndex
-	if !o.Exact {
-		if ix, err = c.index(); err != nil {
+// groupEdges lists every pair of a cluster's members within the threshold, in member order, the
+// earlier one as A and Transform saying how B relates to A (the match of B towards A).
+func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PDQInfo, error)) ([]Edge, error) {
+	idx := map[SHA256]int{}
+	for gi, j := range group {
+		idx[all[j].sha] = gi
+	}
+	// match[b][a]: b's match towards a, from b's near matches.
+	match := make([]map[int]Match, len(group))
+	for gi, j := range group {
+		ms, _, err := neighbours(j)
+		if err != nil {
 			return nil, err
 		}
-	}
-	// The family and origin of every image, with the same rule as Catalog.Family.
-	for _, e := range all {
-		var near []Match
-		if ix != nil && e.p != nil && e.p.Quality >= mo.MinQuality {
-			for _, cs := range ix.candidates(&e.p.Dihedral, e.sha, mo) {
-				other := bySHA[cs]
-				if other == nil {
-					continue
-				}
-				if m, ok := matchPair(e.p, other.p, cs, mo); ok {
-					m.Sightings = other.sight
-					near = append(near, m)
-				}
-			}
-		}
-		e.origin = OriginOf(e.sight, near)
-		for _, m := range near {
-			if m.SHA256 == e.origin.Sighting.SHA256 {
-				e.match = m
+		match[gi] = map[int]Match{}
+		for _, m := range ms {
+			if gj, ok := idx[m.SHA256]; ok {
+				match[gi][gj] = m
 			}
 		}
 	}
-	// Each member's uncertain flag is that of its own origin, which is the cluster's, except for an
-	// origin image whose own origin is an earlier photo (it is a member of that photo's cluster too).
-	member := func(e *entry, key SHA256, dist int, tr string) Member {
-		m := Member{SHA256: e.sha, Distance: dist, Transform: tr, Sightings: e.sight}
-		m.Uncertain = e.origin.Uncertain && e.origin.Sighting.SHA256 == key
-		if e.p != nil {
-			m.Quality = e.p.Quality
-		}
-		return m
-	}
-	// Group by origin image: the origin image first, then the others in first-seen order.
-	groups := map[SHA256][]*entry{}
-	var keys []SHA256
-	for _, e := range all {
-		k := e.origin.Sighting.SHA256
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-			groups[k] = []*entry{bySHA[k]}
-		}
-		if e.sha != k {
-			groups[k] = append(groups[k], e)
-		}
-	}
-	sort.SliceStable(keys, func(i, j int) bool { return bySHA[keys[i]].sight[0].Before(bySHA[keys[j]].sight[0]) })
-	var out []Cluster
-	for _, k := range keys {
-		group := groups[k]
-		oe := group[0]
-		cl := Cluster{Origin: oe.sight[0], Members: []Member{member(oe, k, 0, pdq.AsIs.String())}, Edges: []Edge{}}
-		batches := map[BatchID]bool{}
-		for _, s := range oe.sight {
-			batches[s.Batch] = true
-		}
-		for _, e := range group[1:] {
-			cl.Members = append(cl.Members, member(e, k, e.match.Distance, e.match.Transform))
-			for _, s := range e.sight {
-				batches[s.Batch] = true
+	out := []Edge{}
+	for i := range group {
+		for j := i + 1; j < len(group); j++ {
+			a, b := i, j
+			if all[group[b]].first.Before(all[group[a]].first) {
+				a, b = b, a
+			}
+			if m, ok := match[b][a]; ok {
+				out = append(out, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform})
 			}
 		}
-		for _, m := range cl.Members {
-			cl.Uncertain = cl.Uncertain || m.Uncertain
+	}
+	return out, nil
+}
+
+// dupeCandidates lists, with their first sightings, the images sighted in two batches or more and
+// (unless exact) those with an edge within the threshold (stored) or with a usable hash (not
+// stored: only a search can tell). The image_batches and edges buckets are both keyed by SHA-256
+// first, so one cursor over each, read side by side, answers both questions in one pass.
+func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
+	var out []dupeEntry
+	ecur := tx.Bucket(bucketEdges).Cursor()
+	ek, ev := ecur.First()
+	pdqs := tx.Bucket(bucketPDQ)
+	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold.
+	hasNear := func(s SHA256) (bool, error) {
+		if exact {
+			return false, nil
 		}
-		if len(group) < 2 && len(batches) < 2 {
-			continue
+		if !stored {
+			v := pdqs.Get(s[:])
+			return len(v) > 0 && int(v[0]) >= mo.MinQuality, nil
 		}
-		for i := 0; i < len(group); i++ {
-			for j := i + 1; j < len(group); j++ {
-				a, b := group[i], group[j]
-				if b.sight[0].Before(a.sight[0]) {
-					a, b = b, a
-				}
-				if m, ok := matchPair(b.p, a.p, a.sha, mo); ok {
-					cl.Edges = append(cl.Edges, Edge{A: a.sha, B: b.sha, Distance: m.Distance, Transform: m.Transform})
-				}
+		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
+			ek, ev = ecur.Next()
+		}
+		found := false
+		for ; ek != nil && bytes.HasPrefix(ek, s[:]); ek, ev = ecur.Next() {
+			if found || len(ek) < 33 || ek[32] != edgeWhole {
+				continue
+			}
+			e, err := parseEdge(ek, ev)
+			if err != nil {
+				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+			}
+			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
+				found = true
 			}
 		}
-		if keepCluster(&cl, o) {
-			out = append(out, cl)
+		if found && mo.MinQuality > EdgeMinQuality {
+			v := pdqs.Get(s[:])
+			found = len(v) > 0 && int(v[0]) >= mo.MinQuality
 		}
+		return found, nil
+	}
+	var cur SHA256
+	var first Sighting
+	var n, batches int
+	var lastBatch BatchID
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		near, err := hasNear(cur)
+		if err != nil {
+			return err
+		}
+		if near || batches > 1 {
+			out = append(out, dupeEntry{sha: cur, first: first, near: near})
+		}
+		return nil
+	}
+	c := tx.Bucket(bucketImageBatches).Cursor()
+	count := 0
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if count%4096 == 0 && ctx.Err() != nil {
+			return nil, ErrInterrupted
+		}
+		count++
+		s, bid, pos, err := parseImageBatchKey(k)
+		if err != nil {
+			return nil, err
+		}
+		if s != cur || n == 0 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			cur, n, batches = s, 0, 0
+		}
+		b := cache[bid]
+		if b == nil {
+			if b, err = getBatch(tx, bid); err != nil {
+				return nil, err
+			}
+			cache[bid] = b
+		}
+		sg := Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Position: pos, Ingested: b.Ingested}
+		if n == 0 || sg.Before(first) {
+			sg.Name = textName(string(v))
+			first = sg
+		}
+		if n == 0 || bid != lastBatch {
+			batches++
+			lastBatch = bid
+		}
+		n++
+	}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

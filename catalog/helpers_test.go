@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -139,8 +140,20 @@ func dumpState(t testing.TB, c *Catalog, withLog bool) string {
 				continue
 			}
 			fmt.Fprintf(&b, "[%s]\n", name)
+			var ids []string
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
 				val := string(v)
+				// Near ids follow the order the writer received the files in, which parallel
+				// workers vary: compare which images have one, not the numbers.
+				switch string(name) {
+				case string(bucketNearIDs):
+					ids = append(ids, fmt.Sprintf("%x", v))
+					return nil
+				case string(bucketPDQ):
+					if _, ok := pdqNearID(v); ok {
+						val = string(v[:len(v)-8]) + "+id"
+					}
+				}
 				if !withLog {
 					switch string(name) {
 					case string(bucketImages):
@@ -178,6 +191,10 @@ func dumpState(t testing.TB, c *Catalog, withLog bool) string {
 			})
 			if err != nil {
 				return err
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				fmt.Fprintf(&b, "near id -> %s\n", id)
 			}
 		}
 		return nil

@@ -586,10 +586,11 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			break
 		}
 	}
-	var newPDQ []*Image
+	var near *nearTx
 	logged := false // this chunk wrote a log entry: the catalog changed
 	metaNote := ""  // the batch's source, title or notes changed
 	err := c.update(func(tx *bolt.Tx) error {
+		near = c.beginNear(tx)
 		logged, metaNote = false, ""
 		now := c.now().UTC()
 		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
@@ -658,10 +659,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(p.img.PDQ)); err != nil {
+					if err := near.put(s, p.img.PDQ); err != nil {
 						return err
 					}
-					newPDQ = append(newPDQ, p.img)
 				}
 				p.res.Status = StatusNew
 			} else {
@@ -686,11 +686,10 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 							return err
 						}
 						if u.PDQ != nil {
-							if err := tx.Bucket(bucketPDQ).Put(s[:], pdqValue(u.PDQ)); err != nil {
+							if err := near.put(s, u.PDQ); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ
-							newPDQ = append(newPDQ, &img)
 						}
 						entry.Notes = append(entry.Notes, "pixels of "+s.String()+" decoded (stored earlier over a limit)")
 						dirty = true
@@ -768,7 +767,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			sum.Rejected++
 		}
 	}
-	c.indexAdd(newPDQ)
+	near.done()
 	return nil
 }
 

@@ -22,13 +22,29 @@ package catalog
 //	image_batches  sha256 (32) | batch id (8) | position (4, BE) -> file name, exact bytes
 //	md5            md5 (16) | sha256 (32) -> empty (an MD5 collision keeps both images)
 //	pdq            sha256 (32) -> quality (1) | variant length (1) | variant | 8 hashes of 32 bytes
+//	               | near id (8, BE; schema 2): the image's id in the near-duplicate index, given in
+//	               arrival order (a later image has a larger id)
 //	               (relcat's work-image variant, pdq-area1024: what near matching uses)
-//	pdq_ref        sha256 (32) -> the same encoding, variant pdq-full: the reference full-resolution
-//	               PDQ computed from the same decode (what partners' hash lists hold). Schema 2.
-//	               An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
+//	pdq_ref        sha256 (32) -> the same encoding (without near id), variant pdq-full: the reference
+//	               full-resolution PDQ computed from the same decode (what partners' hash lists hold).
+//	               Schema 2. An image decoded by a schema-1 build has none until UpgradeReferencePDQ runs.
+//	near_ids       near id (8, BE) -> sha256 (32): the pdq bucket's images in arrival order (schema 2)
+//	edges          sha256 A (32) | kind (1) | sha256 B (32) | kind-specific suffix (empty for kind 0)
+//	               -> distance (1) | transform (1) | quality of B's hash (1)      (schema 2)
+//	               A near-duplicate edge, stored in both directions (A|kind|B and B|kind|A), so that
+//	               the edges of an image are one prefix scan. Kind 0 (edgeWhole) compares the whole
+//	               images' PDQ; the transform is how A relates to B (pdq.Transform, as Match.Transform
+//	               says for a query A), the reverse entry holds its inverse. Kind 0 edges exist for
+//	               every pair within EdgeMaxDistance whose hashes both reach EdgeMinQuality. Other
+//	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
+//	               numbers) after B and keep the same value layout.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
 //	watchlists     name -> JSON Watchlist (created by the first watchlist import)
 //	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
+//
+// meta also holds (schema 2) "near_gen" -> decimal counter bumped whenever an image leaves the pdq
+// bucket or the near ids are renumbered (a persisted index built before is stale), and
+// "edges_max" -> the EdgeMaxDistance the stored edges were computed with.
 //
 // Changing any of this requires bumping SchemaVersion.
 //
@@ -41,13 +57,15 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/relcat/relcat/catalog/pdq"
 )
 
 // SchemaVersion is the version of the on-disk format written by this build.
 //
-// Version 2 adds, among others, the pdq_ref bucket. A version-1 catalog is refused with a message
-// naming `relcat reindex`, which upgrades it (UpgradeReferencePDQ recomputes pdq_ref from the
-// preserved originals).
+// Version 2 (this session) adds near ids, the near_ids and edges buckets, the pdq_ref bucket and exact
+// file-name bytes in sightings. A version-1 catalog is refused with a message naming `relcat reindex`,
+// which upgrades it in place (reindex.go lists every upgrade step).
 const SchemaVersion = 2
 
 const (
@@ -67,16 +85,75 @@ var (
 	bucketPDQ          = []byte("pdq")
 	bucketPDQRef       = []byte("pdq_ref")
 	bucketLog          = []byte("log")
+	bucketNearIDs      = []byte("near_ids")
+	bucketEdges        = []byte("edges")
 	bucketWatchlists   = []byte("watchlists")
 	bucketWatchEntries = []byte("watch_entries")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
-		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog}
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges}
 
 	keySchema    = []byte("schema")
 	keyCreated   = []byte("created")
 	keyCatalogID = []byte("id")
+	keyNearGen   = []byte("near_gen")
+	keyEdgesMax  = []byte("edges_max")
 )
+
+// Edge kinds (the byte after A in an edges key).
+const (
+	edgeWhole byte = 0 // whole-image PDQ
+)
+
+// edgeKey is a | kind | b | suffix.
+func edgeKey(a SHA256, kind byte, b SHA256, suffix []byte) []byte {
+	k := make([]byte, 65+len(suffix))
+	copy(k, a[:])
+	k[32] = kind
+	copy(k[33:], b[:])
+	copy(k[65:], suffix)
+	return k
+}
+
+// edgePrefix is a | kind: the prefix of a's edges of that kind.
+func edgePrefix(a SHA256, kind byte) []byte {
+	k := make([]byte, 33)
+	copy(k, a[:])
+	k[32] = kind
+	return k
+}
+
+func edgeValue(dist int, t pdq.Transform, qualityB int) []byte {
+	return []byte{byte(dist), byte(t), byte(qualityB)}
+}
+
+// storedEdge is one decoded edges entry.
+type storedEdge struct {
+	a, b     SHA256
+	kind     byte
+	suffix   []byte
+	dist     int
+	tr       pdq.Transform
+	qualityB int
+}
+
+func parseEdge(k, v []byte) (storedEdge, error) {
+	var e storedEdge
+	if len(k) < 65 {
+		return e, fmt.Errorf("edges key of %d bytes, want at least 65", len(k))
+	}
+	if len(v) != 3 || int(v[1]) >= 8 || v[2] > 100 {
+		return e, fmt.Errorf("edges value %x: want distance, transform (0-7), quality (0-100)", v)
+	}
+	copy(e.a[:], k)
+	e.kind = k[32]
+	copy(e.b[:], k[33:])
+	if len(k) > 65 {
+		e.suffix = k[65:]
+	}
+	e.dist, e.tr, e.qualityB = int(v[0]), pdq.Transform(v[1]), int(v[2])
+	return e, nil
+}
 
 // batchImageKey is batch id | position.
 func batchImageKey(b BatchID, pos int) []byte {
@@ -129,7 +206,20 @@ func seqKey(n uint64) []byte {
 	return k
 }
 
-// pdqValue encodes the pdq bucket value.
+// pdqNearValue is the pdq bucket's value: the hash encoding, then the near id.
+func pdqNearValue(p *PDQInfo, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(pdqValue(p), id)
+}
+
+// pdqNearID reads the near id at the end of a pdq bucket value (ok false for a value without one).
+func pdqNearID(v []byte) (uint64, bool) {
+	if len(v) < 2 || len(v) != 2+int(v[1])+8*32+8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v[len(v)-8:]), true
+}
+
+// pdqValue encodes a hash record: quality | variant length | variant | 8 hashes.
 func pdqValue(p *PDQInfo) []byte {
 	v := make([]byte, 0, 2+len(p.Variant)+8*32)
 	v = append(v, byte(p.Quality), byte(len(p.Variant)))
@@ -145,8 +235,14 @@ func parsePDQValue(v []byte) (*PDQInfo, error) {
 		return nil, fmt.Errorf("pdq value of %d bytes", len(v))
 	}
 	n := int(v[1])
+	if len(v) == 2+n+8*32+8 {
+		v = v[:len(v)-8] // the near id of the pdq bucket
+	}
 	if len(v) != 2+n+8*32 {
 		return nil, fmt.Errorf("pdq value of %d bytes, want %d", len(v), 2+n+8*32)
+	}
+	if v[0] > 100 {
+		return nil, fmt.Errorf("pdq value with quality %d", v[0])
 	}
 	p := &PDQInfo{Quality: int(v[0]), Variant: string(v[2 : 2+n])}
 	rest := v[2+n:]

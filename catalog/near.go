@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/relcat/relcat/catalog/hindex"
@@ -37,61 +38,110 @@ func (m Match) TransformDescription() string {
 	return t.Describe()
 }
 
-// nearIndex is the in-memory index of every stored primary PDQ hash. It is built on first use from
-// the pdq bucket and kept up to date by the writer. Writes happen only from the writer goroutine
-// while no search runs (searches run after a folder's writes have finished).
+// nearIndex is the in-memory index of every stored primary PDQ hash, by near id (the pdq bucket's
+// arrival order). It is built on first use (from the persisted index file when it is current, else
+// from the pdq bucket) and kept up to date by the writer. Writes happen only from the writer
+// goroutine while no search runs (searches run after a folder's writes have finished).
 type nearIndex struct {
 	mu   sync.RWMutex
 	ix   *hindex.Index
-	shas []SHA256
-	qual []uint8
+	shas []SHA256 // by id; zero where no image has the id
+	qual []uint8  // by id
+	top  uint64   // largest id present (0: none)
 }
 
 func (c *Catalog) index() (*nearIndex, error) {
-	c.idxOnce.Do(func() {
-		n := &nearIndex{ix: hindex.New(0)}
-		var ids []uint32
-		var hashes [][32]byte
-		c.idxErr = c.view(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
-				// Only the quality and the primary hash are needed: read them in place.
-				if len(v) < 2 || len(v) != 2+int(v[1])+8*32 || len(k) != 32 {
-					return fmt.Errorf("pdq record %x: %d bytes, malformed (run `relcat verify`)", k, len(v))
-				}
-				var s SHA256
-				copy(s[:], k)
-				var h [32]byte
-				copy(h[:], v[2+int(v[1]):])
-				ids = append(ids, uint32(len(n.shas)))
-				n.shas = append(n.shas, s)
-				n.qual = append(n.qual, v[0])
-				hashes = append(hashes, h)
-				return nil
-			})
-		})
-		// One bulk load: much cheaper than an Add per hash at a million images.
-		n.ix.AddBatch(ids, hashes)
-		c.idx = n
-	})
-	return c.idx, c.idxErr
+	c.idxMu.Lock()
+	defer c.idxMu.Unlock()
+	if c.idx != nil {
+		return c.idx, nil
+	}
+	n, err := c.loadIndex()
+	if err != nil {
+		return nil, err
+	}
+	c.idx = n
+	return n, nil
 }
 
-func (n *nearIndex) add(s SHA256, p *PDQInfo) {
-	id := uint32(len(n.shas))
-	n.shas = append(n.shas, s)
-	n.qual = append(n.qual, uint8(p.Quality))
-	n.ix.Add(id, p.Hash)
+// dropIndex forgets the in-memory index: the next search loads it again (after images left the
+// pdq bucket, which an index can only learn by a rebuild).
+func (c *Catalog) dropIndex() {
+	c.idxMu.Lock()
+	c.idx = nil
+	c.idxMu.Unlock()
+}
+
+// buildIndex reads the pdq bucket and builds the index in memory.
+func buildIndex(tx *bolt.Tx) (*nearIndex, error) {
+	n := &nearIndex{ix: hindex.New(0)}
+	var ids []uint32
+	var hashes [][32]byte
+	err := tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
+		// Only the quality, the primary hash and the id are needed: read them in place.
+		id, ok := pdqNearID(v)
+		if !ok || len(k) != 32 || id == 0 || id > maxNearID {
+			return fmt.Errorf("pdq record %x: %d bytes, malformed or without a near id (run `relcat verify`, then `relcat reindex`)", k, len(v))
+		}
+		var s SHA256
+		copy(s[:], k)
+		var h [32]byte
+		copy(h[:], v[2+int(v[1]):])
+		n.grow(id)
+		if n.shas[id] != (SHA256{}) {
+			return fmt.Errorf("pdq records %x and %x share near id %d (run `relcat reindex`)", n.shas[id], k, id)
+		}
+		n.shas[id] = s
+		n.qual[id] = v[0]
+		ids = append(ids, uint32(id))
+		hashes = append(hashes, h)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// One bulk load: much cheaper than an Add per hash at a million images.
+	n.ix.AddBatch(ids, hashes)
+	return n, nil
+}
+
+// maxNearID bounds near ids: the index's memory grows with the largest id.
+const maxNearID = 1<<32 - 2
+
+func (n *nearIndex) grow(id uint64) {
+	if int(id) >= len(n.shas) {
+		need := int(id) + 1
+		n.shas = slices.Grow(n.shas, need-len(n.shas))[:need]
+		n.qual = slices.Grow(n.qual, need-len(n.qual))[:need]
+	}
+	n.top = max(n.top, id)
+}
+
+func (n *nearIndex) add(s SHA256, p *PDQInfo, id uint64) {
+	n.grow(id)
+	n.shas[id] = s
+	n.qual[id] = uint8(p.Quality)
+	n.ix.Add(uint32(id), p.Hash)
+}
+
+// newImage is an image whose hash a commit stored, with its near id.
+type newImage struct {
+	sha SHA256
+	pdq *PDQInfo
+	id  uint64
 }
 
 // indexAdd adds newly committed images to the index if it has been built.
-func (c *Catalog) indexAdd(imgs []*Image) {
+func (c *Catalog) indexAdd(imgs []newImage) {
+	c.idxMu.Lock()
+	defer c.idxMu.Unlock()
 	if c.idx == nil || len(imgs) == 0 {
 		return
 	}
 	c.idx.mu.Lock()
 	defer c.idx.mu.Unlock()
 	for _, img := range imgs {
-		c.idx.add(img.SHA256, img.PDQ)
+		c.idx.add(img.sha, img.pdq, img.id)
 	}
 }
 
@@ -134,14 +184,25 @@ func (n *nearIndex) candidates(d *[8]pdq.Hash, self SHA256, o MatchOptions) []SH
 	for t := range d {
 		buf = n.ix.Search(d[t], o.MaxDistance, buf[:0])
 		for _, m := range buf {
-			if seen[m.ID] {
+			if seen[m.ID] || int(m.ID) >= len(n.shas) {
 				continue
 			}
 			seen[m.ID] = true
-			if s := n.shas[m.ID]; s != self && int(n.qual[m.ID]) >= o.MinQuality {
+			if s := n.shas[m.ID]; s != self && s != (SHA256{}) && int(n.qual[m.ID]) >= o.MinQuality {
 				out = append(out, s)
 			}
 		}
 	}
 	return out
+}
+
+// loadIndex builds the index of the catalog's current hashes.
+func (c *Catalog) loadIndex() (*nearIndex, error) {
+	var n *nearIndex
+	err := c.view(func(tx *bolt.Tx) error {
+		var err error
+		n, err = buildIndex(tx)
+		return err
+	})
+	return n, err
 }

@@ -122,8 +122,23 @@ func (c *Catalog) Family(s SHA256, p *PDQInfo, o MatchOptions) (*Family, error) 
 		return nil, err
 	}
 	f := &Family{SHA256: s, Sightings: []Sighting{}, Near: []Match{}}
+	// A stored image's near matches are its stored edges when they answer o (edges.go): no search.
+	stored := false
+	if p != nil && edgesAnswer(o) {
+		err = c.view(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketPDQ).Get(s[:])
+			if _, ok := pdqNearID(v); ok {
+				sp, err := parsePDQValue(v)
+				stored = err == nil && sp.Hash == p.Hash && sp.Quality == p.Quality
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	var cands []SHA256
-	if p != nil && p.Quality >= o.MinQuality {
+	if p != nil && p.Quality >= o.MinQuality && !stored {
 		ix, err := c.index()
 		if err != nil {
 			return nil, err
@@ -136,6 +151,19 @@ func (c *Catalog) Family(s SHA256, p *PDQInfo, o MatchOptions) (*Family, error) 
 			if f.Sightings, err = sightingsOf(tx, s, cache); err != nil {
 				return err
 			}
+		}
+		if stored {
+			ms, err := edgeMatches(tx, s, p.Quality, o)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if m.Sightings, err = sightingsOf(tx, m.SHA256, cache); err != nil {
+					return err
+				}
+				f.Near = append(f.Near, m)
+			}
+			return nil
 		}
 		for _, cs := range cands {
 			v := tx.Bucket(bucketPDQ).Get(cs[:])

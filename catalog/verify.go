@@ -169,6 +169,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			}
 			return nil
 		})
+		if err := checkNear(ctx, tx, add); err != nil {
+			return err
+		}
 		for _, p := range checkLog(tx) {
 			add("log", "log", "%s", p)
 		}

@@ -319,7 +319,8 @@ func TestVerifyFindsDamage(t *testing.T) {
 			damage: func(t *testing.T, c *Catalog) {
 				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketPDQ).Delete(img.SHA256[:]) })
 			},
-			want: []wantProblem{{"index", sha, "decoded image has no perceptual hash entry"}},
+			want: []wantProblem{{"index", sha, "decoded image has no perceptual hash entry"},
+				{"index", sha, "names this image, whose hash has another near id or none"}},
 		},
 		{
 			name: "pdq entry truncated",

@@ -164,3 +164,16 @@ func TestLookupLimits(t *testing.T) {
 		t.Errorf("empty multipart: %d", rec.Code)
 	}
 }
+
+func TestLoopbackHost(t *testing.T) {
+	for h, want := range map[string]bool{
+		"127.0.0.1:8080": true, "127.0.0.1": true, "127.1.2.3:1": true, "[::1]:8080": true, "::1": true,
+		"localhost": true, "LOCALHOST:80": true,
+		"0.0.0.0:8080": false, "[::]:80": false, "192.168.1.2:80": false, "example.com": false,
+		"localhost.example.com:80": false, "127.0.0.1.nip.io": false, "": false,
+	} {
+		if got := LoopbackHost(h); got != want {
+			t.Errorf("LoopbackHost(%q) = %v, want %v", h, got, want)
+		}
+	}
+}

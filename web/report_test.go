@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/relcat/relcat/catalog"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC) }
@@ -78,4 +80,68 @@ func TestBrowserReportBatch(t *testing.T) {
 		t.Errorf("CSP violations: %v", v)
 	}
 	tb.screenshot(t, "report-batch")
+}
+
+// TestBrowserReports opens the other reports offline: duplicates, an affiliate, an image, the
+// timeline. Every thumbnail loads from the file itself, nothing else is requested.
+func TestBrowserReports(t *testing.T) {
+	c := openFixture(t)
+	ship := shaOf(t, c, sample("2019-11-05-khorasan/07-ship.jpg"))
+	cls, err := c.Dupes(catalog.DupesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := 0
+	for _, cl := range cls {
+		if len(cl.Members) == 1 {
+			images++ // byte-identical reuse: one picture, its sightings beside it
+		} else {
+			images += 2 * (len(cl.Members) - 1) // each pair shows the origin image and a copy
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		o      ReportOptions
+		images int
+		want   []string
+	}{
+		{"dupes", ReportOptions{Dupes: &catalog.DupesOptions{}}, images,
+			[]string{"Recycled photos", "origin 2019-11-02 · is-sinai", "the origin mirrored left-right", "07-ship.jpg", "09-ship.jpg"}},
+		{"dupes-exact", ReportOptions{Dupes: &catalog.DupesOptions{Exact: true, Affiliate: "is-khorasan"}}, 1,
+			[]string{"only: byte-identical reuse", "affiliate: is-khorasan", "02-dog.jpg"}},
+		{"affiliate", ReportOptions{Affiliate: "is-sinai"}, 0,
+			[]string{"Affiliate is-sinai", "2 · 19 files", "2019-11-02", "2020-03-09T07:30:00Z", "new", "recycled"}},
+		{"image", ReportOptions{Image: &ship}, 3,
+			[]string{ship.String(), "07-ship.jpg", "is-khorasan", "origin", "09-ship.jpg", "this image is that one mirrored left-right", "stripped: no EXIF metadata"}},
+		{"timeline", ReportOptions{Timeline: true}, 0,
+			[]string{"Timeline", "2019-11-02", "is-west-africa", "DEMO 3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, html := writeReport(t, tc.o)
+			selfContained(t, html)
+			tb := newTab(t)
+			tb.open(t, "file://"+path)
+			if n := tb.checkImages(t, tc.images); tc.images > 0 && n < tc.images {
+				t.Errorf("%d images, want %d", n, tc.images)
+			}
+			txt := tb.text(t)
+			for _, want := range tc.want {
+				if !strings.Contains(txt, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			if out := tb.requestsOutside("file://", "data:"); len(out) > 0 {
+				t.Errorf("the report made requests: %v", out)
+			}
+			if v := tb.cspViolations(); len(v) > 0 {
+				t.Errorf("CSP violations: %v", v)
+			}
+			if tc.name == "affiliate" {
+				if n := eval[int](t, tb, `document.querySelectorAll("svg.chart rect").length`); n != 4 {
+					t.Errorf("chart has %d bars, want 4 (two releases)", n)
+				}
+			}
+			tb.screenshot(t, "report-"+tc.name)
+		})
+	}
 }

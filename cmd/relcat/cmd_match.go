@@ -136,7 +136,11 @@ near-duplicates (re-encoded, resized, mirrored, rotated, lightly edited copies).
 Clusters never chain: every image belongs to the cluster of its origin image, the image holding the
 earliest sighting of its family (the origin lookup, show and history name), so every member is
 within --max-distance of the origin image itself. Edges list every pair of members within the
-threshold. Distances are pair distances: the same number in every command.`,
+threshold. Distances are pair distances: the same number in every command.
+
+Clusters are printed as they are found, from the near-duplicate edges stored at ingest (distance up
+to 31, quality 50 or more); a larger --max-distance or a lower --min-quality searches every image
+instead, which is slow in a large catalog.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkMatch(&o.Match); err != nil {
@@ -150,21 +154,20 @@ threshold. Distances are pair distances: the same number in every command.`,
 				o.Since = r
 			}
 			return a.reader(func(c *catalog.Catalog) error {
-				cls, err := c.Dupes(o)
+				p := a.printer()
+				n := 0
+				err := c.DupesEach(a.ctx, o, func(cl catalog.Cluster) error {
+					n++
+					if p.json {
+						return p.record("cluster", cl)
+					}
+					printCluster(p, cl)
+					return nil
+				})
 				if err != nil {
 					return err
 				}
-				p := a.printer()
-				for _, cl := range cls {
-					if p.json {
-						if err := p.record("cluster", cl); err != nil {
-							return err
-						}
-						continue
-					}
-					printCluster(p, cl)
-				}
-				if !p.json && len(cls) == 0 {
+				if !p.json && n == 0 {
 					p.textf("no recycled photos found\n")
 				}
 				return nil
@@ -175,6 +178,7 @@ threshold. Distances are pair distances: the same number in every command.`,
 	cmd.Flags().BoolVar(&o.AcrossAffiliates, "across-affiliates", false, "only photos used by two or more affiliates")
 	cmd.Flags().StringVar(&o.Affiliate, "affiliate", "", "only clusters with a sighting by this affiliate")
 	cmd.Flags().StringVar(&since, "since", "", "only clusters with a sighting released on or after this date")
+	cmd.Flags().IntVar(&o.Limit, "limit", 0, "stop after this many clusters (0: all)")
 	matchFlags(cmd, &o.Match)
 	return cmd
 }

@@ -1,0 +1,408 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/relcat/relcat/catalog/hindex"
+	"github.com/relcat/relcat/catalog/pdq"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stored near-duplicate edges.
+//
+// Every pair of images whose whole-image PDQ hashes are within EdgeMaxDistance (by the one pair
+// distance, PairDistance) and both reach EdgeMinQuality is stored once, when the later of the two
+// arrives, as an edge in both directions (keys.go, bucket edges). dupes, history, show and the
+// ingest summary read these edges instead of searching the index; a threshold above
+// EdgeMaxDistance or a quality floor below EdgeMinQuality is answered by searching the index
+// (nothing stored can answer it). `relcat reindex` recomputes them all.
+//
+// An edge is found the way a lookup finds a match: the arriving image's 8 rotations and mirrors
+// are searched against the stored images' primary hashes at EdgeMaxDistance; each image found is
+// then measured with PairDistance, and kept when that is within EdgeMaxDistance too. The pair
+// distance (PairDistance) is never below a one-way distance, so this finds every pair, in whatever
+// order the images arrive; reindex looks from the later image of each pair (by near id) as ingest
+// did.
+
+// EdgeMaxDistance is the largest distance of a stored edge. It is the default threshold: the
+// index answers radius 31 with 17 probes per slot, radius 32-47 with 137 (measured at 1M hashes:
+// 30-90 µs against 285-425 µs per search, BenchmarkSearch1M with HR=40), and every stored image
+// pays 8 searches at ingest and at reindex.
+const EdgeMaxDistance = DefaultMaxDistance
+
+// EdgeMinQuality is the lowest PDQ quality of a hash with stored edges (the default floor). Flat
+// and near-blank pictures have low-quality hashes that all sit close together: storing their
+// pairs would grow with the square of their number.
+const EdgeMinQuality = DefaultMinQuality
+
+// edgeOf is the edge between a and b as seen from a: PairDistance, the one distance of a pair
+// (its transform from the other side is the inverse, so both directions of an edge agree).
+func edgeOf(_ SHA256, pa *PDQInfo, _ SHA256, pb *PDQInfo) (int, pdq.Transform) {
+	return PairDistance(pa, pb)
+}
+
+// edgesAnswer reports whether stored edges answer o (normalised).
+func edgesAnswer(o MatchOptions) bool {
+	return !searchOnly && o.MaxDistance <= EdgeMaxDistance && o.MinQuality >= EdgeMinQuality
+}
+
+// searchOnly makes every question search the index instead of reading edges: tests compare both.
+var searchOnly = false
+
+// edgeMatches lists the near matches of image s (whose hash has quality qa) from its stored edges,
+// within o (normalised, edgesAnswer(o) true), in key order (Sightings not filled).
+func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error) {
+	out := []Match{}
+	if qa < o.MinQuality {
+		return out, nil
+	}
+	prefix := edgePrefix(s, edgeWhole)
+	cur := tx.Bucket(bucketEdges).Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		e, err := parseEdge(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		if e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
+			continue
+		}
+		out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
+	}
+	return out, nil
+}
+
+// hit is an image the index found for an arriving one.
+type hit struct {
+	id  uint64
+	sha SHA256
+}
+
+// discover lists the images of the index, with a near id below `below`, that an image with hash p
+// finds: within EdgeMaxDistance of one of its 8 rotations and mirrors, both qualities at least
+// EdgeMinQuality. The caller holds n.mu for reading.
+func (n *nearIndex) discover(p *PDQInfo, below uint64, buf []hindex.Match) ([]hit, []hindex.Match) {
+	var out []hit
+	if p.Quality < EdgeMinQuality {
+		return nil, buf
+	}
+	for t := range p.Dihedral {
+		buf = n.ix.Search(p.Dihedral[t], EdgeMaxDistance, buf[:0])
+		for _, m := range buf {
+			id := uint64(m.ID)
+			if id >= below || int(id) >= len(n.shas) || n.shas[id] == (SHA256{}) || int(n.qual[id]) < EdgeMinQuality {
+				continue
+			}
+			dup := false
+			for _, h := range out {
+				if h.id == id {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				out = append(out, hit{id, n.shas[id]})
+			}
+		}
+	}
+	return out, buf
+}
+
+// putEdge stores the edge a-b in both directions.
+func putEdge(b *bolt.Bucket, a SHA256, qa int, o SHA256, qo int, dist int, t pdq.Transform) error {
+	if err := b.Put(edgeKey(a, edgeWhole, o, nil), edgeValue(dist, t, qo)); err != nil {
+		return err
+	}
+	return b.Put(edgeKey(o, edgeWhole, a, nil), edgeValue(dist, t.Inverse(), qa))
+}
+
+// nearTx stores and removes perceptual hashes inside one write transaction, keeping the near ids,
+// the edges and (after the commit, through done) the in-memory index in step. Every change of the
+// pdq bucket goes through it: ingest, and whatever else adds or removes images (batch removal,
+// bundle import):
+//
+//	w := c.beginNear(tx)   // inside c.update
+//	w.put(sha, pdq)        // an image gains its hash: near id, edges
+//	w.remove(sha)          // an image leaves: hash, near id, edges; the persisted index goes stale
+//	...                    // after the commit:
+//	w.done()
+type nearTx struct {
+	c       *Catalog
+	tx      *bolt.Tx
+	ix      *nearIndex // nil until the first put
+	added   []newImage
+	removed bool
+	next    uint64
+	buf     []hindex.Match
+}
+
+// beginNear starts storing hashes in tx.
+func (c *Catalog) beginNear(tx *bolt.Tx) *nearTx {
+	return &nearTx{c: c, tx: tx}
+}
+
+// put stores the hash of image s (an image without one so far) under the next near id and stores its
+// edges to every earlier image, including those put earlier in this transaction.
+func (w *nearTx) put(s SHA256, p *PDQInfo) error {
+	pb := w.tx.Bucket(bucketPDQ)
+	if pb.Get(s[:]) != nil {
+		if err := w.remove(s); err != nil {
+			return err
+		}
+	}
+	if w.ix == nil {
+		ix, err := w.c.index()
+		if err != nil {
+			return err
+		}
+		w.ix = ix
+	}
+	if w.next == 0 {
+		w.next = 1
+		if k, _ := w.tx.Bucket(bucketNearIDs).Cursor().Last(); len(k) == 8 {
+			w.next = binary.BigEndian.Uint64(k) + 1
+		}
+		// An id the index already holds (a damaged near_ids bucket) is never handed out again.
+		w.next = max(w.next, w.ix.top+1)
+	}
+	id := w.next
+	if id > maxNearID {
+		return fmt.Errorf("catalog: near ids exhausted (run `relcat reindex`)")
+	}
+	w.next++
+	if err := pb.Put(s[:], pdqNearValue(p, id)); err != nil {
+		return err
+	}
+	if err := w.tx.Bucket(bucketNearIDs).Put(seqKey(id), s[:]); err != nil {
+		return err
+	}
+	if err := w.edges(newImage{s, p, id}); err != nil {
+		return err
+	}
+	w.added = append(w.added, newImage{s, p, id})
+	return nil
+}
+
+// edges stores the edges of a newly put image to the index's images and to those put before it in
+// this transaction.
+func (w *nearTx) edges(img newImage) error {
+	w.ix.mu.RLock()
+	hits, buf := w.ix.discover(img.pdq, img.id, w.buf)
+	w.ix.mu.RUnlock()
+	w.buf = buf
+	if img.pdq.Quality < EdgeMinQuality {
+		return nil
+	}
+	eb := w.tx.Bucket(bucketEdges)
+	pb := w.tx.Bucket(bucketPDQ)
+	for _, h := range hits {
+		v := pb.Get(h.sha[:])
+		if v == nil {
+			continue // removed in this transaction
+		}
+		po, err := parsePDQValue(v)
+		if err != nil {
+			return fmt.Errorf("image %s pdq record: %w", h.sha, err)
+		}
+		if err := storePair(eb, img.sha, img.pdq, h.sha, po); err != nil {
+			return err
+		}
+	}
+	for _, m := range w.added {
+		if m.pdq.Quality < EdgeMinQuality {
+			continue
+		}
+		if _, d := pdq.Nearest(m.pdq.Hash, &img.pdq.Dihedral); d > EdgeMaxDistance {
+			continue // the index would not have found it
+		}
+		if err := storePair(eb, img.sha, img.pdq, m.sha, m.pdq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storePair stores the edge between a and o when their pair distance is within EdgeMaxDistance.
+func storePair(eb *bolt.Bucket, a SHA256, pa *PDQInfo, o SHA256, po *PDQInfo) error {
+	if a == o {
+		return nil
+	}
+	d, t := edgeOf(a, pa, o, po)
+	if d > EdgeMaxDistance {
+		return nil
+	}
+	return putEdge(eb, a, pa.Quality, o, po.Quality, d, t)
+}
+
+// remove deletes the hash of image s, its near id and its edges (both directions). The index
+// cannot forget one image: done drops it, and the persisted index is stale from then on.
+func (w *nearTx) remove(s SHA256) error {
+	pb := w.tx.Bucket(bucketPDQ)
+	v := pb.Get(s[:])
+	if v == nil {
+		return nil
+	}
+	if id, ok := pdqNearID(v); ok {
+		if got := w.tx.Bucket(bucketNearIDs).Get(seqKey(id)); bytes.Equal(got, s[:]) {
+			if err := w.tx.Bucket(bucketNearIDs).Delete(seqKey(id)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := pb.Delete(s[:]); err != nil {
+		return err
+	}
+	if err := deleteEdges(w.tx.Bucket(bucketEdges), s); err != nil {
+		return err
+	}
+	for i := 0; i < len(w.added); i++ {
+		if w.added[i].sha == s {
+			w.added = append(w.added[:i], w.added[i+1:]...)
+			i--
+		}
+	}
+	w.removed = true
+	return bumpNearGen(w.tx)
+}
+
+// deleteEdges deletes every edge of s, of every kind, in both directions.
+func deleteEdges(eb *bolt.Bucket, s SHA256) error {
+	var keys [][]byte
+	cur := eb.Cursor()
+	for k, _ := cur.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, _ = cur.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if len(k) >= 65 {
+			rev := make([]byte, 0, len(k))
+			rev = append(append(append(append(rev, k[33:65]...), k[32]), k[:32]...), k[65:]...)
+			if err := eb.Delete(rev); err != nil {
+				return err
+			}
+		}
+		if err := eb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bumpNearGen marks every persisted index built before as stale.
+func bumpNearGen(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	n, _ := strconv.ParseUint(string(meta.Get(keyNearGen)), 10, 64)
+	return meta.Put(keyNearGen, []byte(strconv.FormatUint(n+1, 10)))
+}
+
+// done tells the in-memory index what the committed transaction changed. Call it only after the
+// transaction committed.
+func (w *nearTx) done() {
+	if w.removed {
+		w.c.dropIndex()
+		return
+	}
+	w.c.indexAdd(w.added)
+}
+
+// checkNear holds the near ids and the stored edges against the perceptual hashes: every hash has a
+// near id that near_ids maps back to it; every edge joins two stored hashes, both at least
+// EdgeMinQuality, and carries the distance and transform PairDistance gives them (at most
+// EdgeMaxDistance), and its reverse entry exists with the inverse transform. Edges are read in key
+// order, so each image's hash is decoded once per run of its edges.
+func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) error {
+	pb, nb, eb := tx.Bucket(bucketPDQ), tx.Bucket(bucketNearIDs), tx.Bucket(bucketEdges)
+	if nb == nil || eb == nil {
+		add("index", "catalog.db", "no near_ids or edges bucket (run `relcat reindex`)")
+		return nil
+	}
+	n := 0
+	err := pb.ForEach(func(k, v []byte) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		if _, err := parsePDQValue(v); err != nil {
+			return nil // reported with the images
+		}
+		id, ok := pdqNearID(v)
+		switch {
+		case !ok || id == 0:
+			add("index", fmt.Sprintf("pdq %x", k), "hash without a near id (run `relcat reindex`)")
+		case !bytes.Equal(nb.Get(seqKey(id)), k):
+			add("index", fmt.Sprintf("pdq %x", k), "near id %d is not mapped back to this image (run `relcat reindex`)", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = nb.ForEach(func(k, v []byte) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		if len(k) != 8 || len(v) != 32 {
+			add("index", fmt.Sprintf("near_ids %x", k), "malformed entry")
+			return nil
+		}
+		pv := pb.Get(v)
+		if _, err := parsePDQValue(pv); pv != nil && err != nil {
+			return nil // reported with the images
+		}
+		if id, ok := pdqNearID(pv); !ok || !bytes.Equal(seqKey(id), k) {
+			add("index", fmt.Sprintf("%x", v), "near id %d names this image, whose hash has another near id or none (run `relcat reindex`)", binary.BigEndian.Uint64(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var curA SHA256
+	var pa *PDQInfo
+	haveA := false
+	cur := eb.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		e, err := parseEdge(k, v)
+		if err != nil {
+			add("index", fmt.Sprintf("edge %x", k), "%v (run `relcat reindex`)", err)
+			continue
+		}
+		subject := fmt.Sprintf("edge %s-%s", e.a, e.b)
+		if e.kind != edgeWhole {
+			continue // kinds this build does not compute are not checked
+		}
+		if !haveA || e.a != curA {
+			curA, haveA, pa = e.a, true, nil
+			if v := pb.Get(e.a[:]); v != nil {
+				pa, _ = parsePDQValue(v)
+			}
+		}
+		var po *PDQInfo
+		if v := pb.Get(e.b[:]); v != nil {
+			po, _ = parsePDQValue(v)
+		}
+		if pa == nil || po == nil {
+			add("index", subject, "joins an image without a perceptual hash (run `relcat reindex`)")
+			continue
+		}
+		d, t := edgeOf(e.a, pa, e.b, po)
+		switch {
+		case d != e.dist || t != e.tr:
+			add("index", subject, "stored distance %d (%s), the hashes give %d (%s) (run `relcat reindex`)", e.dist, e.tr, d, t)
+		case d > EdgeMaxDistance || pa.Quality < EdgeMinQuality || po.Quality < EdgeMinQuality:
+			add("index", subject, "distance %d, qualities %d and %d: outside what edges store (run `relcat reindex`)", d, pa.Quality, po.Quality)
+		case e.qualityB != po.Quality:
+			add("index", subject, "stored quality %d, the hash has %d (run `relcat reindex`)", e.qualityB, po.Quality)
+		}
+		rv := eb.Get(edgeKey(e.b, e.kind, e.a, e.suffix))
+		if re, err := parseEdge(edgeKey(e.b, e.kind, e.a, e.suffix), rv); rv == nil || err != nil || re.dist != e.dist || re.tr != e.tr.Inverse() {
+			add("index", subject, "its reverse entry is missing or differs (run `relcat reindex`)")
+		}
+	}
+	return nil
+}
