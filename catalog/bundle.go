@@ -914,6 +914,9 @@ func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImport
 					if err := putJSON(images, s[:], &have); err != nil {
 						return err
 					}
+					if err := indexSearch(tx, &have); err != nil {
+						return err
+					}
 					entry.Notes = append(entry.Notes, "image "+s.String()+" completed from the bundle")
 					changed = true
 				}
@@ -937,6 +940,9 @@ func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImport
 				img.Ingested = now
 			}
 			if err := putJSON(images, s[:], &img); err != nil {
+				return err
+			}
+			if err := indexSearch(tx, &img); err != nil {
 				return err
 			}
 			if err := tx.Bucket(bucketMD5).Put(md5Key(img.MD5, s), []byte{}); err != nil {

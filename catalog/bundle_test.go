@@ -247,13 +247,6 @@ func withManifest(t *testing.T, es []tarEntry, fn func(m *BundleManifest)) []tar
 	return out
 }
 
-// declare adds an entry to the manifest with its real size and checksum.
-func declare(m *BundleManifest, name string, data []byte) {
-	h := sha256.Sum256(data)
-	m.Entries = append(m.Entries, BundleEntry{Path: name, Size: int64(len(data)), SHA256: hex.EncodeToString(h[:])})
-	m.TotalSize += int64(len(data))
-}
-
 func reg(name string, data []byte) tarEntry {
 	return tarEntry{tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o444, Size: int64(len(data))}, data}
 }

@@ -97,6 +97,11 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 	if err != nil {
 		return err
 	}
+	if o.Affiliate != "" {
+		if o.Affiliate, err = c.ResolveAffiliate(o.Affiliate); err != nil {
+			return err
+		}
+	}
 	stored := edgesAnswer(mo)
 	var ix *nearIndex
 	if !o.Exact && !stored {

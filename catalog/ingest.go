@@ -106,6 +106,8 @@ type BatchSummary struct {
 	FirstHere int `json:"first_here"`
 	Reused    int `json:"reused"`
 	NearCount int `json:"near"`
+	// CameraLeads: camera bodies of this release also seen in other affiliates' releases.
+	CameraLeads []CameraLead `json:"-"`
 }
 
 // Partial reports whether some files were rejected or stored without pixels.
@@ -141,29 +143,13 @@ func (c *Catalog) Ingest(ctx context.Context, dirs []string, opts IngestOptions)
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	// Validate every folder's release info before touching anything.
-	type plan struct {
-		dir  string
-		info ReleaseInfo
-		aff  string
-		rel  Released
-	}
-	var plans []plan
-	for _, d := range dirs {
-		ri, _, err := readReleaseInfo(d)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadArgument, err)
-		}
-		ri = ri.merge(opts.Release)
-		aff, rel, err := ri.normalise(d)
-		if err != nil {
-			return nil, err
-		}
-		plans = append(plans, plan{d, ri, aff, rel})
+	plans, err := planIngest(dirs, opts, c.resolveAliasForIngest)
+	if err != nil {
+		return nil, err
 	}
 	var out []*BatchSummary
 	for _, p := range plans {
-		s, err := c.ingestFolder(ctx, p.dir, p.info, p.aff, p.rel, opts)
+		s, err := c.ingestFolder(ctx, p, opts)
 		if err != nil {
 			return out, err
 		}
@@ -172,18 +158,87 @@ func (c *Catalog) Ingest(ctx context.Context, dirs []string, opts IngestOptions)
 	return out, nil
 }
 
-func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, aff string, rel Released, opts IngestOptions) (*BatchSummary, error) {
+// ingestPlan is one release folder, checked: its release info and its files.
+type ingestPlan struct {
+	dir   string
+	info  ReleaseInfo
+	aff   string
+	rel   Released
+	cands []candidate
+	notes []string
+}
+
+// CheckIngest checks, without a catalog, what Ingest checks before it touches anything: every
+// argument is a folder, its release info is complete and valid, and it holds at least one file.
+// Callers use it to refuse a bad command line before creating a catalog.
+func CheckIngest(dirs []string, opts IngestOptions) error {
+	_, err := planIngest(dirs, opts, nil)
+	return err
+}
+
+// planIngest validates every folder before anything is written: an error leaves the catalog as it was.
+// resolve turns an affiliate alias into its slug; without it (no catalog yet) the affiliate is only
+// required, not checked, since it may be an alias.
+func planIngest(dirs []string, opts IngestOptions, resolve func(string) (string, error)) ([]ingestPlan, error) {
+	var plans []ingestPlan
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %s", ErrBadArgument, d, shortErr(err))
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("%w: %s is a file: ingest takes release folders (one folder per release, its files the photos); to check one file, use relcat lookup", ErrBadArgument, d)
+		}
+		ri, _, err := readReleaseInfo(d)
+		if err != nil {
+			return nil, err
+		}
+		ri = ri.merge(opts.Release)
+		check := ri
+		if resolve != nil {
+			if ri.Affiliate, err = resolve(ri.Affiliate); err != nil {
+				return nil, err
+			}
+			check = ri
+		} else if strings.TrimSpace(ri.Affiliate) != "" {
+			check.Affiliate = "x" // maybe an alias: checked when the catalog is open
+		}
+		aff, rel, err := check.normalise(d)
+		if err != nil {
+			return nil, err
+		}
+		cands, notes, err := listFolder(d, opts.Recursive, opts.FollowLinks)
+		if err != nil {
+			return nil, err
+		}
+		if len(cands) == 0 {
+			hint := "hidden files and release.json are not part of a release"
+			if !opts.Recursive {
+				hint += "; subfolders are read only with --recursive"
+			}
+			return nil, fmt.Errorf("%w: no image files in %s (%s): nothing was created", ErrBadArgument, d, hint)
+		}
+		plans = append(plans, ingestPlan{d, ri, aff, rel, cands, notes})
+	}
+	return plans, nil
+}
+
+func (c *Catalog) ingestFolder(ctx context.Context, p ingestPlan, opts IngestOptions) (*BatchSummary, error) {
+	dir, ri, aff, rel, cands, notes := p.dir, p.info, p.aff, p.rel, p.cands, p.notes
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	cands, notes, err := listFolder(dir, opts.Recursive, opts.FollowLinks)
+	folder := filepath.Base(abs)
+	id, aff, rel, note, err := c.batchFor(aff, rel, folder)
 	if err != nil {
 		return nil, err
 	}
-	folder := filepath.Base(abs)
+	if note != "" {
+		notes = append(notes, note)
+	}
 	batch := Batch{
-		ID: BatchIdentity(aff, rel, folder), Affiliate: aff, Released: rel,
+		ID: id, Affiliate: aff, Released: rel,
 		Source: ri.Source, Title: ri.Title, Notes: ri.Notes, Operator: opts.Operator,
 		Folder: folder, Origin: abs,
 	}
@@ -244,6 +299,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, dir string, ri ReleaseInfo, 
 	sum.Batch = batch
 	sum.Files = byPos
 	if err := c.annotate(sum); err != nil {
+		return nil, err
+	}
+	if err := c.cameraLeads(sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -534,8 +592,9 @@ var chunkFiles = 64
 func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, in <-chan processed, byPos []FileResult, opts IngestOptions, total int) error {
 	var pending []processed
 	done := 0
-	flush := func() error {
-		if len(pending) == 0 {
+	var run uint64 // log sequence of this ingest's first entry: every entry of the run carries it
+	flush := func(final bool) error {
+		if len(pending) == 0 && !final {
 			return nil
 		}
 		// After a cancellation nothing more is committed: a file processed meanwhile may carry
@@ -543,7 +602,7 @@ func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, i
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := c.commitChunk(batch, sum, pending, opts); err != nil {
+		if err := c.commitChunk(batch, sum, pending, opts, final, &run); err != nil {
 			return err
 		}
 		for _, p := range pending {
@@ -562,11 +621,11 @@ func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, i
 			return ctx.Err()
 		case p, ok := <-in:
 			if !ok {
-				return flush()
+				return flush(true)
 			}
 			pending = append(pending, p)
 			if len(pending) >= chunkFiles {
-				if err := flush(); err != nil {
+				if err := flush(false); err != nil {
 					return err
 				}
 			}
@@ -576,7 +635,12 @@ func (c *Catalog) writer(ctx context.Context, batch *Batch, sum *BatchSummary, i
 
 // commitChunk writes one chunk in one transaction: affiliate and batch (created or updated), images,
 // sightings both ways, hash indexes and one log entry. It fixes each file's final status.
-func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions) error {
+//
+// A batch is marked incomplete by every chunk that changes it but the last (final), which marks it
+// complete: an ingest interrupted in between leaves it incomplete until a re-run completes it. The
+// log entries of one ingest carry the same run (the sequence number of its first entry), the last
+// one Complete: a run whose entries end without it was interrupted.
+func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions, final bool, run *uint64) error {
 	// The originals and thumbnails the workers wrote must be durable before any record names them.
 	for _, p := range chunk {
 		if p.addObject || p.upgrade != nil || (p.img != nil && (p.img.Object != "" || p.img.Thumb != "")) {
@@ -588,7 +652,8 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 	}
 	var near *nearTx
 	logged := false // this chunk wrote a log entry: the catalog changed
-	metaNote := ""  // the batch's source, title or notes changed
+	var lastRun uint64
+	metaNote := "" // the batch's source, title or notes changed
 	err := c.update(func(tx *bolt.Tx) error {
 		near = c.beginNear(tx)
 		logged, metaNote = false, ""
@@ -627,7 +692,12 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 					changed = true
 				}
 			}
-			batch.Ingested, batch.Origin, batch.Files = stored.Ingested, stored.Origin, stored.Files
+			batch.Ingested, batch.Origin, batch.Files, batch.Incomplete = stored.Ingested, stored.Origin, stored.Files, stored.Incomplete
+			batch.Aka = stored.Aka // identities from renames and edits
+			if final && stored.Incomplete {
+				entry.Notes = append(entry.Notes, "batch complete")
+				changed = true
+			}
 			if batch.Operator == "" {
 				batch.Operator = stored.Operator
 			}
@@ -650,6 +720,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 			if p.img != nil && images.Get(s[:]) == nil {
 				p.img.Ingested = now
 				if err := putJSON(images, s[:], p.img); err != nil {
+					return err
+				}
+				if err := indexSearch(tx, p.img); err != nil {
 					return err
 				}
 				if err := tx.Bucket(bucketMD5).Put(md5Key(p.img.MD5, s), []byte{}); err != nil {
@@ -698,6 +771,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 						if err := putJSON(images, s[:], &img); err != nil {
 							return err
 						}
+						if err := indexSearch(tx, &img); err != nil {
+							return err
+						}
 						p.res.Updated = true
 						changed = true
 					}
@@ -729,6 +805,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		if !changed {
 			return nil
 		}
+		batch.Incomplete = !final
 		if err := putJSON(batches, batch.ID[:], batch); err != nil {
 			return err
 		}
@@ -737,6 +814,11 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 		entry.Command = opts.Command
 		entry.Tool = c.version
 		entry.Released = batch.Released.String()
+		entry.Run, entry.Complete = *run, final
+		if entry.Run == 0 {
+			entry.Run = nextLogSeq(tx)
+		}
+		lastRun = entry.Run
 		logged = true
 		return appendLog(tx, &entry)
 	})
@@ -746,6 +828,9 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 	// A log entry means something changed, if only the title: never say "nothing changed" then.
 	if logged {
 		sum.Unchanged = false
+		if *run == 0 {
+			*run = lastRun
+		}
 	}
 	if metaNote != "" {
 		sum.Notes = append(sum.Notes, metaNote)

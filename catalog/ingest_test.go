@@ -253,6 +253,15 @@ func TestCancelledIngestCompletesOnRerun(t *testing.T) {
 		t.Fatalf("cancelled ingest: %v, want ErrInterrupted", err)
 	}
 	checkInvariants(t, c)
+	// Issue 7 item 6: the interrupted batch says so, and its log run has no "complete" entry.
+	bs, err := c.Batches("")
+	if err != nil || len(bs) != 1 || !bs[0].Incomplete || bs[0].Files == 0 {
+		t.Fatalf("after the interruption: batches %+v %v: want one incomplete batch", bs, err)
+	}
+	runs := logRuns(t, c)
+	if len(runs) != 1 || runs[0].complete || runs[0].entries < 2 {
+		t.Errorf("log runs after the interruption: %+v, want one interrupted run of several entries", runs)
+	}
 	c.Close()
 	c, err = Open(dir, Options{Now: fixedClock()})
 	if err != nil {
@@ -266,6 +275,58 @@ func TestCancelledIngestCompletesOnRerun(t *testing.T) {
 	if got := dumpState(t, c, false); got != want {
 		t.Errorf("re-run after interruption differs from an uninterrupted ingest:\n got %s\nwant %s", got, want)
 	}
+	if bs, err = c.Batches(""); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		if b.Incomplete {
+			t.Errorf("batch %s still incomplete after the re-run", b.Folder)
+		}
+	}
+	runs = logRuns(t, c)
+	if len(runs) != 1+len(dirs) || runs[0].complete {
+		t.Errorf("log runs: %+v: want the interrupted one, then one complete run per folder", runs)
+	}
+	for _, r := range runs[1:] {
+		if !r.complete {
+			t.Errorf("run %+v of the re-run is not complete", r)
+		}
+	}
+}
+
+type logRun struct {
+	run      uint64
+	batch    string
+	entries  int
+	complete bool
+}
+
+// logRuns groups the ingest log entries by run, in log order.
+func logRuns(t *testing.T, c *Catalog) []logRun {
+	t.Helper()
+	var out []logRun
+	err := c.Log(func(e LogEntry) bool {
+		if e.Run == 0 {
+			return true
+		}
+		if len(out) == 0 || out[len(out)-1].run != e.Run {
+			if e.Run != e.Seq {
+				t.Errorf("log entry %d starts run %d: a run's number is its first entry's", e.Seq, e.Run)
+			}
+			out = append(out, logRun{run: e.Run, batch: e.Batch})
+		}
+		r := &out[len(out)-1]
+		r.entries++
+		if r.complete {
+			t.Errorf("log entry %d follows the complete entry of its run %d", e.Seq, e.Run)
+		}
+		r.complete = e.Complete
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestMD5CollisionKeepsBoth simulates two different images sharing an MD5 (such pairs are cheap to

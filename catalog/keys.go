@@ -15,7 +15,7 @@ package catalog
 //	               digits, random, the catalog's identity in the bundles it exports (a catalog
 //	               without one is named by a hash of "created")
 //	affiliates     slug -> JSON Affiliate
-//	batches        batch id (8 bytes) -> JSON Batch
+//	batches        batch id (8 bytes) -> JSON Batch ("incomplete": true while an ingest of it is unfinished)
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
 //	               raw_name: the exact bytes when not UTF-8)
 //	images         sha256 (32) -> JSON Image
@@ -38,7 +38,10 @@ package catalog
 //	               every pair within EdgeMaxDistance whose hashes both reach EdgeMinQuality. Other
 //	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
 //	               numbers) after B and keep the same value layout.
-//	log            sequence (8, BE) -> JSON LogEntry (hash-chained)
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries, "complete" ends it)
+//	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
+//	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
+//	               for every image record, rebuilt from the image records by UpgradeSearchIndex
 //	watchlists     name -> JSON Watchlist (created by the first watchlist import)
 //	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
 //
@@ -55,6 +58,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
+	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -87,11 +93,13 @@ var (
 	bucketLog          = []byte("log")
 	bucketNearIDs      = []byte("near_ids")
 	bucketEdges        = []byte("edges")
+	bucketSearch       = []byte("search")
 	bucketWatchlists   = []byte("watchlists")
 	bucketWatchEntries = []byte("watch_entries")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
-		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges}
+		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges,
+		bucketSearch}
 
 	keySchema    = []byte("schema")
 	keyCreated   = []byte("created")
@@ -257,6 +265,53 @@ func parsePDQValue(v []byte) (*PDQInfo, error) {
 func objectRelPath(s SHA256) string {
 	h := hex.EncodeToString(s[:])
 	return objectsDir + "/" + h[:2] + "/" + h
+}
+
+// Fields of the search bucket (the first byte of a key). Text values are lowercased, trimmed, NUL-free
+// and followed by one 0x00, so an exact value is one prefix (field | value | 0x00) and a value prefix
+// ("canon*") is another (field | prefix). Fixed-width values have no terminator.
+const (
+	searchMake     byte = 'k' // EXIF make
+	searchModel    byte = 'm' // EXIF model
+	searchSerial   byte = 's' // body serial (junk serials such as "0000" are left out)
+	searchLens     byte = 'l' // lens model
+	searchSoftware byte = 'w' // software
+	searchFormat   byte = 'f' // sniffed format
+	searchBody     byte = 'b' // camera body: see cameraBodyKey
+	searchStripped byte = 'x' // no EXIF: no value
+	searchLowQual  byte = 'q' // perceptual hash below DefaultMinQuality: no value
+	searchTaken    byte = 't' // DateTimeOriginal: 8 bytes BE, Unix seconds + searchTimeBias (UTC; the wall time read as UTC when the zone is unknown)
+	searchGPS      byte = 'g' // position: 4 bytes BE (lat+90)*1e7, 4 bytes BE (lon+180)*1e7
+)
+
+// searchTimeBias keeps every representable EXIF year (1..9999) positive as a Unix time.
+const searchTimeBias = 1 << 40
+
+// searchKey is field | value | sha256.
+func searchKey(field byte, value []byte, s SHA256) []byte {
+	k := make([]byte, 0, 1+len(value)+32)
+	k = append(k, field)
+	k = append(k, value...)
+	return append(k, s[:]...)
+}
+
+// searchText is the stored form of a text value: lowercased, trimmed, without NUL, terminated.
+func searchText(v string) []byte {
+	v = strings.ToLower(strings.TrimSpace(strings.ReplaceAll(v, "\x00", "")))
+	return append([]byte(v), 0)
+}
+
+func searchTimeValue(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.Unix()+searchTimeBias))
+}
+
+func searchGPSValue(lat, lon float64) []byte {
+	v := binary.BigEndian.AppendUint32(nil, uint32(math.Round((lat+90)*1e7)))
+	return binary.BigEndian.AppendUint32(v, uint32(math.Round((lon+180)*1e7)))
+}
+
+func parseSearchGPS(v []byte) (lat, lon float64) {
+	return float64(binary.BigEndian.Uint32(v))/1e7 - 90, float64(binary.BigEndian.Uint32(v[4:]))/1e7 - 180
 }
 
 // putPDQRef stores the reference full-resolution PDQ of s (nothing when p is nil).

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -24,8 +25,12 @@ type LogEntry struct {
 	Released  string    `json:"released,omitempty"`
 	Files     []LogFile `json:"files,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`
-	Prev      string    `json:"prev"`
-	Hash      string    `json:"hash"`
+	// Run groups the entries of one ingest: the sequence number of its first entry. Complete marks
+	// the run's last entry, written when every file was committed; a run without it was interrupted.
+	Run      uint64 `json:"run,omitempty"`
+	Complete bool   `json:"complete,omitempty"`
+	Prev     string `json:"prev"`
+	Hash     string `json:"hash"`
 }
 
 // LogFile is one file recorded by a log entry.
@@ -54,6 +59,15 @@ func entryHash(e LogEntry) (string, error) {
 	}
 	h := sha256.Sum256(data)
 	return hex.EncodeToString(h[:]), nil
+}
+
+// nextLogSeq is the sequence number the next entry appended in tx gets.
+func nextLogSeq(tx *bolt.Tx) uint64 {
+	k, _ := tx.Bucket(bucketLog).Cursor().Last()
+	if len(k) != 8 {
+		return 1
+	}
+	return binary.BigEndian.Uint64(k) + 1
 }
 
 // appendLog appends e to the log inside tx, filling Seq, Prev and Hash.

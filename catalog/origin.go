@@ -7,8 +7,10 @@ package catalog
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/relcat/relcat/catalog/pdq"
 
@@ -229,4 +231,146 @@ func sortMatches(ms []Match) {
 		}
 		return bytes.Compare(a.SHA256[:], b.SHA256[:]) < 0
 	})
+}
+
+// LookupHash answers "have we seen this?" for a hash given without the file (a partner's hash list):
+//
+//   - "sha256:HEX", or 64 hex digits naming a stored image: that image, exactly as Lookup of its file;
+//   - "md5:HEX" or 32 hex digits: every stored image with that MD5 (several on an MD5 collision);
+//   - "pdq:HEX", or 64 hex digits that name no stored image: a PDQ hash. It carries no dihedral
+//     hashes, so it is compared as given (no rotation or mirror), by plain Hamming distance to each
+//     stored photo's as-is hash; its quality is unknown and not checked.
+//
+// Unknown hashes give a result with no sighting, not an error. A reference that is none of these is
+// ErrBadArgument.
+func (c *Catalog) LookupHash(ref string, o MatchOptions) ([]*LookupResult, error) {
+	o, err := o.norm()
+	if err != nil {
+		return nil, err
+	}
+	r := strings.ToLower(strings.TrimSpace(ref))
+	kind := ""
+	for _, k := range []string{"sha256", "md5", "pdq"} {
+		if rest, ok := strings.CutPrefix(r, k+":"); ok {
+			kind, r = k, rest
+		}
+	}
+	if _, err := hex.DecodeString(r); err != nil || (len(r) != 64 && len(r) != 32) {
+		return nil, fmt.Errorf("%w: %q is neither a file nor a hash (a SHA-256 or PDQ is 64 hex digits, an MD5 32; prefixes sha256:, md5:, pdq:)", ErrBadArgument, ref)
+	}
+	switch {
+	case kind == "" && len(r) == 32:
+		kind = "md5"
+	case (kind == "md5") != (len(r) == 32):
+		return nil, fmt.Errorf("%w: %q: an MD5 is 32 hex digits, a SHA-256 or PDQ 64", ErrBadArgument, ref)
+	}
+	var shas []SHA256
+	var hashes []*FileHashes
+	err = c.view(func(tx *bolt.Tx) error {
+		switch kind {
+		case "md5":
+			var m MD5
+			_ = m.UnmarshalText([]byte(r))
+			cur := tx.Bucket(bucketMD5).Cursor()
+			for k, _ := cur.Seek(m[:]); k != nil && bytes.HasPrefix(k, m[:]); k, _ = cur.Next() {
+				var s SHA256
+				copy(s[:], k[16:])
+				shas = append(shas, s)
+			}
+			if len(shas) == 0 {
+				hashes = append(hashes, &FileHashes{MD5: m})
+			}
+		case "sha256", "":
+			s, _ := ParseSHA256(r)
+			if tx.Bucket(bucketImages).Get(s[:]) != nil {
+				shas = append(shas, s)
+			} else if kind == "sha256" {
+				hashes = append(hashes, &FileHashes{SHA256: s})
+			} else {
+				kind = "pdq"
+			}
+		}
+		for _, s := range shas {
+			img, err := getImage(tx, s)
+			if err != nil {
+				return err
+			}
+			hashes = append(hashes, &FileHashes{SHA256: s, MD5: img.MD5, Size: img.Size, Format: img.Format,
+				Width: img.Width, Height: img.Height, PDQ: img.PDQ})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if kind == "pdq" {
+		q, err := pdq.Parse(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %v", ErrBadArgument, ref, err)
+		}
+		f, err := c.familyOfBareHash(q, o)
+		if err != nil {
+			return nil, err
+		}
+		return []*LookupResult{{Path: ref, Hashes: &FileHashes{PDQ: &PDQInfo{Hash: q, Quality: -1}}, Exact: []Sighting{},
+			Near: f.Near, Origin: f.Origin, Warnings: []string{"a bare PDQ hash: compared as given, without rotations or mirrors; its quality is unknown"}}}, nil
+	}
+	var out []*LookupResult
+	for _, h := range hashes {
+		res := &LookupResult{Path: ref, Hashes: h, Exact: []Sighting{}, Near: []Match{}}
+		if h.SHA256 != (SHA256{}) {
+			res.LowQual = h.PDQ != nil && h.PDQ.Quality < o.MinQuality
+			f, err := c.Family(h.SHA256, h.PDQ, o)
+			if err != nil {
+				return nil, err
+			}
+			res.Exact, res.Near, res.Origin = f.Sightings, f.Near, f.Origin
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// familyOfBareHash is the family of a PDQ hash known only by itself: stored photos whose as-is hash
+// is within o.MaxDistance of it (plain Hamming distance, both ways the same).
+func (c *Catalog) familyOfBareHash(q pdq.Hash, o MatchOptions) (*Family, error) {
+	ix, err := c.index()
+	if err != nil {
+		return nil, err
+	}
+	f := &Family{Sightings: []Sighting{}, Near: []Match{}}
+	var one [8]pdq.Hash
+	for i := range one {
+		one[i] = q
+	}
+	cands := ix.candidates(&one, SHA256{}, o)
+	err = c.view(func(tx *bolt.Tx) error {
+		cache := map[BatchID]*Batch{}
+		for _, cs := range cands {
+			v := tx.Bucket(bucketPDQ).Get(cs[:])
+			if v == nil {
+				continue
+			}
+			cp, err := parsePDQValue(v)
+			if err != nil {
+				return fmt.Errorf("image %s pdq record: %w", cs, err)
+			}
+			d := pdq.Distance(q, cp.Hash)
+			if d > o.MaxDistance || cp.Quality < o.MinQuality {
+				continue
+			}
+			m := Match{SHA256: cs, Distance: d, Transform: pdq.AsIs.String(), Quality: cp.Quality, Query: -1}
+			if m.Sightings, err = sightingsOf(tx, cs, cache); err != nil {
+				return err
+			}
+			f.Near = append(f.Near, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortMatches(f.Near)
+	f.Origin = OriginOf(nil, f.Near)
+	return f, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"image"
+	"strconv"
 
 	"golang.org/x/sync/semaphore"
 
@@ -110,7 +111,7 @@ func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPi
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if px <= 0 || px > maxPixels {
-		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %d MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels/1_000_000)
+		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %s MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, megapixels(maxPixels))
 	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
@@ -172,14 +173,36 @@ type HashOptions struct {
 
 // HashFile reads one file and returns its SHA-256, MD5, format and PDQ hash. A file that is not an
 // image, or cannot be read, is an error naming the reason; an image whose pixels cannot be decoded
-// has no PDQ and a warning saying why.
+// has no PDQ and a warning saying why. A file over half of DefaultDecodeMemory is hashed by
+// streaming, never held whole, and gets no PDQ (ingest does the same).
 func HashFile(ctx context.Context, path string, o HashOptions) (*FileHashes, error) {
 	o = o.withDefaults()
-	data, err := readRegular(path, o.MaxFileSize)
+	f, fi, err := openRegular(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, err)
 	}
-	return hashBytes(ctx, path, data, o)
+	defer f.Close()
+	if fi.Size() > o.MaxFileSize {
+		return nil, fmt.Errorf("%s: file of %d bytes is over the limit of %d bytes (--max-file-size)", path, fi.Size(), o.MaxFileSize)
+	}
+	if fi.Size() > DefaultDecodeMemory/2 {
+		s, err := streamFile(ctx, f, fi.Size())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", path, err)
+		}
+		format := media.Sniff(s.head)
+		if format == media.Unknown {
+			return nil, fmt.Errorf("%s: unknown format: %s", path, describeUnknown(s.head))
+		}
+		return &FileHashes{Path: path, SHA256: s.sum, MD5: s.md5, Size: fi.Size(), Format: string(format),
+			Warnings: []string{fmt.Sprintf("no perceptual hash: a file of %d MiB is over half the decode-memory budget of %d MiB: hashed by streaming",
+				fi.Size()>>20, DefaultDecodeMemory>>20)}}, nil
+	}
+	h := &heldFile{f: f, size: fi.Size()}
+	if err := h.read(ctx, nil); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, err)
+	}
+	return hashBytes(ctx, path, h.data, o)
 }
 
 func (o HashOptions) withDefaults() HashOptions {
@@ -229,4 +252,9 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())
 	}
 	return h, nil
+}
+
+// megapixels writes a pixel count in megapixels without rounding a small limit to 0: 100, 0.5, 12.25.
+func megapixels(n int64) string {
+	return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64)
 }

@@ -78,8 +78,16 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 	return out, nil
 }
 
-// Batches lists the batches, earliest release first; affiliate filters when not empty.
+// Batches lists the batches, earliest release first; affiliate (slug, alias or name) filters when
+// not empty, and an unknown one is ErrNotFound.
 func (c *Catalog) Batches(affiliate string) ([]Batch, error) {
+	if affiliate != "" {
+		slug, err := c.ResolveAffiliate(affiliate)
+		if err != nil {
+			return nil, err
+		}
+		affiliate = slug
+	}
 	var out []Batch
 	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
@@ -260,8 +268,9 @@ type Resolved struct {
 	Image *SHA256
 }
 
-// Resolve turns a batch id, a sha256 (optionally "sha256:"-prefixed), an md5 ("md5:" prefix) or a
-// unique hex prefix of at least 4 digits into a batch or an image.
+// Resolve turns a batch id, a sha256 (optionally "sha256:"-prefixed), an md5 ("md5:" prefix, or 32
+// hex digits that prefix no batch or image) or a unique hex prefix of at least 4 digits into a batch
+// or an image.
 func (c *Catalog) Resolve(ref string) (Resolved, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if rest, ok := strings.CutPrefix(ref, "md5:"); ok {
@@ -323,6 +332,10 @@ func (c *Catalog) Resolve(ref string) (Resolved, error) {
 	}
 	switch len(found) {
 	case 0:
+		if len(ref) == 32 {
+			// 32 hex digits that prefix no batch or image: an MD5.
+			return c.Resolve("md5:" + ref)
+		}
 		return Resolved{}, fmt.Errorf("%w: no batch or image matches %q (list them with `relcat batches`)", ErrNotFound, ref)
 	case 1:
 		return found[0], nil

@@ -47,6 +47,10 @@ type upgradeStep struct {
 // stored data derived from other records (an index, a hash computed at ingest) adds its step here.
 var upgradeSteps = []upgradeStep{
 	{"near-duplicate edges", rebuildNear},
+	{"metadata search index", func(ctx context.Context, c *Catalog, _ *ReindexOptions, _ *ReindexReport) (string, error) {
+		n, err := c.UpgradeSearchIndex(ctx)
+		return fmt.Sprintf("%d images indexed for search and cameras", n), err
+	}},
 	{"reference PDQ", func(ctx context.Context, c *Catalog, o *ReindexOptions, _ *ReindexReport) (string, error) {
 		u, err := c.UpgradeReferencePDQ(ctx, ReferenceUpgradeOptions{Operator: o.Operator, Command: o.Command})
 		if err != nil {

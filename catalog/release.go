@@ -97,21 +97,22 @@ func readReleaseInfo(dir string) (ReleaseInfo, bool, error) {
 		return ReleaseInfo{}, false, nil
 	}
 	if err != nil {
-		return ReleaseInfo{}, false, fmt.Errorf("%s: %w", p, err)
+		return ReleaseInfo{}, false, fmt.Errorf("%w: %s: %s", ErrBadArgument, p, shortErr(err))
 	}
 	if !fi.Mode().IsRegular() {
-		return ReleaseInfo{}, false, fmt.Errorf("%s: not a regular file", p)
+		return ReleaseInfo{}, false, fmt.Errorf("%w: %s: not a regular file", ErrBadArgument, p)
 	}
 	if fi.Size() > maxReleaseFile {
-		return ReleaseInfo{}, false, fmt.Errorf("%s: %d bytes, more than %d", p, fi.Size(), maxReleaseFile)
+		return ReleaseInfo{}, false, fmt.Errorf("%w: %s: %d bytes, more than %d", ErrBadArgument, p, fi.Size(), maxReleaseFile)
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return ReleaseInfo{}, false, fmt.Errorf("%s: %w", p, err)
+		return ReleaseInfo{}, false, fmt.Errorf("%w: %s: %s", ErrBadArgument, p, shortErr(err))
 	}
 	ri, err := ParseReleaseInfo(data)
 	if err != nil {
-		return ReleaseInfo{}, false, fmt.Errorf("%s: %w", p, err)
+		// One "bad argument" prefix, then the file, then what is wrong with it.
+		return ReleaseInfo{}, false, fmt.Errorf("%w: %s: %s", ErrBadArgument, p, strings.TrimPrefix(err.Error(), ErrBadArgument.Error()+": "))
 	}
 	return ri, true, nil
 }

@@ -171,6 +171,13 @@ type Batch struct {
 	Origin    string    `json:"origin,omitempty"` // absolute path of the origin folder at first ingest
 	Ingested  time.Time `json:"ingested"`         // first ingest, UTC
 	Files     int       `json:"files"`            // sightings stored in this batch
+	// Incomplete: an ingest of this batch was interrupted (or is running) before all its files were
+	// committed; re-running it completes the batch.
+	Incomplete bool `json:"incomplete,omitempty"`
+	// Aka: the identities this batch also answers to after an affiliate rename or merge or a batch
+	// edit (BatchIdentity of its new affiliate, release time and folder): re-ingesting the folder
+	// with either the old or the new values adds to this batch.
+	Aka []BatchID `json:"aka,omitempty"`
 }
 
 // PDQInfo is an image's perceptual hash with its quality, its 8 dihedral variants and the

@@ -176,6 +176,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			add("log", "log", "%s", p)
 		}
 		checkLoggedSightings(tx, add)
+		checkSearch(tx, add)
+		checkAffiliates(tx, add)
 		r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
 		return nil
 	})
@@ -247,6 +249,10 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		var e LogEntry
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
+		}
+		if e.Action == ActionBatchRemove {
+			forgetRemoved(logged, e) // sightings removed by `relcat batch rm`
+			continue
 		}
 		subject := fmt.Sprintf("log entry %d", e.Seq)
 		var id BatchID

@@ -89,6 +89,15 @@ func buildFixture() (string, error) {
 		"bad-\xff\xfe-utf8.jpg":                      hostile.JPEG(90, 70, 15),
 		strings.Repeat("\u0645", 120) + ".jpg":       hostile.JPEG(100, 60, 16),
 	}
+	// Formats a browser does not show (or relcat cannot decode): no preview, originals as
+	// octet-stream.
+	for name, src := range map[string]string{"scan.tiff": "Arbitro.tiff", "photo.avif": "32Bit-72dpi-sRGB-800x600.avif"} {
+		data, err := os.ReadFile(filepath.Join("..", "catalog", "exifmeta", "testdata", src))
+		if err != nil {
+			return "", err
+		}
+		files[name] = data
+	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(hdir, name), data, 0o644); err != nil {
 			return "", err

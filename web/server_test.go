@@ -75,10 +75,10 @@ func TestBrowserServerLinks(t *testing.T) {
 		}
 	}
 	tb.screenshot(t, "server-batch")
-	// The README's contact sheet: the first five photos.
-	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card:nth-child(n+6)").forEach(e => e.hidden = true)`))
+	// The README's contact sheet: the first four photos.
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card:nth-child(n+5)").forEach(e => e.hidden = true); document.querySelector("#sheet").style.maxWidth = "1000px"`))
 	tb.elementShot(t, "readme-contact-sheet", "#sheet", 0.6)
-	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card").forEach(e => e.hidden = false)`))
+	tb.run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#sheet .card").forEach(e => e.hidden = false); document.querySelector("#sheet").style.maxWidth = ""`))
 
 	copySHA := shaOf(t, c, sample("2019-11-05-khorasan/07-ship.jpg"))
 	origSHA := shaOf(t, c, sample("2019-11-02-sinai/09-ship.jpg"))
@@ -298,6 +298,38 @@ func TestServerHeaders(t *testing.T) {
 	}
 	if cd := get("/original/" + sha.String()).Header.Get("Content-Disposition"); cd != "attachment; filename="+sha.String() {
 		t.Errorf("original: Content-Disposition %q", cd)
+	}
+	// Originals a browser does not show as images are served as bytes to save, never typed otherwise.
+	d, err := c.Batch(fixHostileBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, bi := range d.Images {
+		if bi.Image.Format != "tiff" && bi.Image.Format != "avif" {
+			continue
+		}
+		seen++
+		resp := get("/original/" + bi.Image.SHA256.String())
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("%s original: %d %q %q", bi.Image.Format, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+		}
+		page, err := http.Get(srv.URL + "/image/" + bi.Image.SHA256.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		body.ReadFrom(page.Body)
+		page.Body.Close()
+		if strings.Contains(body.String(), `id="preview"`) {
+			t.Errorf("%s: the image page previews the original", bi.Image.Format)
+		}
+		if bi.Image.Thumb == "" && !strings.Contains(body.String(), "no thumbnail") {
+			t.Errorf("%s: the image page does not say there is no thumbnail", bi.Image.Format)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("the fixture has %d of its tiff and avif files", seen)
 	}
 	// DNS rebinding: a loopback server refuses another Host.
 	if resp := get("/", "Host", "attacker.example"); resp.StatusCode != http.StatusMisdirectedRequest {

@@ -3,20 +3,31 @@ package media
 import "encoding/binary"
 
 // MaxScanWork bounds the work of decoding a progressive JPEG, in units per 8x8 block of the image:
-// every scan costs each block it covers 16 units (visiting the block) plus one per coefficient of
-// its spectral band. The standard progressive script (libjpeg's, ten scans) costs about 290 units
-// for a luma block; a file needing more than MaxScanWork (7 times that) is refused with
-// ErrTooMuchWork before decoding. Without the bound, 3,000 scans of a few bytes each make a 570 KB
-// file cost Go's decoder 100 s.
-const MaxScanWork = 2048
+// every scan costs each block it covers 64 units (Go's decoder copies the block's 64 coefficients
+// in and out) plus one per coefficient of its spectral band. The standard progressive script
+// (libjpeg's, six scans over a luma block and four over a chroma one) costs about 575 units for a
+// luma block and 385 for a chroma block (the progressive files of catalog/media/jpeg/testdata cost
+// 447 to 575); a file needing more than MaxScanWork units per block (1.8 times that, or 15 scans of
+// one coefficient) is refused with ErrTooMuchWork before decoding. A visit costs Go's decoder about
+// 0.5 µs on the loaded 2-core CI machine, so the largest progressive file the default budget lets
+// through (100 MP grey) stays under 15 s. Without the bound, 3,000 scans of a few bytes each made a
+// 570 KB file take 100 s.
+const MaxScanWork = 1024
 
 // scanVisit is the cost of visiting one block in one scan, in MaxScanWork units.
-const scanVisit = 16
+const scanVisit = 64
 
 // checkScans walks a JPEG's markers (skipping entropy-coded data) and refuses a progressive file
 // whose scans would cost more than MaxScanWork units per block. Baseline files cost a bounded
 // amount per byte of scan data and pass; so do files it cannot parse (the decoder reports those).
 func checkScans(data []byte, w, h int) error {
+	_, err := scanWork(data, w, h)
+	return err
+}
+
+// scanWork returns the work of a progressive JPEG's scans in units per block (0 for a baseline or
+// unparsable file), or ErrTooMuchWork as soon as it is over MaxScanWork.
+func scanWork(data []byte, w, h int) (int64, error) {
 	type comp struct{ id, h, v int }
 	var (
 		comps       []comp
@@ -25,10 +36,16 @@ func checkScans(data []byte, w, h int) error {
 		total, work int64
 		scans       int
 	)
+	perBlock := func() int64 {
+		if total == 0 {
+			return 0
+		}
+		return work / total
+	}
 	i := 2
 	for i+4 <= len(data) {
 		if data[i] != 0xff {
-			return nil
+			return perBlock(), nil
 		}
 		m := data[i+1]
 		switch {
@@ -39,21 +56,21 @@ func checkScans(data []byte, w, h int) error {
 			i += 2
 			continue
 		case m == 0xd9:
-			return nil
+			return perBlock(), nil
 		}
 		l := int(binary.BigEndian.Uint16(data[i+2:]))
 		if l < 2 || i+2+l > len(data) {
-			return nil
+			return perBlock(), nil
 		}
 		seg := data[i+4 : i+2+l]
 		switch {
 		case m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
 			progressive = m == 0xc2 || m == 0xc6 || m == 0xca || m == 0xce
 			if !progressive {
-				return nil
+				return perBlock(), nil
 			}
 			if len(seg) < 6 || len(seg) < 6+3*int(seg[5]) {
-				return nil
+				return perBlock(), nil
 			}
 			hmax, vmax := 1, 1
 			comps = comps[:0]
@@ -70,7 +87,7 @@ func checkScans(data []byte, w, h int) error {
 			}
 		case m == 0xda:
 			if !progressive || total == 0 || len(seg) < 1 || len(seg) < 1+2*int(seg[0])+3 {
-				return nil
+				return perBlock(), nil
 			}
 			scans++
 			ns := int(seg[0])
@@ -85,7 +102,7 @@ func checkScans(data []byte, w, h int) error {
 				}
 			}
 			if work > MaxScanWork*total {
-				return newError(ErrTooMuchWork, nil, "progressive JPEG scans would cost over %d units per block (%d scans seen so far): too much work for %d bytes",
+				return perBlock(), newError(ErrTooMuchWork, nil, "progressive JPEG scans would cost over %d units per block (%d scans seen so far): too much work for %d bytes",
 					MaxScanWork, scans, len(data))
 			}
 			// Skip the entropy-coded data to the next marker (0xff followed by neither a
@@ -99,5 +116,5 @@ func checkScans(data []byte, w, h int) error {
 		}
 		i += 2 + l
 	}
-	return nil
+	return perBlock(), nil
 }

@@ -17,7 +17,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var o catalog.IngestOptions
 	var maxMP float64
-	var decodeMiB int64
+	var decodeMiB, fileMiB int64
 	var bundleOut string
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
@@ -39,9 +39,21 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				return usagef("--decode-memory must be positive (MiB)")
 			}
 			o.DecodeMemory = decodeMiB << 20
+			if fileMiB <= 0 {
+				return usagef("--max-file-size must be positive (MiB)")
+			}
+			o.MaxFileSize = fileMiB << 20
+			if setMemoryLimit != nil {
+				setMemoryLimit(o.DecodeMemory + 128<<20)
+			}
 			o.Command = "relcat " + strings.Join(os.Args[1:], " ")
 			if o.Operator == "" {
 				o.Operator = currentUser()
+			}
+			// A bad command line (a file for a folder, an empty folder, a bad release.json) is
+			// refused before the catalog is created or opened.
+			if err := catalog.CheckIngest(dirs, o); err != nil {
+				return err
 			}
 			if bundleOut != "" {
 				return a.ingestToBundle(dirs, bundleOut, o)
@@ -69,6 +81,9 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				if perr := printSummary(p, s); perr != nil {
 					return perr
 				}
+				if perr := printCameraLeads(p, s); perr != nil {
+					return perr
+				}
 				if s.Partial() {
 					a.code = exitPartial
 				}
@@ -90,7 +105,8 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.BoolVar(&o.FollowLinks, "follow-links", false, "also read symbolic links to files outside the release folder (by default such a link is rejected)")
 	f.BoolVar(&o.NoCopy, "no-copy", false, "do not preserve the original files in the catalog")
 	f.Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels (bigger ones keep hashes and EXIF)")
-	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF)")
+	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the files read and the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF; a file over half of it is hashed by streaming)")
+	f.Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB (a larger one is rejected unread)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	f.StringVar(&bundleOut, "bundle-out", "", "write the ingested batches to this new bundle file instead of a catalog (for `relcat bundle import` elsewhere)")
 	return cmd

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,10 +35,21 @@ func checkMatch(o *catalog.MatchOptions) error {
 func (a *app) lookupCommand() *cobra.Command {
 	var o catalog.MatchOptions
 	cmd := &cobra.Command{
-		Use:   "lookup FILE...",
+		Use:   "lookup FILE|HASH...",
 		Short: "Have we seen this photo? Its origin, exact sightings and near matches (all rotations and mirrors)",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, files []string) error {
+		Long: `Have we seen this photo? For each FILE: its origin (the earliest release of the photo or of a
+near-duplicate of it), every release of its exact bytes and every near match, earliest release first.
+
+Instead of a file, a hash checks a partner's list without the file:
+  sha256:HEX or 64 hex digits   a SHA-256 (of a stored image: answered as for its file)
+  md5:HEX or 32 hex digits      an MD5
+  pdq:HEX                       a PDQ hash (64 hex digits that name no stored image are read as PDQ);
+                                compared as given, without rotations or mirrors
+
+A file or hash that cannot be read is reported (with --json as an "error" record) and the others go
+on; the exit code is then 3.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkMatch(&o); err != nil {
 				return err
 			}
@@ -45,22 +59,42 @@ func (a *app) lookupCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				for _, f := range files {
+				fail := func(arg string, err error) error {
+					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
+					a.code = exitPartial
+					if p.json {
+						return p.record("error", map[string]any{"path": arg, "error": err.Error()})
+					}
+					return nil
+				}
+				for _, arg := range args {
 					if err := a.ctx.Err(); err != nil {
 						return catalog.ErrInterrupted
 					}
-					r, err := c.Lookup(a.ctx, f, o, catalog.HashOptions{Reference: watch})
+					var rs []*catalog.LookupResult
+					var err error
+					if _, serr := os.Lstat(arg); serr != nil && looksLikeHash(arg) {
+						rs, err = c.LookupHash(arg, o)
+					} else {
+						var r *catalog.LookupResult
+						if r, err = c.Lookup(a.ctx, arg, o, catalog.HashOptions{Reference: watch}); err == nil {
+							rs = append(rs, r)
+						}
+					}
 					if err != nil {
-						fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
-						a.code = exitPartial
+						if perr := fail(arg, err); perr != nil {
+							return perr
+						}
 						continue
 					}
-					if err := printLookup(p, r); err != nil {
-						return err
-					}
-					if watch {
-						if err := a.printLookupWatchHits(c, p, r, o); err != nil {
+					for _, r := range rs {
+						if err := printLookup(p, r); err != nil {
 							return err
+						}
+						if watch {
+							if err := a.printLookupWatchHits(c, p, r, o); err != nil {
+								return err
+							}
 						}
 					}
 				}
@@ -72,22 +106,53 @@ func (a *app) lookupCommand() *cobra.Command {
 	return cmd
 }
 
-func printLookup(p *printer, r *catalog.LookupResult) error {
-	if p.json {
-		return p.record("lookup", map[string]any{
-			"path": r.Path, "sha256": r.Hashes.SHA256, "md5": r.Hashes.MD5, "format": r.Hashes.Format,
-			"exact": r.Exact, "near": r.Near, "origin": r.Origin, "low_quality": r.LowQual, "warnings": r.Warnings,
-		})
+// looksLikeHash: a hash prefix, or 32 or 64 hex digits.
+func looksLikeHash(s string) bool {
+	l := strings.ToLower(s)
+	for _, p := range []string{"sha256:", "md5:", "pdq:"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
 	}
-	p.textf("%s  sha256 %s\n", clean(r.Path), r.Hashes.SHA256)
+	if len(l) != 32 && len(l) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(l)
+	return err == nil
+}
+
+func printLookup(p *printer, r *catalog.LookupResult) error {
+	h := r.Hashes
+	if p.json {
+		rec := map[string]any{"path": r.Path, "format": h.Format, "exact": r.Exact, "near": r.Near,
+			"origin": r.Origin, "low_quality": r.LowQual, "warnings": r.Warnings}
+		if h.SHA256 != (catalog.SHA256{}) {
+			rec["sha256"] = h.SHA256
+		}
+		if h.MD5 != (catalog.MD5{}) {
+			rec["md5"] = h.MD5
+		}
+		if h.PDQ != nil {
+			rec["pdq"] = h.PDQ.Hash
+		}
+		return p.record("lookup", rec)
+	}
+	switch {
+	case h.SHA256 != (catalog.SHA256{}):
+		p.textf("%s  sha256 %s\n", clean(r.Path), h.SHA256)
+	case h.MD5 != (catalog.MD5{}):
+		p.textf("%s  md5 %s\n", clean(r.Path), h.MD5)
+	case h.PDQ != nil:
+		p.textf("%s  pdq %s\n", clean(r.Path), h.PDQ.Hash)
+	}
 	printFamily(p, r.Origin, r.Exact, r.Near)
 	switch {
 	case len(r.Exact) == 0 && len(r.Near) == 0 && r.LowQual:
-		p.textf("  not in the catalog; low quality hash (%d): near matching skipped\n", r.Hashes.PDQ.Quality)
+		p.textf("  not in the catalog; low quality hash (%d): near matching skipped\n", h.PDQ.Quality)
 	case len(r.Exact) == 0 && len(r.Near) == 0:
 		p.textf("  not in the catalog\n")
 	case r.LowQual:
-		p.textf("  low quality hash (%d): near matching skipped\n", r.Hashes.PDQ.Quality)
+		p.textf("  low quality hash (%d): near matching skipped\n", h.PDQ.Quality)
 	}
 	for _, w := range r.Warnings {
 		p.textf("  warning: %s\n", cut(w, 200))
@@ -117,7 +182,11 @@ func printFamily(p *printer, o *catalog.Origin, exact []catalog.Sighting, near [
 		p.textf("  %d near match(es), earliest release first:\n", len(near))
 	}
 	for _, m := range near {
-		p.textf("  ~ d=%d%s of %s (quality %d/%d)\n", m.Distance, transformSuffix(m.Transform), m.SHA256, m.Query, m.Quality)
+		q := "?"
+		if m.Query >= 0 {
+			q = fmt.Sprint(m.Query)
+		}
+		p.textf("  ~ d=%d%s of %s (quality %s/%d)\n", m.Distance, transformSuffix(m.Transform), m.SHA256, q, m.Quality)
 		for _, s := range m.Sightings {
 			p.textf("      %s\n", sightingText(s))
 		}
@@ -216,6 +285,7 @@ func describeTransform(t string) string {
 func (a *app) hashCommand() *cobra.Command {
 	var format string
 	var maxMP float64
+	var fileMiB int64
 	cmd := &cobra.Command{
 		Use:   "hash FILE...",
 		Short: "Print SHA-256, MD5 and PDQ of files, without a catalog",
@@ -227,12 +297,15 @@ The PDQ here is the reference full-resolution variant, the one partners' hash li
 			if format != "" && format != "pdq-csv" {
 				return usagef("--format %q: the only format is pdq-csv", format)
 			}
+			if maxMP <= 0 || fileMiB <= 0 {
+				return usagef("--max-pixels and --max-file-size must be positive")
+			}
 			p := a.printer()
 			for _, f := range files {
 				if err := a.ctx.Err(); err != nil {
 					return catalog.ErrInterrupted
 				}
-				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6)})
+				h, err := catalog.HashFile(a.ctx, f, catalog.HashOptions{Full: true, MaxPixels: int64(maxMP * 1e6), MaxFileSize: fileMiB << 20})
 				if err != nil {
 					fmt.Fprintf(a.stderr, "relcat: %s\n", clean(err.Error()))
 					a.code = exitPartial
@@ -265,6 +338,7 @@ The PDQ here is the reference full-resolution variant, the one partners' hash li
 	}
 	cmd.Flags().StringVar(&format, "format", "", "output format: pdq-csv")
 	cmd.Flags().Float64Var(&maxMP, "max-pixels", catalog.DefaultMaxPixels/1_000_000, "largest image to decode, in megapixels")
+	cmd.Flags().Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB")
 	return cmd
 }
 
@@ -279,12 +353,12 @@ func (a *app) historyCommand() *cobra.Command {
 				return err
 			}
 			return a.reader(func(c *catalog.Catalog) error {
-				r, err := c.Resolve(args[0])
+				r, err := resolveRef(c, "history", args[0])
 				if err != nil {
-					return notFoundIsError(err)
+					return err
 				}
 				if r.Image == nil {
-					return usagef("%s is a batch; history takes an image (sha256 or prefix)", args[0])
+					return usagef("%s is a batch; history takes an image (sha256, md5 or a unique prefix); for the batch, use relcat show %s", args[0], args[0])
 				}
 				h, err := c.History(*r.Image, o)
 				if err != nil {
@@ -314,18 +388,43 @@ func (a *app) logCommand() *cobra.Command {
 			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
 				var perr error
+				// The entries of one ingest share a run; a run that ends without its "complete"
+				// entry was interrupted (or is still running).
+				var open *catalog.LogEntry
+				closeRun := func() {
+					if open != nil && !open.Complete {
+						p.textf("    run #%d interrupted: batch %s is incomplete until the ingest is re-run (or the ingest is still running)\n", open.Run, open.Batch)
+					}
+					open = nil
+				}
 				err := c.Log(func(e catalog.LogEntry) bool {
 					if p.json {
 						perr = p.record("log", e)
 						return perr == nil
 					}
-					p.textf("#%d %s %s %s batch %s %s files=%d by %s [%s] hash %.16s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05Z"),
-						e.Action, e.Affiliate, e.Batch, e.Released, len(e.Files), clean(e.Operator), clean(e.Tool), e.Hash)
+					if open != nil && e.Run != open.Run {
+						closeRun()
+					}
+					run := ""
+					if e.Run != 0 {
+						run = fmt.Sprintf(" [run #%d", e.Run)
+						if e.Complete {
+							run += ", complete"
+						}
+						run += "]"
+						e := e
+						open = &e
+					}
+					p.textf("#%d %s %s %s batch %s %s files=%d by %s [%s] hash %.16s%s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05Z"),
+						e.Action, e.Affiliate, e.Batch, e.Released, len(e.Files), clean(e.Operator), clean(e.Tool), e.Hash, run)
 					for _, n := range e.Notes {
 						p.textf("    %s\n", clean(n))
 					}
 					return true
 				})
+				if err == nil {
+					closeRun()
+				}
 				if err != nil {
 					return err
 				}

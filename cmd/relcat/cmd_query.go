@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -36,7 +37,7 @@ func (a *app) batchesCommand() *cobra.Command {
 						}
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", b.ID, b.Released, b.Affiliate, b.Files, cut(b.Folder, 40), cut(b.Title, 50))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.Released, b.Affiliate, filesText(b), cut(b.Folder, 40), cut(b.Title, 50))
 				}
 				return tw.Flush()
 			})
@@ -84,9 +85,9 @@ func (a *app) showCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.reader(func(c *catalog.Catalog) error {
-				r, err := c.Resolve(args[0])
+				r, err := resolveRef(c, "show", args[0])
 				if err != nil {
-					return notFoundIsError(err)
+					return err
 				}
 				p := a.printer()
 				if r.Batch != nil {
@@ -104,6 +105,22 @@ func (a *app) showCommand() *cobra.Command {
 			})
 		},
 	}
+}
+
+// resolveRef resolves a command's image or batch reference; a file path given instead names the fix.
+func resolveRef(c *catalog.Catalog, cmd, ref string) (catalog.Resolved, error) {
+	r, err := c.Resolve(ref)
+	if err == nil {
+		return r, nil
+	}
+	if fi, serr := os.Stat(ref); serr == nil && !fi.IsDir() {
+		what := "an image (sha256, md5 or a unique prefix of 4+ hex digits)"
+		if cmd == "show" {
+			what += " or a batch id"
+		}
+		return r, usagef("%q is a file: %s takes %s; for a file, use relcat lookup %s", ref, cmd, what, ref)
+	}
+	return r, notFoundIsError(err)
 }
 
 func notFoundIsError(err error) error {
@@ -136,7 +153,11 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 			p.textf("%-9s %s\n", kv[0], cut(kv[1], 200))
 		}
 	}
-	p.textf("ingested  %s\nfiles     %d\n\n", b.Ingested.Format("2006-01-02 15:04:05Z"), b.Files)
+	p.textf("ingested  %s\nfiles     %s\n", b.Ingested.Format("2006-01-02 15:04:05Z"), filesText(b))
+	if b.Incomplete {
+		p.textf("          an ingest of this batch was interrupted (or is running): re-run it to complete the batch\n")
+	}
+	p.textf("\n")
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tNAME\tSHA256\tFORMAT\tSIZE\tCAMERA\tDATE\tGPS\tFIRST RELEASED (= identical copy earlier, ~ only near-duplicates earlier)")
 	for _, bi := range d.Images {
@@ -159,6 +180,14 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 			img.Format, dims(img), cut(camera(img.EXIF), 30), cut(img.EXIF.DateTimeOriginal, 25), gpsText(img.EXIF.GPS), seen)
 	}
 	return tw.Flush()
+}
+
+// filesText is a batch's file count, marked when an interrupted ingest left it incomplete.
+func filesText(b catalog.Batch) string {
+	if b.Incomplete {
+		return fmt.Sprintf("%d (incomplete)", b.Files)
+	}
+	return fmt.Sprint(b.Files)
 }
 
 func dims(img *catalog.Image) string {

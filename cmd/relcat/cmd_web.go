@@ -147,8 +147,9 @@ filters of dupes, the timeline, search by hash or prefix, and a form to look a f
 memory, never stored; the same answer as relcat lookup).
 
 It listens on loopback only, unless --allow-remote is given for another address (a warning is
-printed: anyone who can reach the address can read the catalog). Every page is opened and closed
-per request, so an ingest can run meanwhile. Ctrl-C stops it.`,
+printed: anyone who can reach the address can read the catalog). The catalog is opened read-only
+for each request and closed after it, so the server never keeps an ingest from starting. Ctrl-C
+stops it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)

@@ -526,7 +526,8 @@ func crashKillRepeatedly(t *testing.T, env crashEnv) {
 // crashInterrupt sends SIGINT: exit 130, one clean message, a consistent catalog, and a re-run
 // that completes.
 func crashInterrupt(t *testing.T, env crashEnv) {
-	points := []int{30, 250}
+	// 100: inside the first folder after its first chunk (64 files) committed, which leaves it incomplete.
+	points := []int{30, 100, 250}
 	if env.more > 0 {
 		points = append(points, 130, 330)
 	}
@@ -558,8 +559,49 @@ func crashInterrupt(t *testing.T, env crashEnv) {
 			}
 		}
 		crashAfterStop(t, cat, what)
+		interrupted := crashIncompleteShown(t, cat, what, false)
 		crashResume(t, env, cat, what)
+		crashIncompleteShown(t, cat, what+", then re-run", interrupted)
 	}
+}
+
+// crashIncompleteShown (issue 7 item 6): after an interrupted ingest, `batches` (text and JSON) and
+// `show` mark the batch it was writing, if it had committed a chunk, as incomplete, and `log` marks
+// its run interrupted. With rerun (the re-run of an ingest that had left a batch incomplete) every
+// batch is complete and the log shows the interrupted run and the completing one. It reports whether
+// a batch is incomplete.
+func crashIncompleteShown(t *testing.T, cat, what string, rerun bool) bool {
+	t.Helper()
+	out, _, _ := relcat(t, "--catalog", cat, "--json", "batches")
+	var incomplete []string
+	for _, b := range jsonLines(t, out) {
+		if b["incomplete"] == true {
+			incomplete = append(incomplete, b["id"].(string))
+		}
+	}
+	text, _, _ := relcat(t, "--catalog", cat, "batches")
+	logText, _, _ := relcat(t, "--catalog", cat, "log")
+	interruptedRun := strings.Contains(logText, "interrupted")
+	t.Logf("%s: incomplete batches %v, an interrupted run in the log: %v", what, incomplete, interruptedRun)
+	switch {
+	case len(incomplete) > 1:
+		t.Errorf("%s: %d incomplete batches, at most the one being written: %s", what, len(incomplete), out)
+	case !rerun && len(incomplete) != strings.Count(text, "(incomplete)"):
+		t.Errorf("%s: batches text does not mark the incomplete batch:\n%s", what, text)
+	case !rerun && (len(incomplete) == 1) != interruptedRun:
+		t.Errorf("%s: %d incomplete batches but the log says interrupted=%v:\n%s", what, len(incomplete), interruptedRun, logText)
+	case rerun && (len(incomplete) != 0 || strings.Contains(text, "incomplete")):
+		t.Errorf("%s: still incomplete: %v\n%s", what, incomplete, text)
+	case rerun && (!interruptedRun || !strings.Contains(logText, ", complete]")):
+		t.Errorf("%s: the log should show the interrupted run and the completing one:\n%s", what, logText)
+	}
+	if !rerun && len(incomplete) == 1 {
+		show, _, _ := relcat(t, "--catalog", cat, "show", incomplete[0])
+		if !strings.Contains(show, "re-run it to complete") {
+			t.Errorf("%s: show of the incomplete batch does not say it:\n%s", what, show)
+		}
+	}
+	return len(incomplete) == 1
 }
 
 // crashReaders: while an ingest holds the catalog (paused with SIGSTOP in its second folder, so

@@ -103,8 +103,12 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `relcat catalogs the photo sets ("releases") that armed groups and their affiliates
 publish: every file hashed (SHA-256, MD5, PDQ), its EXIF read, a thumbnail made, and the batch, its
 images and the affiliate stored in one local catalog. It tells which photos are new, which are
-recycled (byte-identical or re-encoded, resized, cropped, mirrored), who published them first, and
-what their metadata gives away.
+recycled, who published them first, and what their metadata gives away.
+
+What is measured: byte-identical copies always; re-encoded, resized, brightened, watermarked,
+mirrored and rotated copies by PDQ distance (on the corpus: 95-100% of such copies found, no false
+match among unrelated photos). Crops are not found beyond about 2% of one side: a 5% or 10% crop is
+as far from its original as an unrelated photo (see the README, "Matching").
 
 Catalog location: --catalog DIR, else $RELCAT_CATALOG, else $XDG_DATA_HOME/relcat
 (~/.local/share/relcat).
@@ -121,6 +125,7 @@ Catalog location: --catalog DIR, else $RELCAT_CATALOG, else $XDG_DATA_HOME/relca
 		a.lookupCommand(), a.dupesCommand(), a.hashCommand(), a.historyCommand(), a.logCommand(), a.verifyCommand(),
 		a.reportCommand(), a.serveCommand(), a.reindexCommand())
 	root.AddCommand(a.shareCommands()...) // export, watchlist, bundle (cmd_share.go)
+	root.AddCommand(a.camerasCommand(), a.searchCommand(), a.affiliateCommand(), a.batchCommand())
 	return root
 }
 

@@ -1,0 +1,399 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/relcat/relcat/catalog/exifmeta"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SearchQuery selects images by metadata and by release. Every filter given must hold (they
+// combine with AND); text filters compare without case and surrounding blanks, exactly, or as a
+// prefix when the value ends in "*" ("canon*").
+type SearchQuery struct {
+	Make, Model, Serial, Lens, Software string
+	Format                              string // sniffed format: jpeg, png, gif, webp, tiff, bmp, heic, heif, avif
+	// TakenFrom/TakenTo bound DateTimeOriginal (inclusive; a bare date as TakenTo covers its whole
+	// day). A photo without a zone is compared by its wall time read as UTC.
+	TakenFrom, TakenTo Released
+	// ReleasedFrom/ReleasedTo bound the release time of a sighting (inclusive, same rule).
+	ReleasedFrom, ReleasedTo Released
+	Affiliates               []string // a sighting by one of these (slug, alias or name)
+	Box                      *GeoBox
+	Near                     *GeoCircle
+	Stripped                 bool // only files without EXIF
+	LowQuality               bool // only images whose perceptual hash is below the quality floor
+	Limit                    int  // at most this many hits in Hits (0: all); Total counts them all
+}
+
+// GeoBox is a latitude/longitude box; West > East crosses the antimeridian.
+type GeoBox struct {
+	South, West, North, East float64
+}
+
+// GeoCircle is a point and a radius in kilometres (great-circle distance).
+type GeoCircle struct {
+	Lat, Lon, RadiusKm float64
+}
+
+// SearchHit is one image found.
+type SearchHit struct {
+	SHA256     SHA256        `json:"sha256"`
+	Format     string        `json:"format"`
+	Make       string        `json:"make,omitempty"`
+	Model      string        `json:"model,omitempty"`
+	Serial     string        `json:"serial,omitempty"`
+	Lens       string        `json:"lens,omitempty"`
+	Software   string        `json:"software,omitempty"`
+	Taken      string        `json:"taken,omitempty"` // DateTimeOriginal, with its offset when known
+	GPS        *exifmeta.GPS `json:"gps,omitempty"`
+	Stripped   bool          `json:"stripped"`
+	LowQuality bool          `json:"low_quality,omitempty"`
+	First      Sighting      `json:"first_seen"` // the image's earliest sighting
+	Sightings  int           `json:"sightings"`
+}
+
+// SearchResult is the hits, earliest first release first.
+type SearchResult struct {
+	Total int         `json:"total"`
+	Hits  []SearchHit `json:"hits"`
+}
+
+func (q SearchQuery) empty() bool {
+	return q.Make == "" && q.Model == "" && q.Serial == "" && q.Lens == "" && q.Software == "" && q.Format == "" &&
+		q.TakenFrom.IsZero() && q.TakenTo.IsZero() && q.ReleasedFrom.IsZero() && q.ReleasedTo.IsZero() &&
+		len(q.Affiliates) == 0 && q.Box == nil && q.Near == nil && !q.Stripped && !q.LowQuality
+}
+
+// rangeEnd is the last instant a bound covers: the end of the day for a bare date.
+func rangeEnd(r Released) time.Time {
+	if r.DateOnly {
+		return r.Time.Add(24*time.Hour - time.Second)
+	}
+	return r.Time
+}
+
+func (b GeoBox) valid() error {
+	for _, v := range []float64{b.South, b.North} {
+		if math.IsNaN(v) || v < -90 || v > 90 {
+			return fmt.Errorf("%w: latitude %v: must be -90..90", ErrBadArgument, v)
+		}
+	}
+	for _, v := range []float64{b.West, b.East} {
+		if math.IsNaN(v) || v < -180 || v > 180 {
+			return fmt.Errorf("%w: longitude %v: must be -180..180", ErrBadArgument, v)
+		}
+	}
+	if b.South > b.North {
+		return fmt.Errorf("%w: box south %v is north of its north %v", ErrBadArgument, b.South, b.North)
+	}
+	return nil
+}
+
+func (b GeoBox) hasLon(lon float64) bool {
+	if b.West <= b.East {
+		return lon >= b.West && lon <= b.East
+	}
+	return lon >= b.West || lon <= b.East
+}
+
+// box is the bounding box of the circle (the whole longitude range near a pole).
+func (g GeoCircle) box() GeoBox {
+	dlat := g.RadiusKm / 111.2
+	b := GeoBox{South: math.Max(-90, g.Lat-dlat), North: math.Min(90, g.Lat+dlat), West: -180, East: 180}
+	if cos := math.Cos(math.Max(math.Abs(b.South), math.Abs(b.North)) * math.Pi / 180); cos > 1e-6 {
+		dlon := g.RadiusKm / (111.2 * cos)
+		if dlon < 180 {
+			b.West, b.East = g.Lon-dlon, g.Lon+dlon
+			if b.West < -180 {
+				b.West += 360
+			}
+			if b.East > 180 {
+				b.East -= 360
+			}
+		}
+	}
+	return b
+}
+
+// haversineKm is the great-circle distance on a sphere of the Earth's mean radius.
+func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371.0088
+	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
+	dp, dl := (lat2-lat1)*math.Pi/180, (lon2-lon1)*math.Pi/180
+	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+type shaSet map[SHA256]struct{}
+
+type searchHitRef struct {
+	sha   SHA256
+	first Sighting
+	n     int
+}
+
+// firstSightings finds the earliest sighting and the number of sightings of each image of set
+// (images without a sighting are left out). A large set is served by one sequential pass over the
+// image->batches index, a small one by a seek per image.
+func firstSightings(tx *bolt.Tx, set shaSet) ([]searchHitRef, error) {
+	cache := map[BatchID]*Batch{}
+	batchOf := func(id BatchID) (*Batch, error) {
+		b := cache[id]
+		if b == nil {
+			var err error
+			if b, err = getBatch(tx, id); err != nil {
+				return nil, err
+			}
+			cache[id] = b
+		}
+		return b, nil
+	}
+	ibat := tx.Bucket(bucketImageBatches)
+	byImage := make(map[SHA256]*searchHitRef, len(set))
+	visit := func(k, v []byte) error {
+		s, id, pos, err := parseImageBatchKey(k)
+		if err != nil {
+			return err
+		}
+		b, err := batchOf(id)
+		if err != nil {
+			return err
+		}
+		si := Sighting{SHA256: s, Batch: id, Affiliate: b.Affiliate, Released: b.Released, Name: string(v), Position: pos, Ingested: b.Ingested}
+		h := byImage[s]
+		if h == nil {
+			byImage[s] = &searchHitRef{sha: s, first: si, n: 1}
+			return nil
+		}
+		h.n++
+		if si.Before(h.first) {
+			h.first = si
+		}
+		return nil
+	}
+	if n := ibat.Stats().KeyN; len(set) > n/32 {
+		cur := ibat.Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			var s SHA256
+			copy(s[:], k)
+			if _, ok := set[s]; !ok {
+				continue
+			}
+			if err := visit(k, v); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		cur := ibat.Cursor()
+		for s := range set {
+			for k, v := cur.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
+				if err := visit(k, v); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	out := make([]searchHitRef, 0, len(byImage))
+	for _, h := range byImage {
+		out = append(out, *h)
+	}
+	return out, nil
+}
+
+// Search finds the images that match every filter of q, from the search index and the batch
+// records: each filter is one index range (or one scan of the selected batches' sightings), the
+// sets are intersected, and only the hits' records are read.
+func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
+	if q.empty() {
+		return nil, fmt.Errorf("%w: search needs at least one filter (see relcat search --help)", ErrBadArgument)
+	}
+	if q.Box != nil {
+		if err := q.Box.valid(); err != nil {
+			return nil, err
+		}
+	}
+	if g := q.Near; g != nil {
+		if err := (GeoBox{South: g.Lat, North: g.Lat, West: g.Lon, East: g.Lon}).valid(); err != nil {
+			return nil, err
+		}
+		if !(g.RadiusKm > 0) || g.RadiusKm > 20100 {
+			return nil, fmt.Errorf("%w: radius %v km: must be above 0 and at most 20100", ErrBadArgument, g.RadiusKm)
+		}
+	}
+	affs := map[string]bool{}
+	for _, a := range q.Affiliates {
+		slug, err := c.ResolveAffiliate(a)
+		if err != nil {
+			return nil, err
+		}
+		affs[slug] = true
+	}
+	res := &SearchResult{Hits: []SearchHit{}}
+	err := c.db.View(func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bucketSearch)
+		var sets []shaSet
+		collect := func(prefix []byte, keep func(k []byte) bool) shaSet {
+			s := shaSet{}
+			cur := idx.Cursor()
+			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+				if len(k) < 33 || (keep != nil && !keep(k)) {
+					continue
+				}
+				var h SHA256
+				copy(h[:], k[len(k)-32:])
+				s[h] = struct{}{}
+			}
+			return s
+		}
+		for _, f := range []struct {
+			field byte
+			v     string
+		}{{searchMake, q.Make}, {searchModel, q.Model}, {searchSerial, q.Serial}, {searchLens, q.Lens},
+			{searchSoftware, q.Software}, {searchFormat, q.Format}} {
+			if strings.TrimSpace(f.v) == "" {
+				continue
+			}
+			v := strings.TrimSpace(f.v)
+			var prefix []byte
+			if p, ok := strings.CutSuffix(v, "*"); ok {
+				t := searchText(p)
+				prefix = append([]byte{f.field}, t[:len(t)-1]...)
+			} else {
+				prefix = append([]byte{f.field}, searchText(v)...)
+			}
+			sets = append(sets, collect(prefix, nil))
+		}
+		if q.Stripped {
+			sets = append(sets, collect([]byte{searchStripped}, nil))
+		}
+		if q.LowQuality {
+			sets = append(sets, collect([]byte{searchLowQual}, nil))
+		}
+		if !q.TakenFrom.IsZero() || !q.TakenTo.IsZero() {
+			lo, hi := uint64(0), uint64(math.MaxUint64)
+			if !q.TakenFrom.IsZero() {
+				lo = binary.BigEndian.Uint64(searchTimeValue(q.TakenFrom.Time))
+			}
+			if !q.TakenTo.IsZero() {
+				hi = binary.BigEndian.Uint64(searchTimeValue(rangeEnd(q.TakenTo)))
+			}
+			s := shaSet{}
+			cur := idx.Cursor()
+			start := append([]byte{searchTaken}, binary.BigEndian.AppendUint64(nil, lo)...)
+			for k, _ := cur.Seek(start); k != nil && k[0] == searchTaken && len(k) == 41; k, _ = cur.Next() {
+				if binary.BigEndian.Uint64(k[1:9]) > hi {
+					break
+				}
+				var h SHA256
+				copy(h[:], k[9:])
+				s[h] = struct{}{}
+			}
+			sets = append(sets, s)
+		}
+		geo := func(b GeoBox, keep func(lat, lon float64) bool) shaSet {
+			s := shaSet{}
+			cur := idx.Cursor()
+			start := append([]byte{searchGPS}, searchGPSValue(b.South, -180)[:4]...)
+			for k, _ := cur.Seek(start); k != nil && k[0] == searchGPS && len(k) == 41; k, _ = cur.Next() {
+				lat, lon := parseSearchGPS(k[1:9])
+				if lat > b.North+1e-7 {
+					break
+				}
+				if lat < b.South-1e-7 || !b.hasLon(lon) || (keep != nil && !keep(lat, lon)) {
+					continue
+				}
+				var h SHA256
+				copy(h[:], k[9:])
+				s[h] = struct{}{}
+			}
+			return s
+		}
+		if q.Box != nil {
+			sets = append(sets, geo(*q.Box, nil))
+		}
+		if g := q.Near; g != nil {
+			sets = append(sets, geo(g.box(), func(lat, lon float64) bool { return haversineKm(g.Lat, g.Lon, lat, lon) <= g.RadiusKm }))
+		}
+		if len(affs) > 0 || !q.ReleasedFrom.IsZero() || !q.ReleasedTo.IsZero() {
+			s := shaSet{}
+			bimg := tx.Bucket(bucketBatchImages)
+			err := forEachBatch(tx, func(b *Batch) error {
+				if len(affs) > 0 && !affs[b.Affiliate] {
+					return nil
+				}
+				if !q.ReleasedFrom.IsZero() && b.Released.Time.Before(q.ReleasedFrom.Time) {
+					return nil
+				}
+				if !q.ReleasedTo.IsZero() && b.Released.Time.After(rangeEnd(q.ReleasedTo)) {
+					return nil
+				}
+				cur := bimg.Cursor()
+				for k, v := cur.Seek(b.ID[:]); k != nil && bytes.HasPrefix(k, b.ID[:]); k, v = cur.Next() {
+					var rec sightingRecord
+					if err := json.Unmarshal(v, &rec); err != nil {
+						return fmt.Errorf("batch %s sighting %x: %w", b.ID, k, err)
+					}
+					s[rec.SHA256] = struct{}{}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			sets = append(sets, s)
+		}
+		sort.Slice(sets, func(i, j int) bool { return len(sets[i]) < len(sets[j]) })
+		matched := sets[0]
+		if len(sets) > 1 {
+			matched = shaSet{}
+		next:
+			for h := range sets[0] {
+				for _, s := range sets[1:] {
+					if _, ok := s[h]; !ok {
+						continue next
+					}
+				}
+				matched[h] = struct{}{}
+			}
+		}
+		hits, err := firstSightings(tx, matched)
+		if err != nil {
+			return err
+		}
+		sort.Slice(hits, func(i, j int) bool {
+			if hits[i].first != hits[j].first {
+				return hits[i].first.Before(hits[j].first)
+			}
+			return bytes.Compare(hits[i].sha[:], hits[j].sha[:]) < 0
+		})
+		res.Total = len(hits)
+		if q.Limit > 0 && len(hits) > q.Limit {
+			hits = hits[:q.Limit]
+		}
+		for _, h := range hits {
+			img, err := getImage(tx, h.sha)
+			if err != nil {
+				return err
+			}
+			m := img.EXIF
+			res.Hits = append(res.Hits, SearchHit{SHA256: h.sha, Format: img.Format, Make: m.Make, Model: m.Model,
+				Serial: m.Serial, Lens: m.Lens, Software: m.Software, Taken: m.DateTimeOriginal, GPS: m.GPS,
+				Stripped: m.Stripped(), LowQuality: img.PDQ != nil && img.PDQ.Quality < DefaultMinQuality,
+				First: h.first, Sightings: h.n})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
