@@ -167,7 +167,7 @@ func newCatalogID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func logHead(tx *bolt.Tx) (LogHead, error) {
+func bundleLogHead(tx *bolt.Tx) (LogHead, error) {
 	k, v := tx.Bucket(bucketLog).Cursor().Last()
 	if k == nil {
 		return LogHead{}, nil
@@ -214,7 +214,7 @@ func (c *Catalog) ExportBundle(ctx context.Context, w io.Writer, s Selection, o 
 	err := c.db.View(func(tx *bolt.Tx) error {
 		m.Catalog = catalogID(tx)
 		var err error
-		if m.LogHead, err = logHead(tx); err != nil {
+		if m.LogHead, err = bundleLogHead(tx); err != nil {
 			return err
 		}
 		batches, err := selectedBatches(tx, s)

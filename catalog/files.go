@@ -387,3 +387,21 @@ func copyContentFile(ctx context.Context, dir, rel string, f *os.File, size int6
 	}
 	return replaced, nil
 }
+
+// readStored reads a file under objects/ whole, opening it only if it is a regular file (not a
+// link, FIFO or device) of exactly the recorded size.
+func readStored(ctx context.Context, path string, size int64) ([]byte, error) {
+	f, fi, err := openRegular(path, true)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi.Size() != size {
+		return nil, fmt.Errorf("%d bytes, %d recorded (truncated or altered)", fi.Size(), size)
+	}
+	h := &heldFile{f: f, size: size}
+	if err := h.read(ctx, nil); err != nil {
+		return nil, err
+	}
+	return h.data, nil
+}

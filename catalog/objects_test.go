@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -211,4 +212,45 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 	if !sem.TryAcquire(budget) {
 		t.Error("the budget was not given back")
 	}
+}
+
+// TestExtremeAspectNotALimit: an image far more elongated than media.MaxAspectRatio is refused from
+// its header before any memory is budgeted, and not as a limit a larger budget would lift (a
+// re-ingest does not try it again).
+func TestExtremeAspectNotALimit(t *testing.T) {
+	_, _, _, err := decodeNeed(hostile.PNGHeader(100_000_000, 1), media.PNG, DefaultMaxPixels, 0, 0, 0)
+	if !errors.Is(err, media.ErrTooMuchWork) || errors.Is(err, media.ErrTooManyPixels) {
+		t.Errorf("100000000x1: %v", err)
+	}
+}
+
+// TestReadStored: reindex reads originals through readStored, which refuses a FIFO, a link and a
+// file whose size is not the recorded one, without blocking.
+func TestReadStored(t *testing.T) {
+	dir := t.TempDir()
+	good, fifo, link := filepath.Join(dir, "good"), filepath.Join(dir, "fifo"), filepath.Join(dir, "link")
+	if err := os.WriteFile(good, []byte("original"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if b, err := readStored(ctx, good, 8); err != nil || string(b) != "original" {
+		t.Errorf("good: %q %v", b, err)
+	}
+	within(t, 10*time.Second, "readStored", func() {
+		for path, want := range map[string]string{good: "9 recorded", fifo: "named pipe", link: "symbolic link"} {
+			size := int64(8)
+			if path == good {
+				size = 9
+			}
+			if _, err := readStored(ctx, path, size); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", filepath.Base(path), err, want)
+			}
+		}
+	})
 }

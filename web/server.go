@@ -333,6 +333,12 @@ func (s *server) search(c *catalog.Catalog, r *http.Request) (*view, error) {
 		return nil, badRequest("query of %d characters: a hash has at most 68", len(q))
 	}
 	res, err := c.Resolve(q)
+	if errors.Is(err, catalog.ErrNotFound) && len(q) == 32 {
+		// 32 hex digits that name no batch or image prefix: an MD5.
+		if r2, err2 := c.Resolve("md5:" + q); err2 == nil || !errors.Is(err2, catalog.ErrBadArgument) {
+			res, err = r2, err2
+		}
+	}
 	switch {
 	case err != nil && (errors.Is(err, catalog.ErrNotFound) || errors.Is(err, catalog.ErrBadArgument) || errors.Is(err, catalog.ErrAmbiguous)):
 		v.data = &searchPage{Q: q, Err: err.Error()}

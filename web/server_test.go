@@ -158,6 +158,21 @@ func TestBrowserServerPages(t *testing.T) {
 	tb.run(t, chromedpSendKeys("#q", sinai.String()[:6]))
 	tb.submit(t, "#search-form")
 	tb.wantPath(t, "/batch/"+sinai.String())
+	// By MD5, with or without its prefix, and by a SHA-256 prefix.
+	dog, err := catalog.HashFile(context.Background(), sample("2019-11-02-sinai/03-dog.jpg"), catalog.HashOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{dog.MD5.String(), "md5:" + dog.MD5.String(), dog.SHA256.String()[:10], "sha256:" + dog.SHA256.String()} {
+		tb.open(t, srv.URL+"/search")
+		tb.run(t, chromedpSendKeys("#q", q))
+		tb.submit(t, "#search-form")
+		tb.wantPath(t, "/image/"+dog.SHA256.String())
+	}
+	tb.open(t, srv.URL+"/search?q=ffffffffffff")
+	if txt := tb.text(t); !strings.Contains(txt, "no batch or image matches") {
+		t.Errorf("search for an unknown hash: %s", txt)
+	}
 	if v := tb.cspViolations(); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}
