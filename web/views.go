@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/relcat/relcat/catalog"
@@ -499,6 +500,7 @@ type lookupPage struct {
 	Warnings               []string
 	Err                    string
 	Limit                  string
+	PDQ                    string // a bare PDQ hash looked up (no file, no SHA-256)
 	Origin                 *sightingView
 	OriginNear, Uncertain  bool
 	OriginDistance         int
@@ -507,10 +509,18 @@ type lookupPage struct {
 
 // viewLookup shows a lookup's answer as `relcat lookup` gives it.
 func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, l links) *lookupPage {
-	v := &lookupPage{Done: true, Name: r.Path, SHA: r.Hashes.SHA256.String(), MD5: r.Hashes.MD5.String(),
-		Format: r.Hashes.Format, LowQual: r.LowQual, Warnings: r.Warnings}
+	v := &lookupPage{Done: true, Name: r.Path, Format: r.Hashes.Format, LowQual: r.LowQual, Warnings: r.Warnings}
+	if r.Hashes.SHA256 != (catalog.SHA256{}) {
+		v.SHA = r.Hashes.SHA256.String()
+	}
+	if r.Hashes.MD5 != (catalog.MD5{}) {
+		v.MD5 = r.Hashes.MD5.String()
+	}
 	if r.Hashes.PDQ != nil {
 		v.Quality = r.Hashes.PDQ.Quality
+		if v.SHA == "" {
+			v.PDQ = r.Hashes.PDQ.Hash.String()
+		}
 	}
 	for _, s := range r.Exact {
 		v.Exact = append(v.Exact, viewSighting(s, l))
@@ -526,4 +536,100 @@ func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, 
 		}
 	}
 	return v
+}
+
+// searchPage is the search form and its answers: a hash looked up (catalog.LookupHash, as
+// `relcat lookup HASH` answers) or images found by metadata (catalog.Search, as `relcat search`).
+type searchPage struct {
+	Q, Err  string
+	Answers []*lookupPage
+	Meta    metaSearch
+}
+
+type metaSearch struct {
+	Done                                             bool
+	Make, Model, Serial, Software, Format, Affiliate string
+	Stripped                                         bool
+	Total                                            int
+	Hits                                             []hitView
+}
+
+type hitView struct {
+	SHA, Href                               string
+	Thumb                                   thumbView
+	First                                   sightingView
+	Sightings                               int
+	Camera, Serial, Software, Taken, Format string
+	Stripped                                bool
+}
+
+// MaxHits is how many images a metadata search shows.
+const MaxHits = PageSize
+
+func viewMetaSearch(c *catalog.Catalog, m *metaSearch, thumb thumbSource, l links) error {
+	q := catalog.SearchQuery{Make: m.Make, Model: m.Model, Serial: m.Serial, Software: m.Software, Format: m.Format,
+		Stripped: m.Stripped, Limit: MaxHits}
+	if m.Affiliate != "" {
+		q.Affiliates = []string{m.Affiliate}
+	}
+	res, err := c.Search(q)
+	if err != nil {
+		return err
+	}
+	m.Done, m.Total = true, res.Total
+	for _, h := range res.Hits {
+		hv := hitView{SHA: h.SHA256.String(), Href: l.image(h.SHA256), First: viewSighting(h.First, l), Sightings: h.Sightings,
+			Camera: strings.TrimSpace(h.Make + " " + h.Model), Serial: h.Serial, Software: h.Software, Taken: h.Taken,
+			Format: h.Format, Stripped: h.Stripped}
+		if img, err := c.ImageRecord(h.SHA256); err == nil {
+			src, why := thumb(img)
+			hv.Thumb = thumbView{Src: src, Alt: hv.SHA[:12], Why: why}
+		}
+		m.Hits = append(m.Hits, hv)
+	}
+	return nil
+}
+
+// camerasPage lists camera bodies (catalog.Cameras): a body seen under several affiliates is a lead.
+type camerasPage struct {
+	Affiliate string
+	Shared    bool
+	Bodies    []bodyView
+}
+
+type bodyView struct {
+	Make, Model, Serial, Lens, IdentifiedBy string
+	Images                                  int
+	Affiliates                              []affLink
+	Releases                                []sightingView
+	Shared                                  bool
+	Example                                 thumbView
+	ExampleHref                             string
+}
+
+type affLink struct{ Slug, Href string }
+
+func viewCameras(c *catalog.Catalog, o catalog.CamerasOptions, thumb thumbSource, l links) (string, *camerasPage, error) {
+	bodies, err := c.Cameras(o)
+	if err != nil {
+		return "", nil, err
+	}
+	v := &camerasPage{Affiliate: o.Affiliate, Shared: o.Shared}
+	for _, b := range bodies {
+		bv := bodyView{Make: b.Make, Model: b.Model, Serial: b.Serial, Lens: b.Lens, IdentifiedBy: b.IdentifiedBy,
+			Images: b.Images, Shared: b.Shared(), ExampleHref: l.image(b.Example)}
+		for _, a := range b.Affiliates {
+			bv.Affiliates = append(bv.Affiliates, affLink{a, l.affiliate(a)})
+		}
+		for _, r := range b.Releases {
+			bv.Releases = append(bv.Releases, sightingView{Released: r.Released.String(), Affiliate: r.Affiliate,
+				AffHref: l.affiliate(r.Affiliate), Batch: r.Batch.String(), BatchHref: l.batch(r.Batch)})
+		}
+		if img, err := c.ImageRecord(b.Example); err == nil {
+			src, why := thumb(img)
+			bv.Example = thumbView{Src: src, Alt: b.Example.String()[:12], Why: why}
+		}
+		v.Bodies = append(v.Bodies, bv)
+	}
+	return "Cameras", v, nil
 }

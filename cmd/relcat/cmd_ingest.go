@@ -59,6 +59,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 				return err
 			}
 			defer c.Close()
+			defer a.reportDamage(c)
 			var bar *progressbar.ProgressBar
 			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
 				o.Start = func(dir string, n int) {
