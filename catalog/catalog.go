@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is the tool version written in the log.
 	Version string
+	// AllowDamaged opens (read-only) a catalog whose catalog.db fails the storage check, for Verify
+	// to report the damage; every other query then returns ErrDamaged.
+	AllowDamaged bool
 	// Upgrade opens a catalog of an older schema version for Reindex, which upgrades it; nothing
 	// else may be called on it before.
 	Upgrade bool
@@ -42,6 +47,11 @@ type Catalog struct {
 
 	idxMu sync.Mutex
 	idx   *nearIndex
+
+	storage  *StorageReport // the storage check at Open (nil for a new catalog)
+	missing  []string       // buckets the catalog lacks (damaged): queries needing them fail, verify reports them
+	damageMu sync.Mutex
+	damage   map[string]bool // damage queries stepped around (see Damage)
 }
 
 // Dir is the catalog directory.
@@ -59,21 +69,30 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		opts.Version = "dev"
 	}
 	dbPath := filepath.Join(dir, dbFileName)
-	if opts.ReadOnly {
-		if _, err := os.Stat(dbPath); err != nil {
-			return nil, fmt.Errorf("%w: no catalog at %s (run `relcat ingest` first, or pass --catalog)", ErrNotFound, dir)
-		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
+	if opts.AllowDamaged {
+		opts.ReadOnly = true
 	}
-	db, err := bolt.Open(dbPath, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	storage, err := preflight(dir, dbPath, opts)
+	if err != nil {
+		if opts.AllowDamaged && storage != nil && storage.Unsafe {
+			// Verify reports the damage; nothing else reads this file (db stays nil).
+			return &Catalog{dir: dir, readOnly: true, now: opts.Now, version: opts.Version, storage: storage}, nil
+		}
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
+		}
+	}
+	db, err := openBolt(dbPath, opts)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w%s: %s (waited %s; try again when it finishes)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
 		}
 		return nil, fmt.Errorf("catalog: open %s: %w", dbPath, err)
 	}
-	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, upgrade: opts.Upgrade && !opts.ReadOnly}
+	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage}
 	if err := c.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -97,14 +116,36 @@ func removeTempFiles(dir string) {
 	}
 }
 
+// openBolt opens the database behind recover: the storage check has passed, so a panic here is a
+// bug or a file changed since, and is reported as damage rather than a crash.
+func openBolt(path string, opts Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+		}
+	}()
+	return bolt.Open(path, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+}
+
 func (c *Catalog) init() error {
 	if c.readOnly {
-		return c.db.View(func(tx *bolt.Tx) error { return c.checkSchema(tx) })
+		return c.view(func(tx *bolt.Tx) error { return c.checkSchema(tx) })
 	}
-	return c.db.Update(func(tx *bolt.Tx) error {
+	return c.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta != nil {
-			return c.checkSchema(tx)
+			if err := c.checkSchema(tx); err != nil {
+				return err
+			}
+			if len(c.missing) > 0 && !c.upgrade {
+				// Writing into a catalog that lacks a bucket would make it worse: refuse, say why.
+				return fmt.Errorf("%w: %s lacks bucket(s) %s; it can be read, not written: %s", ErrDamaged, c.dir, strings.Join(c.missing, ", "), recoverAdvice(c.dir))
+			}
+			return nil
+		}
+		if tx.Bucket(bucketImages) != nil || tx.Bucket(bucketBatches) != nil {
+			return fmt.Errorf("%w: %s has records but no meta bucket; %s", ErrDamaged, c.dir, recoverAdvice(c.dir))
 		}
 		c.schema = SchemaVersion
 		for _, name := range allBuckets {
@@ -114,6 +155,9 @@ func (c *Catalog) init() error {
 		}
 		meta = tx.Bucket(bucketMeta)
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+			return err
+		}
+		if err := meta.Put(keyCatalogID, []byte(newCatalogID())); err != nil {
 			return err
 		}
 		if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
@@ -126,10 +170,15 @@ func (c *Catalog) init() error {
 // oldestUpgradable is the oldest schema version Reindex upgrades.
 const oldestUpgradable = 1
 
+// checkSchema checks the schema version and records the buckets the catalog lacks (c.missing): a
+// missing bucket is damage that Verify reports and that only the queries needing it fail on.
 func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 	dir := c.dir
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
+		if tx.Bucket(bucketImages) != nil || tx.Bucket(bucketBatches) != nil {
+			return fmt.Errorf("%w: %s has records but no meta bucket; %s", ErrDamaged, dir, recoverAdvice(dir))
+		}
 		return fmt.Errorf("%w: %s has no meta bucket: not a relcat catalog", ErrSchema, dir)
 	}
 	v := string(meta.Get(keySchema))
@@ -149,9 +198,10 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 	if e := string(meta.Get(keyEdgesMax)); e != strconv.Itoa(EdgeMaxDistance) && !c.upgrade {
 		return fmt.Errorf("%w: %s stores near-duplicate edges up to distance %q, this relcat up to %d: run `relcat reindex`", ErrSchema, dir, e, EdgeMaxDistance)
 	}
+	c.missing = nil
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
-			return fmt.Errorf("%w: %s lacks bucket %q: the catalog is damaged (run `relcat verify`)", ErrSchema, dir, name)
+			c.missing = append(c.missing, string(name))
 		}
 	}
 	return nil
@@ -162,17 +212,8 @@ func (c *Catalog) Close() error {
 	if !c.readOnly {
 		_ = os.Remove(filepath.Join(c.dir, pidFileName))
 	}
-	return c.db.Close()
-}
-
-// view runs fn in a read transaction.
-func (c *Catalog) view(fn func(*bolt.Tx) error) error {
-	return c.db.View(fn)
-}
-
-func (c *Catalog) update(fn func(*bolt.Tx) error) error {
-	if c.readOnly {
-		return ErrReadOnly
+	if c.db == nil {
+		return nil
 	}
-	return c.db.Update(fn)
+	return c.db.Close()
 }
