@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"net/http"
@@ -151,6 +152,26 @@ func TestBrowserServerPages(t *testing.T) {
 	txt = tb.text(t)
 	if i, j := strings.Index(txt, "2019-11-02"), strings.Index(txt, "2020-03-09T07:30:00Z"); i < 0 || j < i {
 		t.Errorf("timeline not in order:\n%s", txt)
+	}
+	// The counts and sources are catalog.Timeline's (what `relcat timeline` prints).
+	tl, err := c.Timeline(catalog.TimelineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#timeline tr")).slice(1).map(r => r.innerText)`)
+	if len(rows) != len(tl) {
+		t.Fatalf("timeline shows %d releases, Timeline gives %d", len(rows), len(tl))
+	}
+	for i, r := range tl {
+		cells := fmt.Sprintf("%d\t%d\t%d\t%d", r.Photos, r.New, r.Identical, r.Near)
+		if !strings.Contains(rows[i], r.Batch.ID.String()) || !strings.Contains(rows[i], cells) {
+			t.Errorf("timeline row %d %q, want batch %s and %q", i, rows[i], r.Batch.ID, cells)
+		}
+		for _, src := range r.Sources {
+			if !strings.Contains(rows[i], fmt.Sprintf("%s: %d identical, %d near", src.Batch.String()[:8], src.Identical, src.Near)) {
+				t.Errorf("timeline row %d lacks source %s", i, src.Batch)
+			}
+		}
 	}
 
 	sinai := batchOf(t, c, "2019-11-02-sinai")

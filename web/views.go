@@ -353,7 +353,26 @@ func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thu
 // releaseView is one release in an affiliate's history or the timeline.
 type releaseView struct {
 	ID, Href, Released, Affiliate, AffHref, Title string
-	Files, New, Recycled                          int
+	Files, New, Recycled, Identical, Near         int
+	Uncertain                                     int
+	Sources                                       []sourceView
+}
+
+type sourceView struct {
+	sightingView
+	Identical, Near int
+}
+
+func viewRelease(tr catalog.TimelineRelease, l links) releaseView {
+	b := tr.Batch
+	r := releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(), Affiliate: b.Affiliate,
+		AffHref: l.affiliate(b.Affiliate), Title: b.Title, Files: tr.Photos, New: tr.New, Identical: tr.Identical,
+		Near: tr.Near, Recycled: tr.Identical + tr.Near, Uncertain: tr.Uncertain}
+	for _, s := range tr.Sources {
+		r.Sources = append(r.Sources, sourceView{sightingView: sightingView{Released: s.Released.String(), Affiliate: s.Affiliate,
+			AffHref: l.affiliate(s.Affiliate), Batch: s.Batch.String(), BatchHref: l.batch(s.Batch)}, Identical: s.Identical, Near: s.Near})
+	}
+	return r
 }
 
 type barView struct {
@@ -378,8 +397,12 @@ type chartView struct {
 }
 
 // viewAffiliate shows an affiliate's releases over time with new vs recycled counts and a chart.
-// "Recycled" is a photo catalog.Batch marks as seen in an earlier release (identical or near).
-func viewAffiliate(c *catalog.Catalog, slug string, l links) (string, *affiliatePage, error) {
+// name may be the slug, an alias or the display name (catalog.ResolveAffiliate).
+func viewAffiliate(c *catalog.Catalog, name string, l links) (string, *affiliatePage, error) {
+	slug, err := c.ResolveAffiliate(name)
+	if err != nil {
+		return "", nil, err
+	}
 	as, err := c.Affiliates()
 	if err != nil {
 		return "", nil, err
@@ -394,23 +417,13 @@ func viewAffiliate(c *catalog.Catalog, slug string, l links) (string, *affiliate
 	if !found {
 		return "", nil, fmt.Errorf("%w: affiliate %q (list them with `relcat affiliates`)", catalog.ErrNotFound, slug)
 	}
-	bs, err := c.Batches(slug)
+	// New and recycled counts are the timeline's (catalog.Timeline: the one origin rule).
+	rs, err := c.Timeline(catalog.TimelineOptions{Affiliate: slug})
 	if err != nil {
 		return "", nil, err
 	}
-	for _, b := range bs {
-		d, err := c.Batch(b.ID)
-		if err != nil {
-			return "", nil, err
-		}
-		r := releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(), Title: b.Title, Files: len(d.Images)}
-		for _, bi := range d.Images {
-			if bi.Earlier != nil || bi.Near != nil {
-				r.Recycled++
-			} else {
-				r.New++
-			}
-		}
+	for _, tr := range rs {
+		r := viewRelease(tr, l)
 		v.Files += r.Files
 		v.New += r.New
 		v.Recycled += r.Recycled
@@ -450,20 +463,20 @@ type timelinePage struct {
 	Pager    *pager
 }
 
-// viewTimeline lists every release in time order.
+// viewTimeline lists every release in time order with its new and recycled photos and where they
+// were recycled from (catalog.Timeline).
 func viewTimeline(c *catalog.Catalog, pageNo int, l links, href func(int) string) (string, *timelinePage, error) {
-	bs, err := c.Batches("")
+	rs, err := c.Timeline(catalog.TimelineOptions{})
 	if err != nil {
 		return "", nil, err
 	}
 	v := &timelinePage{}
-	lo, hi := 0, len(bs)
+	lo, hi := 0, len(rs)
 	if pageNo > 0 {
-		lo, hi, v.Pager = paginate(len(bs), pageNo, href)
+		lo, hi, v.Pager = paginate(len(rs), pageNo, href)
 	}
-	for _, b := range bs[lo:hi] {
-		v.Releases = append(v.Releases, releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(),
-			Affiliate: b.Affiliate, AffHref: l.affiliate(b.Affiliate), Title: b.Title, Files: b.Files})
+	for _, tr := range rs[lo:hi] {
+		v.Releases = append(v.Releases, viewRelease(tr, l))
 	}
 	return "Timeline", v, nil
 }
