@@ -397,8 +397,12 @@ type chartView struct {
 }
 
 // viewAffiliate shows an affiliate's releases over time with new vs recycled counts and a chart.
-// "Recycled" is a photo catalog.Batch marks as seen in an earlier release (identical or near).
-func viewAffiliate(c *catalog.Catalog, slug string, l links) (string, *affiliatePage, error) {
+// name may be the slug, an alias or the display name (catalog.ResolveAffiliate).
+func viewAffiliate(c *catalog.Catalog, name string, l links) (string, *affiliatePage, error) {
+	slug, err := c.ResolveAffiliate(name)
+	if err != nil {
+		return "", nil, err
+	}
 	as, err := c.Affiliates()
 	if err != nil {
 		return "", nil, err
