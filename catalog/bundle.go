@@ -354,7 +354,7 @@ func (c *Catalog) ExportBundle(ctx context.Context, w io.Writer, s Selection, o 
 // copyVerified writes a content file into the bundle, checking it still has the size and hash the
 // catalog recorded (a damaged original never leaves as if it were good).
 func copyVerified(put func(string, int64, io.Reader) error, name, src string, size int64, want string) error {
-	f, err := os.Open(src)
+	f, _, err := openRegular(src, true) // a FIFO or a link planted under objects/ must not hang the export
 	if err != nil {
 		return fmt.Errorf("%s: %w (run `relcat verify`)", src, err)
 	}
