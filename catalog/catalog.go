@@ -157,6 +157,9 @@ func (c *Catalog) init() error {
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return err
 		}
+		if err := meta.Put(keyCatalogID, []byte(newCatalogID())); err != nil {
+			return err
+		}
 		if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
 			return err
 		}

@@ -343,7 +343,7 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 		// Too large to hold in the memory budget beside its decoding: hashed by streaming.
 		return c.processStreamed(ctx, p, f, fi.Size(), opts)
 	}
-	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, buf)
+	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, reuseLimit(opts.DecodeMemory, opts.Workers), buf)
 	if err != nil {
 		return reject(err.Error())
 	}

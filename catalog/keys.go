@@ -12,7 +12,9 @@ package catalog
 // Buckets (all keys are raw bytes, big-endian integers so that cursors walk in order):
 //
 //	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time;
-//	               "log_head" -> JSON {seq, hash} of the last log entry (schema 2)
+//	               "log_head" -> JSON {seq, hash} of the last log entry (schema 2); "id" -> 16 hex
+//	               digits, random, the catalog's identity in the bundles it exports (a catalog
+//	               without one is named by a hash of "created")
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch ("incomplete": true while an ingest of it is unfinished)
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
@@ -103,11 +105,12 @@ var (
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges,
 		bucketSearch}
 
-	keySchema   = []byte("schema")
-	keyCreated  = []byte("created")
-	keyNearGen  = []byte("near_gen")
-	keyEdgesMax = []byte("edges_max")
-	keyLogHead  = []byte("log_head") // schema 2: JSON {"seq","hash"} of the last log entry
+	keySchema    = []byte("schema")
+	keyCreated   = []byte("created")
+	keyCatalogID = []byte("id")
+	keyNearGen   = []byte("near_gen")
+	keyEdgesMax  = []byte("edges_max")
+	keyLogHead   = []byte("log_head") // schema 2: JSON {"seq","hash"} of the last log entry
 )
 
 // Edge kinds (the byte after A in an edges key).

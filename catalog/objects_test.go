@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,4 +254,58 @@ func TestReadStored(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIngestBudgetContention: workers whose files and decodes do not all fit the budget at once
+// give their share back and wait for both together (a file over the reuse limit is read again):
+// no deadlock, every image decoded, its hashes those of the file.
+func TestIngestBudgetContention(t *testing.T) {
+	c := openTest(t)
+	files := map[string][]byte{}
+	for i := 0; i < 4; i++ {
+		files[string(rune('a'+i))+".jpg"] = append(hostile.JPEG(1600, 1200, 20+i), make([]byte, 10<<20)...)
+	}
+	var sums []*BatchSummary
+	var err error
+	within(t, 120*time.Second, "ingest", func() {
+		sums, err = c.Ingest(context.Background(), []string{releaseOf(t, files)}, IngestOptions{
+			Release: ReleaseInfo{Affiliate: "is-test", Released: "2020-01-01"}, DecodeMemory: 24 << 20, Workers: 2})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sums[0].Files {
+		if f.Status != StatusNew || f.NoPixels || *f.SHA256 != SHA256(sha256.Sum256(files[f.Name])) {
+			t.Errorf("%s: %s no_pixels %v warnings %q", f.Name, f.Status, f.NoPixels, f.Warnings)
+		}
+	}
+}
+
+// TestExportBundleFIFOObject: exporting a bundle whose original is a FIFO fails at once, naming it.
+func TestExportBundleFIFOObject(t *testing.T) {
+	c := openTest(t)
+	ctx := context.Background()
+	a := hostile.JPEG(64, 48, 9)
+	if _, err := c.Ingest(ctx, []string{releaseOf(t, map[string][]byte{"a.jpg": a})},
+		IngestOptions{Release: ReleaseInfo{Affiliate: "is-test", Released: "2020-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	obj := filepath.Join(c.dir, filepath.FromSlash(objectRelPath(SHA256(sha256.Sum256(a)))))
+	_ = os.Chmod(obj, 0o644)
+	if err := os.Remove(obj); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	within(t, 20*time.Second, "export bundle", func() { _, err = c.ExportBundle(ctx, io.Discard, Selection{}, BundleExportOptions{}) })
+	if err == nil || !strings.Contains(err.Error(), "named pipe") {
+		t.Errorf("export: %v", err)
+	}
+	// Put the original back for the invariants checked on cleanup.
+	_ = os.Remove(obj)
+	if err := os.WriteFile(obj, a, 0o444); err != nil {
+		t.Fatal(err)
+	}
 }
