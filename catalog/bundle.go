@@ -143,7 +143,7 @@ func fromWire(w *pdqWire) (*PDQInfo, error) {
 // CatalogID is the catalog's identity, written in the bundles it exports.
 func (c *Catalog) CatalogID() (string, error) {
 	var id string
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		id = catalogID(tx)
 		return nil
 	})
@@ -211,7 +211,7 @@ func (c *Catalog) ExportBundle(ctx context.Context, w io.Writer, s Selection, o 
 	}
 	var files []file
 	st := &BundleStats{}
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		m.Catalog = catalogID(tx)
 		var err error
 		if m.LogHead, err = bundleLogHead(tx); err != nil {
