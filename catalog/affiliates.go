@@ -59,7 +59,7 @@ func affiliateByName(tx *bolt.Tx, name string) (string, error) {
 // slug of a known affiliate. An unknown name is an ErrNotFound that says how to list them.
 func (c *Catalog) ResolveAffiliate(name string) (string, error) {
 	var slug string
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		var err error
 		slug, err = affiliateByName(tx, name)
 		return err
@@ -77,7 +77,7 @@ func (c *Catalog) ResolveAffiliate(name string) (string, error) {
 // name no affiliate answers to is returned as given (ingest creates the affiliate).
 func (c *Catalog) resolveAliasForIngest(name string) (string, error) {
 	var slug string
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		var err error
 		slug, err = affiliateByName(tx, name)
 		return err
@@ -417,7 +417,7 @@ func checkAffiliates(tx *bolt.Tx, add func(kind, subject, format string, args ..
 func (c *Catalog) batchFor(aff string, rel Released, folder string) (BatchID, string, Released, string, error) {
 	natural := BatchIdentity(aff, rel, folder)
 	var found *Batch
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketBatches).Get(natural[:]) != nil {
 			b, err := getBatch(tx, natural)
 			found = b

@@ -52,7 +52,7 @@ func (c *Catalog) Cameras(o CamerasOptions) ([]CameraBody, error) {
 		o.Affiliate = slug
 	}
 	var out []CameraBody
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
 		cur := tx.Bucket(bucketSearch).Cursor()
 		prefix := []byte{searchBody}
@@ -149,7 +149,7 @@ type CameraLead struct {
 func (c *Catalog) cameraLeads(sum *BatchSummary) error {
 	names := map[string][]string{} // body key -> file names in this batch
 	var order []string
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		for _, f := range sum.Files {
 			if f.SHA256 == nil || f.Status == StatusRejected {
 				continue
@@ -172,7 +172,7 @@ func (c *Catalog) cameraLeads(sum *BatchSummary) error {
 	if err != nil || len(order) == 0 {
 		return err
 	}
-	return c.db.View(func(tx *bolt.Tx) error {
+	return c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
 		for _, key := range order {
 			prefix := append([]byte{searchBody}, searchText(key)...)

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options configure Open.
@@ -40,6 +38,13 @@ type Catalog struct {
 
 	watch watchState // watchlists in memory (watchlist.go)
 
+	// The lock model (lock.go): a writer holds lock for its life and db read-only between commits,
+	// swapped under dbMu; a reader opens db per transaction, after taking gate shared.
+	dbMu        sync.RWMutex
+	updMu       sync.Mutex
+	lock, gate  *os.File
+	lockTimeout time.Duration
+
 	idxMu sync.Mutex
 	idx   *nearIndex
 }
@@ -66,22 +71,29 @@ func Open(dir string, opts Options) (*Catalog, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
 	}
-	db, err := bolt.Open(dbPath, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w%s: %s (waited %s; try again when it finishes)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
+	c := &Catalog{dir: dir, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version,
+		upgrade: opts.Upgrade && !opts.ReadOnly, lockTimeout: opts.LockTimeout}
+	if opts.ReadOnly {
+		gate, err := openGate(dir, false)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: open the gate: %w", err)
 		}
-		return nil, fmt.Errorf("catalog: open %s: %w", dbPath, err)
+		c.gate = gate
+		if err := c.view(func(tx *bolt.Tx) error { return c.checkSchema(tx) }); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
 	}
-	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, upgrade: opts.Upgrade && !opts.ReadOnly}
-	if err := c.init(); err != nil {
-		db.Close()
+	if err := c.lockWriter(opts.LockTimeout); err != nil {
 		return nil, err
 	}
-	if !opts.ReadOnly {
-		writePIDFile(dir)
-		removeTempFiles(dir)
+	writePIDFile(dir)
+	if err := c.update(c.init); err != nil {
+		c.Close()
+		return nil, err
 	}
+	removeTempFiles(dir)
 	return c, nil
 }
 
@@ -97,30 +109,26 @@ func removeTempFiles(dir string) {
 	}
 }
 
-func (c *Catalog) init() error {
-	if c.readOnly {
-		return c.db.View(func(tx *bolt.Tx) error { return c.checkSchema(tx) })
+// init creates the buckets of a new catalog, or checks the schema of an existing one.
+func (c *Catalog) init(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta != nil {
+		return c.checkSchema(tx)
 	}
-	return c.db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta != nil {
-			return c.checkSchema(tx)
-		}
-		c.schema = SchemaVersion
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		meta = tx.Bucket(bucketMeta)
-		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+	c.schema = SchemaVersion
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
-		if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
-			return err
-		}
-		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
-	})
+	}
+	meta = tx.Bucket(bucketMeta)
+	if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		return err
+	}
+	if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
+		return err
+	}
+	return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
 }
 
 // oldestUpgradable is the oldest schema version Reindex upgrades.
@@ -159,20 +167,23 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 
 // Close releases the catalog.
 func (c *Catalog) Close() error {
-	if !c.readOnly {
+	c.dbMu.Lock()
+	defer c.dbMu.Unlock()
+	var err error
+	if c.db != nil {
+		err = c.db.Close()
+		c.db = nil
+	}
+	if c.readOnly {
+		if c.gate != nil {
+			c.gate.Close()
+			c.gate = nil
+		}
+		return err
+	}
+	if c.lock != nil {
 		_ = os.Remove(filepath.Join(c.dir, pidFileName))
 	}
-	return c.db.Close()
-}
-
-// view runs fn in a read transaction.
-func (c *Catalog) view(fn func(*bolt.Tx) error) error {
-	return c.db.View(fn)
-}
-
-func (c *Catalog) update(fn func(*bolt.Tx) error) error {
-	if c.readOnly {
-		return ErrReadOnly
-	}
-	return c.db.Update(fn)
+	c.unlockWriter()
+	return err
 }

@@ -93,7 +93,7 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 		}
 		end := min(start+exportChunk, len(shas))
 		var rows []ExportRow
-		err := c.db.View(func(tx *bolt.Tx) error {
+		err := c.view(func(tx *bolt.Tx) error {
 			cache := map[BatchID]*Batch{}
 			for _, sha := range shas[start:end] {
 				img, err := getImage(tx, sha)
@@ -123,7 +123,7 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 // selectedImages lists, in SHA-256 order, the images with a sighting in a batch s selects.
 func (c *Catalog) selectedImages(s Selection) ([]SHA256, error) {
 	var out []SHA256
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		if s.IsZero() {
 			return tx.Bucket(bucketImages).ForEach(func(k, _ []byte) error {
 				var sha SHA256

@@ -238,7 +238,7 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 		affs[slug] = true
 	}
 	res := &SearchResult{Hits: []SearchHit{}}
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketSearch)
 		var sets []shaSet
 		collect := func(prefix []byte, keep func(k []byte) bool) shaSet {

@@ -104,7 +104,7 @@ func (c *Catalog) ImportWatchlist(name, file string, data []byte, o WatchImportO
 // Watchlists lists the watchlists by name.
 func (c *Catalog) Watchlists() ([]Watchlist, error) {
 	var out []Watchlist
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketWatchlists)
 		if b == nil {
 			return nil
@@ -124,7 +124,7 @@ func (c *Catalog) Watchlists() ([]Watchlist, error) {
 // WatchlistEntries returns a watchlist and calls fn for each of its entries in list order.
 func (c *Catalog) WatchlistEntries(name string, fn func(ListEntry) error) (*Watchlist, error) {
 	var w Watchlist
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketWatchlists)
 		var v []byte
 		if b != nil {
@@ -251,7 +251,7 @@ func (c *Catalog) watchlistCache() (*watchCache, error) {
 		return c.watch.cache, nil
 	}
 	wc := &watchCache{exact: map[string][]watchRef{}, ix: hindex.New(0)}
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketWatchEntries)
 		if b == nil {
 			return nil
@@ -369,7 +369,7 @@ func (c *Catalog) ImageWatchHits(shas []SHA256, o MatchOptions) (map[SHA256][]Wa
 	out := map[SHA256][]WatchHit{}
 	for _, s := range shas {
 		var img *Image
-		err := c.db.View(func(tx *bolt.Tx) error {
+		err := c.view(func(tx *bolt.Tx) error {
 			var err error
 			img, err = getImage(tx, s)
 			return err
