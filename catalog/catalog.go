@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +24,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is the tool version written in the log.
 	Version string
+	// AllowDamaged opens (read-only) a catalog whose catalog.db fails the storage check, for Verify
+	// to report the damage; every other query then returns ErrDamaged.
+	AllowDamaged bool
 	// Upgrade opens a catalog of an older schema version for Reindex, which upgrades it; nothing
 	// else may be called on it before.
 	Upgrade bool
@@ -44,9 +50,15 @@ type Catalog struct {
 	updMu       sync.Mutex
 	lock, gate  *os.File
 	lockTimeout time.Duration
+	noDB        bool // the storage check found catalog.db unsafe: only verify's report, no transaction
 
 	idxMu sync.Mutex
 	idx   *nearIndex
+
+	storage  *StorageReport // the storage check at Open (nil for a new catalog)
+	missing  []string       // buckets the catalog lacks (damaged): queries needing them fail, verify reports them
+	damageMu sync.Mutex
+	damage   map[string]bool // damage queries stepped around (see Damage)
 }
 
 // Dir is the catalog directory.
@@ -64,32 +76,61 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		opts.Version = "dev"
 	}
 	dbPath := filepath.Join(dir, dbFileName)
-	if opts.ReadOnly {
-		if _, err := os.Stat(dbPath); err != nil {
-			return nil, fmt.Errorf("%w: no catalog at %s (run `relcat ingest` first, or pass --catalog)", ErrNotFound, dir)
+	if opts.AllowDamaged {
+		opts.ReadOnly = true
+	}
+	// The storage check reads the file: after any commit in progress, before the next (lock.go).
+	gate, err := openGate(dir, false)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: open the gate: %w", err)
+	}
+	if gate != nil {
+		if err := flockWait(gate, false, opts.LockTimeout); err != nil {
+			gate.Close()
+			if errors.Is(err, errLockTimeout) {
+				return nil, fmt.Errorf("%w%s: %s is committing (waited %s; try again)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
+			}
+			return nil, fmt.Errorf("catalog: gate: %w", err)
 		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
+	}
+	storage, err := preflight(dir, dbPath, opts)
+	if gate != nil {
+		_ = funlock(gate)
+		if !opts.ReadOnly {
+			gate.Close() // the writer opens its own (lockWriter)
+			gate = nil
+		}
+	}
+	if err != nil {
+		if opts.AllowDamaged && storage != nil && storage.Unsafe {
+			// Verify reports the damage; nothing else reads this file.
+			if gate != nil {
+				gate.Close()
+			}
+			return &Catalog{dir: dir, readOnly: true, now: opts.Now, version: opts.Version, storage: storage, noDB: true}, nil
+		}
+		if gate != nil {
+			gate.Close()
+		}
+		return nil, err
 	}
 	c := &Catalog{dir: dir, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version,
-		upgrade: opts.Upgrade && !opts.ReadOnly, lockTimeout: opts.LockTimeout}
+		upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage, lockTimeout: opts.LockTimeout, gate: gate}
 	if opts.ReadOnly {
-		gate, err := openGate(dir, false)
-		if err != nil {
-			return nil, fmt.Errorf("catalog: open the gate: %w", err)
-		}
-		c.gate = gate
-		if err := c.view(func(tx *bolt.Tx) error { return c.checkSchema(tx) }); err != nil {
+		if err := c.init(); err != nil {
 			c.Close()
 			return nil, err
 		}
 		return c, nil
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
+	}
 	if err := c.lockWriter(opts.LockTimeout); err != nil {
 		return nil, err
 	}
 	writePIDFile(dir)
-	if err := c.update(c.init); err != nil {
+	if err := c.init(); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -109,35 +150,69 @@ func removeTempFiles(dir string) {
 	}
 }
 
-// init creates the buckets of a new catalog, or checks the schema of an existing one.
-func (c *Catalog) init(tx *bolt.Tx) error {
-	meta := tx.Bucket(bucketMeta)
-	if meta != nil {
-		return c.checkSchema(tx)
+// openBolt opens the database behind recover: the storage check has passed, so a panic here is a
+// bug or a file changed since, and is reported as damage rather than a crash.
+func openBolt(path string, opts Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, r)
+		}
+	}()
+	return bolt.Open(path, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+}
+
+func (c *Catalog) init() error {
+	if c.readOnly {
+		return c.view(func(tx *bolt.Tx) error { return c.checkSchema(tx) })
 	}
-	c.schema = SchemaVersion
-	for _, name := range allBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+	return c.update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta != nil {
+			if err := c.checkSchema(tx); err != nil {
+				return err
+			}
+			if len(c.missing) > 0 && !c.upgrade {
+				// Writing into a catalog that lacks a bucket would make it worse: refuse, say why.
+				return fmt.Errorf("%w: %s lacks bucket(s) %s; it can be read, not written: %s", ErrDamaged, c.dir, strings.Join(c.missing, ", "), recoverAdvice(c.dir))
+			}
+			return nil
+		}
+		if tx.Bucket(bucketImages) != nil || tx.Bucket(bucketBatches) != nil {
+			return fmt.Errorf("%w: %s has records but no meta bucket; %s", ErrDamaged, c.dir, recoverAdvice(c.dir))
+		}
+		c.schema = SchemaVersion
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta = tx.Bucket(bucketMeta)
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return err
 		}
-	}
-	meta = tx.Bucket(bucketMeta)
-	if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
-		return err
-	}
-	if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
-		return err
-	}
-	return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
+		if err := meta.Put(keyCatalogID, []byte(newCatalogID())); err != nil {
+			return err
+		}
+		if err := meta.Put(keyEdgesMax, []byte(strconv.Itoa(EdgeMaxDistance))); err != nil {
+			return err
+		}
+		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
+	})
 }
 
 // oldestUpgradable is the oldest schema version Reindex upgrades.
 const oldestUpgradable = 1
 
+// checkSchema checks the schema version and records the buckets the catalog lacks (c.missing): a
+// missing bucket is damage that Verify reports and that only the queries needing it fail on.
 func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 	dir := c.dir
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
+		if tx.Bucket(bucketImages) != nil || tx.Bucket(bucketBatches) != nil {
+			return fmt.Errorf("%w: %s has records but no meta bucket; %s", ErrDamaged, dir, recoverAdvice(dir))
+		}
 		return fmt.Errorf("%w: %s has no meta bucket: not a relcat catalog", ErrSchema, dir)
 	}
 	v := string(meta.Get(keySchema))
@@ -157,9 +232,10 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 	if e := string(meta.Get(keyEdgesMax)); e != strconv.Itoa(EdgeMaxDistance) && !c.upgrade {
 		return fmt.Errorf("%w: %s stores near-duplicate edges up to distance %q, this relcat up to %d: run `relcat reindex`", ErrSchema, dir, e, EdgeMaxDistance)
 	}
+	c.missing = nil
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
-			return fmt.Errorf("%w: %s lacks bucket %q: the catalog is damaged (run `relcat verify`)", ErrSchema, dir, name)
+			c.missing = append(c.missing, string(name))
 		}
 	}
 	return nil

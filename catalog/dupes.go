@@ -130,6 +130,9 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		}
 		pdqs := tx.Bucket(bucketPDQ)
 		getPDQ := func(s SHA256) (*PDQInfo, error) {
+			if o.Exact {
+				return nil, nil // byte-identical reuse needs no perceptual hash (nor the pdq bucket)
+			}
 			v := pdqs.Get(s[:])
 			if v == nil {
 				return nil, nil
@@ -403,7 +406,9 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, 
 		b := cache[bid]
 		if b == nil {
 			if b, err = getBatch(tx, bid); err != nil {
-				return nil, err
+				// Damage: leave the sighting out and name it (as sightingsOf does).
+				noteDamage(tx, "%v: its sightings are left out of the answers", err)
+				continue
 			}
 			cache[bid] = b
 		}

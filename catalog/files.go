@@ -172,8 +172,14 @@ func writeContentFile(dir, rel string, data []byte, mode os.FileMode) (replaced 
 
 // reuseMax is the largest file a worker reads into its reusable buffer (re-ingest of a folder of
 // photos then allocates nothing per file); a larger one gets a buffer of its own, dropped after.
-// Each worker keeps at most reuseMax bytes between files, outside the memory budget.
+// Each worker keeps its buffer between files, outside the memory budget: reuseLimit makes all the
+// workers' buffers together at most a quarter of the budget.
 const reuseMax = 8 << 20
+
+// reuseLimit is the largest file each of workers reads into its reusable buffer.
+func reuseLimit(budget int64, workers int) int64 {
+	return min(reuseMax, budget/int64(4*max(workers, 1)))
+}
 
 // heldFile is one file read whole into memory within the ingest's memory budget: its bytes count
 // against the budget (sem, of size budget) from before they are read until release.
@@ -185,12 +191,13 @@ type heldFile struct {
 	sem    *semaphore.Weighted
 	budget int64
 	held   int64
+	reuse  int64 // the largest size read into the worker's reusable buffer
 }
 
 // readHeld reads the open regular file f of size bytes whole, hashing it (SHA-256) as it goes, after
 // taking size bytes of the budget. buf is the worker's reusable buffer.
-func readHeld(ctx context.Context, f *os.File, size int64, sem *semaphore.Weighted, budget int64, buf *[]byte) (*heldFile, error) {
-	h := &heldFile{f: f, size: size, sem: sem, budget: budget}
+func readHeld(ctx context.Context, f *os.File, size int64, sem *semaphore.Weighted, budget, reuse int64, buf *[]byte) (*heldFile, error) {
+	h := &heldFile{f: f, size: size, sem: sem, budget: budget, reuse: reuse}
 	if err := h.take(ctx, size); err != nil {
 		return nil, err
 	}
@@ -215,9 +222,10 @@ func (h *heldFile) take(ctx context.Context, n int64) error {
 // read reads the file from its start into a buffer of exactly its size (no doubling growth),
 // hashing 256 KiB at a time while the bytes are in cache, and checks that it did not change size.
 func (h *heldFile) read(ctx context.Context, buf *[]byte) error {
-	if h.size <= reuseMax && buf != nil {
+	if h.size <= h.reuse && buf != nil {
 		if int64(cap(*buf)) < h.size {
-			*buf = make([]byte, reuseMax)
+			// Grown to the largest file seen (in 1 MiB steps), never past h.reuse.
+			*buf = make([]byte, min((h.size+1<<20-1)&^(1<<20-1), h.reuse))
 		}
 		h.data = (*buf)[:h.size]
 	} else {
@@ -250,9 +258,9 @@ func (h *heldFile) read(ctx context.Context, buf *[]byte) error {
 
 // grow takes need more bytes of the budget for decoding, besides the file's. When they are not free,
 // waiting while holding the file's share could deadlock workers that each hold theirs: the share is
-// given back and both are taken at once. A file bigger than reuseMax is dropped meanwhile and read
+// given back and both are taken at once. A file bigger than the reuse limit is dropped meanwhile and read
 // again (its SHA-256 must not have changed); a smaller one stays in the worker's buffer, so while it
-// waits a worker holds at most reuseMax bytes outside the budget.
+// waits a worker holds at most its reuse limit outside the budget.
 func (h *heldFile) grow(ctx context.Context, need int64, buf *[]byte) error {
 	if h.sem == nil || need == 0 {
 		return nil
@@ -262,7 +270,7 @@ func (h *heldFile) grow(ctx context.Context, need int64, buf *[]byte) error {
 		return nil
 	}
 	sum := h.sum
-	reread := h.size > reuseMax
+	reread := h.size > h.reuse
 	h.release()
 	if reread {
 		h.data = nil
@@ -386,4 +394,22 @@ func copyContentFile(ctx context.Context, dir, rel string, f *os.File, size int6
 		return false, err
 	}
 	return replaced, nil
+}
+
+// readStored reads a file under objects/ whole, opening it only if it is a regular file (not a
+// link, FIFO or device) of exactly the recorded size.
+func readStored(ctx context.Context, path string, size int64) ([]byte, error) {
+	f, fi, err := openRegular(path, true)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi.Size() != size {
+		return nil, fmt.Errorf("%d bytes, %d recorded (truncated or altered)", fi.Size(), size)
+	}
+	h := &heldFile{f: f, size: size}
+	if err := h.read(ctx, nil); err != nil {
+		return nil, err
+	}
+	return h.data, nil
 }

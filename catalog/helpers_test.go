@@ -181,7 +181,7 @@ func dumpState(t testing.TB, c *Catalog, withLog bool) string {
 						out, _ := json.Marshal(a)
 						val = string(out)
 					case string(bucketMeta):
-						if string(k) == string(keyCreated) {
+						if string(k) == string(keyCreated) || string(k) == string(keyLogHead) || string(k) == string(keyCatalogID) {
 							val = ""
 						}
 					}

@@ -229,7 +229,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, p ingestPlan, opts IngestOpt
 	if err != nil {
 		return nil, err
 	}
-	folder := filepath.Base(abs)
+	// The folder name is part of the batch identity and is stored as text: bytes that are not UTF-8
+	// are written as \xNN (JSON would replace them, and the id could not be re-derived by verify).
+	folder := textName(filepath.Base(abs))
 	id, aff, rel, note, err := c.batchFor(aff, rel, folder)
 	if err != nil {
 		return nil, err
@@ -341,7 +343,7 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 		// Too large to hold in the memory budget beside its decoding: hashed by streaming.
 		return c.processStreamed(ctx, p, f, fi.Size(), opts)
 	}
-	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, buf)
+	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, reuseLimit(opts.DecodeMemory, opts.Workers), buf)
 	if err != nil {
 		return reject(err.Error())
 	}

@@ -13,7 +13,10 @@ package catalog
 //
 // Buckets (all keys are raw bytes, big-endian integers so that cursors walk in order):
 //
-//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time
+//	meta           "schema" -> decimal schema version; "created" -> RFC 3339 time;
+//	               "log_head" -> JSON {seq, hash} of the last log entry (schema 2); "id" -> 16 hex
+//	               digits, random, the catalog's identity in the bundles it exports (a catalog
+//	               without one is named by a hash of "created")
 //	affiliates     slug -> JSON Affiliate
 //	batches        batch id (8 bytes) -> JSON Batch ("incomplete": true while an ingest of it is unfinished)
 //	batch_images   batch id (8) | position (4, BE) -> JSON sightingRecord (sha256, name as text,
@@ -38,7 +41,9 @@ package catalog
 //	               every pair within EdgeMaxDistance whose hashes both reach EdgeMinQuality. Other
 //	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
 //	               numbers) after B and keep the same value layout.
-//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries, "complete" ends it)
+//	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries,
+//	               "complete" ends it; schema 2: each entry carries the record of its batch and the
+//	               digest of all batch records, see appendLog)
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by UpgradeSearchIndex
@@ -52,7 +57,8 @@ package catalog
 // Changing any of this requires bumping SchemaVersion.
 //
 // Version 2 (this session): sightings keyed by the exact file name bytes (raw_name in batch_images
-// and in log entries' files).
+// and in log entries' files); the log head in meta and, in every log entry, the record of its batch
+// and the digest of all batch records (UpgradeLogHeadV2 records the head for a schema-1 catalog).
 
 import (
 	"encoding/binary"
@@ -101,10 +107,12 @@ var (
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges,
 		bucketSearch}
 
-	keySchema   = []byte("schema")
-	keyCreated  = []byte("created")
-	keyNearGen  = []byte("near_gen")
-	keyEdgesMax = []byte("edges_max")
+	keySchema    = []byte("schema")
+	keyCreated   = []byte("created")
+	keyCatalogID = []byte("id")
+	keyNearGen   = []byte("near_gen")
+	keyEdgesMax  = []byte("edges_max")
+	keyLogHead   = []byte("log_head") // schema 2: JSON {"seq","hash"} of the last log entry
 )
 
 // Edge kinds (the byte after A in an edges key).
@@ -183,7 +191,7 @@ func parseImageBatchKey(k []byte) (SHA256, BatchID, int, error) {
 	var s SHA256
 	var b BatchID
 	if len(k) != 44 {
-		return s, b, 0, fmt.Errorf("image_batches key of %d bytes, want 44", len(k))
+		return s, b, 0, &recordError{fmt.Errorf("image_batches key of %d bytes, want 44", len(k))}
 	}
 	copy(s[:], k)
 	copy(b[:], k[32:])
@@ -193,7 +201,7 @@ func parseImageBatchKey(k []byte) (SHA256, BatchID, int, error) {
 func parseBatchImageKey(k []byte) (BatchID, int, error) {
 	var b BatchID
 	if len(k) != 12 {
-		return b, 0, fmt.Errorf("batch_images key of %d bytes, want 12", len(k))
+		return b, 0, &recordError{fmt.Errorf("batch_images key of %d bytes, want 12", len(k))}
 	}
 	copy(b[:], k)
 	return b, int(binary.BigEndian.Uint32(k[8:])), nil
@@ -239,14 +247,14 @@ func pdqValue(p *PDQInfo) []byte {
 
 func parsePDQValue(v []byte) (*PDQInfo, error) {
 	if len(v) < 2 {
-		return nil, fmt.Errorf("pdq value of %d bytes", len(v))
+		return nil, &recordError{fmt.Errorf("pdq value of %d bytes", len(v))}
 	}
 	n := int(v[1])
 	if len(v) == 2+n+8*32+8 {
 		v = v[:len(v)-8] // the near id of the pdq bucket
 	}
 	if len(v) != 2+n+8*32 {
-		return nil, fmt.Errorf("pdq value of %d bytes, want %d", len(v), 2+n+8*32)
+		return nil, &recordError{fmt.Errorf("pdq value of %d bytes, want %d", len(v), 2+n+8*32)}
 	}
 	if v[0] > 100 {
 		return nil, fmt.Errorf("pdq value with quality %d", v[0])

@@ -91,19 +91,22 @@ func (c *Catalog) unlockWriter() {
 // for the flock.
 func (c *Catalog) openDB(readOnly bool, timeout time.Duration) (*bolt.DB, error) {
 	path := filepath.Join(c.dir, dbFileName)
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+	db, err := openBolt(path, Options{LockTimeout: timeout, ReadOnly: readOnly})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w%s: %s (waited %s; try again when it finishes)", ErrLocked, otherPID(c.dir), c.dir, timeout)
+		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("catalog: open %s: %w", path, err)
 	}
 	return db, nil
 }
 
-// view runs fn in a read transaction. A writer reads through its own read-only handle (between its
+// rawView runs fn in a read transaction (view, in damage.go, wraps it at the catalog boundary). A writer reads through its own read-only handle (between its
 // commits); a reader opens the file for this transaction only.
-func (c *Catalog) view(fn func(*bolt.Tx) error) error {
+func (c *Catalog) rawView(fn func(*bolt.Tx) error) error {
 	if !c.readOnly {
 		c.dbMu.RLock()
 		defer c.dbMu.RUnlock()
@@ -134,11 +137,11 @@ func (c *Catalog) readerOpen() (*bolt.DB, error) {
 	return c.openDB(true, c.lockTimeout)
 }
 
-// update runs fn in a write transaction: the writer takes the gate (new readers wait), reopens the
+// rawUpdate runs fn in a write transaction (update, in damage.go, wraps it): the writer takes the gate (new readers wait), reopens the
 // file for writing once the readers' transactions are done, commits, and reopens it read-only. fn
-// runs without dbMu held, so that reads inside it (c.view, as the near index loads) go through the
+// runs without dbMu held, so that reads inside it (c.view, as when the near index loads) go through the
 // writable handle as concurrent read transactions; updates are serialised by updMu.
-func (c *Catalog) update(fn func(*bolt.Tx) error) error {
+func (c *Catalog) rawUpdate(fn func(*bolt.Tx) error) error {
 	if c.readOnly {
 		return ErrReadOnly
 	}

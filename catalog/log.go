@@ -29,8 +29,21 @@ type LogEntry struct {
 	// the run's last entry, written when every file was committed; a run without it was interrupted.
 	Run      uint64 `json:"run,omitempty"`
 	Complete bool   `json:"complete,omitempty"`
-	Prev     string `json:"prev"`
-	Hash     string `json:"hash"`
+	// BatchRecord is the record of Batch as this entry's transaction left it (absent: no record), and
+	// BatchesDigest the SHA-256 of every batch record then: verify holds the batch records against
+	// them, so a record changed behind the log's back (a release date, an affiliate) is found.
+	// appendLog fills both; it must be called after the transaction's record writes.
+	BatchRecord   json.RawMessage `json:"batch_record,omitempty"`
+	BatchesDigest string          `json:"batches_digest,omitempty"`
+	Prev          string          `json:"prev"`
+	Hash          string          `json:"hash"`
+}
+
+// logHead is the last log entry as meta records it (keyLogHead): removing trailing entries leaves a
+// valid chain, but not this.
+type logHead struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 // LogFile is one file recorded by a log entry.
@@ -70,9 +83,17 @@ func nextLogSeq(tx *bolt.Tx) uint64 {
 	return binary.BigEndian.Uint64(k) + 1
 }
 
-// appendLog appends e to the log inside tx, filling Seq, Prev and Hash.
+// appendLog appends e to the log inside tx, filling Seq, Prev and Hash, the batch record and digest
+// (see LogEntry), and the log head in meta. Call it last in a transaction, after the record writes.
 func appendLog(tx *bolt.Tx, e *LogEntry) error {
 	b := tx.Bucket(bucketLog)
+	e.BatchRecord = nil
+	if id, err := hex.DecodeString(e.Batch); err == nil && len(id) == len(BatchID{}) {
+		if v := tx.Bucket(bucketBatches).Get(id); v != nil {
+			e.BatchRecord = append(json.RawMessage(nil), v...)
+		}
+	}
+	e.BatchesDigest = batchesDigest(tx)
 	k, v := b.Cursor().Last()
 	e.Seq = 1
 	e.Prev = ""
@@ -97,7 +118,39 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 		return err
 	}
 	e.Hash = h
-	return putJSON(b, seqKey(e.Seq), e)
+	if err := putJSON(b, seqKey(e.Seq), e); err != nil {
+		return err
+	}
+	return putJSON(tx.Bucket(bucketMeta), keyLogHead, logHead{Seq: e.Seq, Hash: e.Hash})
+}
+
+// batchesDigest is the SHA-256 of every batch record (key and value, length-prefixed, in key order).
+func batchesDigest(tx *bolt.Tx) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	_ = tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(k)))])
+		h.Write(k)
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
+		h.Write(v)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// UpgradeLogHeadV2 records the log head in meta (schema 2) for a catalog written before it existed;
+// `relcat reindex` calls it when upgrading a schema-1 catalog. Older entries carry no batch records,
+// and verify then holds the batch records only against their identity.
+func UpgradeLogHeadV2(tx *bolt.Tx) error {
+	k, v := tx.Bucket(bucketLog).Cursor().Last()
+	if k == nil {
+		return nil
+	}
+	var last LogEntry
+	if err := json.Unmarshal(v, &last); err != nil {
+		return fmt.Errorf("log entry %x: %w", k, err)
+	}
+	return putJSON(tx.Bucket(bucketMeta), keyLogHead, logHead{Seq: last.Seq, Hash: last.Hash})
 }
 
 // Log calls fn for every log entry in order; fn returning false stops.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"errors"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,5 +212,100 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 	}
 	if !sem.TryAcquire(budget) {
 		t.Error("the budget was not given back")
+	}
+}
+
+// TestExtremeAspectNotALimit: an image far more elongated than media.MaxAspectRatio is refused from
+// its header before any memory is budgeted, and not as a limit a larger budget would lift (a
+// re-ingest does not try it again).
+func TestExtremeAspectNotALimit(t *testing.T) {
+	_, _, _, err := decodeNeed(hostile.PNGHeader(100_000_000, 1), media.PNG, DefaultMaxPixels, 0, 0, 0)
+	if !errors.Is(err, media.ErrTooMuchWork) || errors.Is(err, media.ErrTooManyPixels) {
+		t.Errorf("100000000x1: %v", err)
+	}
+}
+
+// TestReadStored: reindex reads originals through readStored, which refuses a FIFO, a link and a
+// file whose size is not the recorded one, without blocking.
+func TestReadStored(t *testing.T) {
+	dir := t.TempDir()
+	good, fifo, link := filepath.Join(dir, "good"), filepath.Join(dir, "fifo"), filepath.Join(dir, "link")
+	if err := os.WriteFile(good, []byte("original"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if b, err := readStored(ctx, good, 8); err != nil || string(b) != "original" {
+		t.Errorf("good: %q %v", b, err)
+	}
+	within(t, 10*time.Second, "readStored", func() {
+		for path, want := range map[string]string{good: "9 recorded", fifo: "named pipe", link: "symbolic link"} {
+			size := int64(8)
+			if path == good {
+				size = 9
+			}
+			if _, err := readStored(ctx, path, size); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", filepath.Base(path), err, want)
+			}
+		}
+	})
+}
+
+// TestIngestBudgetContention: workers whose files and decodes do not all fit the budget at once
+// give their share back and wait for both together (a file over the reuse limit is read again):
+// no deadlock, every image decoded, its hashes those of the file.
+func TestIngestBudgetContention(t *testing.T) {
+	c := openTest(t)
+	files := map[string][]byte{}
+	for i := 0; i < 4; i++ {
+		files[string(rune('a'+i))+".jpg"] = append(hostile.JPEG(1600, 1200, 20+i), make([]byte, 10<<20)...)
+	}
+	var sums []*BatchSummary
+	var err error
+	within(t, 120*time.Second, "ingest", func() {
+		sums, err = c.Ingest(context.Background(), []string{releaseOf(t, files)}, IngestOptions{
+			Release: ReleaseInfo{Affiliate: "is-test", Released: "2020-01-01"}, DecodeMemory: 24 << 20, Workers: 2})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sums[0].Files {
+		if f.Status != StatusNew || f.NoPixels || *f.SHA256 != SHA256(sha256.Sum256(files[f.Name])) {
+			t.Errorf("%s: %s no_pixels %v warnings %q", f.Name, f.Status, f.NoPixels, f.Warnings)
+		}
+	}
+}
+
+// TestExportBundleFIFOObject: exporting a bundle whose original is a FIFO fails at once, naming it.
+func TestExportBundleFIFOObject(t *testing.T) {
+	c := openTest(t)
+	ctx := context.Background()
+	a := hostile.JPEG(64, 48, 9)
+	if _, err := c.Ingest(ctx, []string{releaseOf(t, map[string][]byte{"a.jpg": a})},
+		IngestOptions{Release: ReleaseInfo{Affiliate: "is-test", Released: "2020-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	obj := filepath.Join(c.dir, filepath.FromSlash(objectRelPath(SHA256(sha256.Sum256(a)))))
+	_ = os.Chmod(obj, 0o644)
+	if err := os.Remove(obj); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	within(t, 20*time.Second, "export bundle", func() { _, err = c.ExportBundle(ctx, io.Discard, Selection{}, BundleExportOptions{}) })
+	if err == nil || !strings.Contains(err.Error(), "named pipe") {
+		t.Errorf("export: %v", err)
+	}
+	// Put the original back for the invariants checked on cleanup.
+	_ = os.Remove(obj)
+	if err := os.WriteFile(obj, a, 0o444); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -25,8 +25,8 @@ func writePIDFile(dir string) {
 
 // otherPID is " (pid N)" when catalog.pid names a live process that started when the file says, else "".
 func otherPID(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, pidFileName))
-	if err != nil || len(b) > 100 {
+	b, err := readRegular(filepath.Join(dir, pidFileName), 100) // never blocks on a FIFO planted there
+	if err != nil {
 		return ""
 	}
 	f := strings.Fields(string(b))

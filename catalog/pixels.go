@@ -113,6 +113,9 @@ func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPi
 	if px <= 0 || px > maxPixels {
 		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %s MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, megapixels(maxPixels))
 	}
+	if err := media.CheckAspect(f, cfg.Width, cfg.Height); err != nil {
+		return 0, false, cfg, err
+	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
 	}
@@ -127,7 +130,7 @@ func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPi
 	}
 	if held+need > budget {
 		file := ""
-		if held > 0 {
+		if held >= 1<<20 {
 			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
 		}
 		return 0, false, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",

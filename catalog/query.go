@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -64,8 +65,13 @@ func sightingsOf(tx *bolt.Tx, s SHA256, cache map[BatchID]*Batch) ([]Sighting, e
 		}
 		b := cache[bid]
 		if b == nil {
-			if b, err = getBatch(tx, bid); err != nil {
-				return nil, err
+			if b, err = getBatch(tx, bid); errors.Is(err, ErrNotFound) {
+				// Damage: the sighting's batch has no record. Leave it out of the answer and name it.
+				noteDamage(tx, "batch %s has no record: its sightings are left out of the answers", bid)
+				continue
+			} else if err != nil {
+				noteDamage(tx, "%v: its sightings are left out of the answers", err)
+				continue
 			}
 			if cache != nil {
 				cache[bid] = b
@@ -191,7 +197,9 @@ func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
 			}
 			img, err := getImage(tx, rec.SHA256)
 			if err != nil {
-				return err
+				// Damage: the sighting names an image without a (readable) record. Show the rest.
+				noteDamage(tx, "batch %s #%d: %v: left out", id, pos, err)
+				continue
 			}
 			d.Images = append(d.Images, BatchImage{Position: pos, Name: rec.Name, Image: img})
 		}

@@ -24,7 +24,7 @@ func (s SHA256) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 func (s *SHA256) UnmarshalText(b []byte) error {
 	v, err := ParseSHA256(string(b))
 	if err != nil {
-		return err
+		return &recordError{err} // read from a stored record (or a JSON input): not a usage error
 	}
 	*s = v
 	return nil
@@ -54,10 +54,12 @@ func (m MD5) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 // UnmarshalText parses 32 hex digits.
 func (m *MD5) UnmarshalText(b []byte) error {
 	if len(b) != 32 {
-		return fmt.Errorf("md5 must be 32 hex digits")
+		return &recordError{fmt.Errorf("md5 must be 32 hex digits")}
 	}
-	_, err := hex.Decode(m[:], b)
-	return err
+	if _, err := hex.Decode(m[:], b); err != nil {
+		return &recordError{err}
+	}
+	return nil
 }
 
 // BatchID identifies a batch (release). It is derived from the batch identity (see BatchIdentity).
@@ -71,10 +73,12 @@ func (b BatchID) MarshalText() ([]byte, error) { return []byte(b.String()), nil 
 // UnmarshalText parses 16 hex digits.
 func (b *BatchID) UnmarshalText(t []byte) error {
 	if len(t) != 16 {
-		return fmt.Errorf("batch id must be 16 hex digits")
+		return &recordError{fmt.Errorf("batch id must be 16 hex digits")}
 	}
-	_, err := hex.Decode(b[:], t)
-	return err
+	if _, err := hex.Decode(b[:], t); err != nil {
+		return &recordError{err}
+	}
+	return nil
 }
 
 // BatchIdentity computes the id of a batch. A batch is identified by its affiliate slug, its release
@@ -144,7 +148,7 @@ func (r *Released) UnmarshalText(b []byte) error {
 	}
 	v, err := ParseReleased(string(b))
 	if err != nil {
-		return err
+		return &recordError{err} // read from a stored record: damage, not the user's argument
 	}
 	*r = v
 	return nil

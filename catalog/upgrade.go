@@ -97,7 +97,7 @@ func (c *Catalog) UpgradeReferencePDQ(ctx context.Context, o ReferenceUpgradeOpt
 		g.Go(func() error {
 			img := &todo[i]
 			results[i].sha = img.SHA256
-			data, err := readRegular(filepath.Join(c.dir, filepath.FromSlash(img.Object)), DefaultMaxFileSize)
+			data, err := readStored(gctx, filepath.Join(c.dir, filepath.FromSlash(img.Object)), img.Size)
 			if err != nil {
 				results[i].err = err.Error()
 				return nil

@@ -268,6 +268,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 			want: []wantProblem{
 				{"sighting", sha, "image has no sighting"},
 				{"log", "log entry 1", "which has no stored sighting"},
+				{"batch", bid, "record differs from log entry 2: files 7 (log: 8)"},
 			},
 		},
 		{
@@ -350,7 +351,56 @@ func TestVerifyFindsDamage(t *testing.T) {
 					return editJSON(tx, bucketBatches, fx.batch[:], func(b *Batch) { b.Files = 9 })
 				})
 			},
-			want: []wantProblem{{"batch", bid, "record says 9 files, 8 sightings stored"}},
+			want: []wantProblem{
+				{"batch", bid, "record says 9 files, 8 sightings stored"},
+				{"batch", bid, "record differs from log entry 2: files 9 (log: 8)"},
+			},
+		},
+		{
+			// Issue 12 item 13: one bit of the release date (2020-03-09 -> 2020-03-08) in the record.
+			name: "batch release date changed",
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					return editJSON(tx, bucketBatches, fx.batch[:], func(b *Batch) { b.Released.Time = b.Released.Time.AddDate(0, 0, -1) })
+				})
+			},
+			want: []wantProblem{
+				{"batch", bid, "do not give its id"},
+				{"batch", bid, "record differs from log entry 2: released 2020-03-08T07:30:00Z (log: 2020-03-09T07:30:00Z)"},
+			},
+		},
+		{
+			name: "batch affiliate changed",
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					if err := putJSON(tx.Bucket(bucketAffiliates), []byte("is-other"), Affiliate{Slug: "is-other"}); err != nil {
+						return err
+					}
+					return editJSON(tx, bucketBatches, fx.batch[:], func(b *Batch) { b.Affiliate = "is-other" })
+				})
+			},
+			want: []wantProblem{
+				{"batch", bid, "do not give its id"},
+				{"batch", bid, "record differs from log entry 2: affiliate is-other (log: is-sinai)"},
+			},
+		},
+		{
+			// A metadata-only change (a new title, logged), then its log entry removed: the chain is
+			// still valid and no sighting is missing; the log head and the batch record give it away.
+			name: "trailing metadata-only log entry removed",
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					if err := editJSON(tx, bucketBatches, fx.batch[:], func(b *Batch) { b.Title = "retitled" }); err != nil {
+						return err
+					}
+					return appendLog(tx, &LogEntry{Action: "edit", Batch: bid, Tool: "test"})
+				})
+				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketLog).Delete(seqKey(3)) })
+			},
+			want: []wantProblem{
+				{"log", "log head", "the last entry is #2"},
+				{"batch", bid, "record differs from log entry 2: title retitled (log: DEMO 4"},
+			},
 		},
 		{
 			name: "log entry altered",
@@ -380,7 +430,11 @@ func TestVerifyFindsDamage(t *testing.T) {
 			damage: func(t *testing.T, c *Catalog) {
 				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketLog).Delete(seqKey(2)) })
 			},
-			want: []wantProblem{notLogged(7)},
+			want: []wantProblem{
+				notLogged(7),
+				{"log", "log head", "the last entry is #1"},
+				{"batch", bid, "record differs from log entry 1: files 8 (log: 7)"},
+			},
 		},
 	}
 	t.Run("cancelled context", func(t *testing.T) {

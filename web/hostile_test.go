@@ -49,6 +49,8 @@ func TestBrowserHostile(t *testing.T) {
 		{"server-image", srv.URL + "/image/" + exifImage.String(), srv.URL + "/"},
 		{"server-affiliate", srv.URL + "/affiliate/is-hostile", srv.URL + "/"},
 		{"server-timeline", srv.URL + "/timeline", srv.URL + "/"},
+		{"server-cameras", srv.URL + "/cameras", srv.URL + "/"},
+		{"server-search", srv.URL + "/search?meta=1&affiliate=is-hostile", srv.URL + "/"},
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
@@ -90,6 +92,17 @@ func TestBrowserHostile(t *testing.T) {
 				}
 				if n := eval[int](t, tb, `document.links.length`); n != 0 && strings.HasPrefix(p.url, "file") {
 					t.Errorf("the report has %d links", n)
+				}
+			case "server-cameras":
+				// The hostile EXIF names a camera body (make, model, serial): shown as text.
+				for _, want := range []string{pwnScript, `\u202egpj.exe`, "is-hostile"} {
+					if !strings.Contains(txt, want) {
+						t.Errorf("the camera payload %q is not shown as text", want)
+					}
+				}
+			case "server-search":
+				if !strings.Contains(txt, itoa(len(d.Images))+" image(s)") {
+					t.Errorf("metadata search by affiliate does not find the %d hostile files:\n%s", len(d.Images), txt)
 				}
 			case "report-image", "server-image":
 				for _, want := range []string{pwnScript, pwnImg, `\u202egpj.exe`} {

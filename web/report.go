@@ -69,5 +69,5 @@ func Report(c *catalog.Catalog, o ReportOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return render(w, name, p)
+	return stream(w, name, p)
 }

@@ -65,6 +65,7 @@ func Handler(o ServerOptions) http.Handler {
 	s.mux.HandleFunc("GET /dupes", s.page(s.dupes))
 	s.mux.HandleFunc("GET /timeline", s.page(s.timeline))
 	s.mux.HandleFunc("GET /search", s.page(s.search))
+	s.mux.HandleFunc("GET /cameras", s.page(s.cameras))
 	s.mux.HandleFunc("GET /lookup", s.page(s.lookupForm))
 	s.mux.HandleFunc("POST /lookup", s.page(s.lookupPost))
 	s.mux.HandleFunc("GET /thumb/{sha}", s.thumb)
@@ -320,31 +321,79 @@ func (s *server) timeline(c *catalog.Catalog, r *http.Request) (*view, error) {
 	return &view{name: "timeline", title: title, data: v}, err
 }
 
-type searchPage struct{ Q, Err string }
-
-// search resolves a SHA-256, an MD5, a batch id or a unique prefix and redirects to its page.
+// search: a batch id, a SHA-256, an MD5 or a unique prefix redirects to its page (catalog.Resolve);
+// a hash naming no stored image (a PDQ, an unknown SHA-256 or MD5) is looked up as `relcat lookup
+// HASH` does (catalog.LookupHash); meta=1 searches by metadata (catalog.Search).
 func (s *server) search(c *catalog.Catalog, r *http.Request) (*view, error) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	v := &view{name: "search", title: "Search", data: &searchPage{Q: q}}
+	qs := r.URL.Query()
+	q := strings.TrimSpace(qs.Get("q"))
+	sp := &searchPage{Q: q}
+	v := &view{name: "search", title: "Search", data: sp}
+	if qs.Get("meta") != "" {
+		m := &sp.Meta
+		for _, f := range []struct {
+			name string
+			into *string
+		}{{"make", &m.Make}, {"model", &m.Model}, {"serial", &m.Serial}, {"software", &m.Software}, {"format", &m.Format}, {"affiliate", &m.Affiliate}} {
+			*f.into = strings.TrimSpace(qs.Get(f.name))
+			if len(*f.into) > 200 {
+				return nil, badRequest("%s: at most 200 characters", f.name)
+			}
+		}
+		m.Stripped = qs.Get("stripped") != ""
+		if err := viewMetaSearch(c, m, serverThumbs, serverLinks{}); err != nil {
+			if errors.Is(err, catalog.ErrBadArgument) || errors.Is(err, catalog.ErrNotFound) {
+				sp.Err = err.Error()
+				return v, nil
+			}
+			return nil, err
+		}
+		return v, nil
+	}
 	if q == "" {
 		return v, nil
 	}
 	if len(q) > 80 {
-		return nil, badRequest("query of %d characters: a hash has at most 68", len(q))
+		return nil, badRequest("query of %d characters: a hash has at most 71", len(q))
 	}
 	res, err := c.Resolve(q)
-	switch {
-	case err != nil && (errors.Is(err, catalog.ErrNotFound) || errors.Is(err, catalog.ErrBadArgument) || errors.Is(err, catalog.ErrAmbiguous)):
-		v.data = &searchPage{Q: q, Err: err.Error()}
+	if err == nil {
+		if res.Batch != nil {
+			v.redirect = serverLinks{}.batch(*res.Batch)
+		} else {
+			v.redirect = serverLinks{}.image(*res.Image)
+		}
 		return v, nil
-	case err != nil:
+	}
+	if !errors.Is(err, catalog.ErrNotFound) && !errors.Is(err, catalog.ErrBadArgument) && !errors.Is(err, catalog.ErrAmbiguous) {
 		return nil, err
-	case res.Batch != nil:
-		v.redirect = serverLinks{}.batch(*res.Batch)
-	default:
-		v.redirect = serverLinks{}.image(*res.Image)
+	}
+	if errors.Is(err, catalog.ErrAmbiguous) && !strings.HasPrefix(strings.ToLower(q), "md5:") {
+		sp.Err = err.Error()
+		return v, nil
+	}
+	// Not a stored batch or image: a hash to look up (a PDQ, or an MD5 shared by several images).
+	rs, lerr := c.LookupHash(q, catalog.MatchOptions{})
+	if lerr != nil {
+		sp.Err = err.Error()
+		if errors.Is(lerr, catalog.ErrBadArgument) && !errors.Is(err, catalog.ErrNotFound) {
+			sp.Err = lerr.Error()
+		}
+		return v, nil
+	}
+	for _, lr := range rs {
+		sp.Answers = append(sp.Answers, viewLookup(c, lr, serverThumbs, serverLinks{}))
 	}
 	return v, nil
+}
+
+func (s *server) cameras(c *catalog.Catalog, r *http.Request) (*view, error) {
+	o := catalog.CamerasOptions{Affiliate: strings.TrimSpace(r.URL.Query().Get("affiliate")), Shared: r.URL.Query().Get("shared") != ""}
+	if len(o.Affiliate) > 200 {
+		return nil, badRequest("affiliate: at most 200 characters")
+	}
+	title, v, err := viewCameras(c, o, serverThumbs, serverLinks{})
+	return &view{name: "cameras", title: title, data: v}, err
 }
 
 func (s *server) limitText() string { return sizeText(s.o.MaxUpload) }

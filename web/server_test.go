@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"net/http"
@@ -152,12 +153,76 @@ func TestBrowserServerPages(t *testing.T) {
 	if i, j := strings.Index(txt, "2019-11-02"), strings.Index(txt, "2020-03-09T07:30:00Z"); i < 0 || j < i {
 		t.Errorf("timeline not in order:\n%s", txt)
 	}
+	// The counts and sources are catalog.Timeline's (what `relcat timeline` prints).
+	tl, err := c.Timeline(catalog.TimelineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#timeline tr")).slice(1).map(r => r.innerText)`)
+	if len(rows) != len(tl) {
+		t.Fatalf("timeline shows %d releases, Timeline gives %d", len(rows), len(tl))
+	}
+	for i, r := range tl {
+		cells := fmt.Sprintf("%d\t%d\t%d\t%d", r.Photos, r.New, r.Identical, r.Near)
+		if !strings.Contains(rows[i], r.Batch.ID.String()) || !strings.Contains(rows[i], cells) {
+			t.Errorf("timeline row %d %q, want batch %s and %q", i, rows[i], r.Batch.ID, cells)
+		}
+		for _, src := range r.Sources {
+			if !strings.Contains(rows[i], fmt.Sprintf("%s: %d identical, %d near", src.Batch.String()[:8], src.Identical, src.Near)) {
+				t.Errorf("timeline row %d lacks source %s", i, src.Batch)
+			}
+		}
+	}
 
 	sinai := batchOf(t, c, "2019-11-02-sinai")
 	tb.open(t, srv.URL+"/search")
 	tb.run(t, chromedpSendKeys("#q", sinai.String()[:6]))
 	tb.submit(t, "#search-form")
 	tb.wantPath(t, "/batch/"+sinai.String())
+	// By MD5, with or without its prefix, and by a SHA-256 prefix.
+	dog, err := catalog.HashFile(context.Background(), sample("2019-11-02-sinai/03-dog.jpg"), catalog.HashOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{dog.MD5.String(), "md5:" + dog.MD5.String(), dog.SHA256.String()[:10], "sha256:" + dog.SHA256.String()} {
+		tb.open(t, srv.URL+"/search")
+		tb.run(t, chromedpSendKeys("#q", q))
+		tb.submit(t, "#search-form")
+		tb.wantPath(t, "/image/"+dog.SHA256.String())
+	}
+	// A PDQ hash is looked up as `relcat lookup pdq:HEX` answers.
+	pq := "pdq:" + dog.PDQ.Hash.String()
+	want, err := c.LookupHash(pq, catalog.MatchOptions{})
+	if err != nil || len(want) != 1 {
+		t.Fatalf("LookupHash: %v %v", want, err)
+	}
+	tb.open(t, srv.URL+"/search")
+	tb.run(t, chromedpSendKeys("#q", pq))
+	tb.submit(t, "#search-form")
+	txt = tb.text(t)
+	if !strings.Contains(txt, itoa(len(want[0].Near))+" near match(es)") {
+		t.Errorf("PDQ search does not give the %d matches of LookupHash:\n%s", len(want[0].Near), txt)
+	}
+	for _, m := range want[0].Near {
+		if !strings.Contains(txt, m.SHA256.String()[:16]) {
+			t.Errorf("PDQ search lacks %s", m.SHA256)
+		}
+	}
+	tb.checkImages(t, len(want[0].Near))
+	// Metadata search, as `relcat search --make`.
+	tb.open(t, srv.URL+"/search?meta=1&make=sony*")
+	hits, err := c.Search(catalog.SearchQuery{Make: "sony*"})
+	if err != nil || hits.Total == 0 {
+		t.Fatalf("Search: %v %v", hits, err)
+	}
+	if txt = tb.text(t); !strings.Contains(txt, itoa(hits.Total)+" image(s)") {
+		t.Errorf("metadata search does not give the %d hits of Search:\n%s", hits.Total, txt)
+	}
+	tb.checkImages(t, hits.Total)
+	tb.open(t, srv.URL+"/search?q=ffffffffffff")
+	if txt := tb.text(t); !strings.Contains(txt, "no batch or image matches") {
+		t.Errorf("search for an unknown hash: %s", txt)
+	}
 	if v := tb.cspViolations(); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}
@@ -225,7 +290,7 @@ func TestBrowserLookupForm(t *testing.T) {
 		// The origin is the one catalog.OriginOf names, as `relcat lookup` prints it.
 		if want.Origin == nil {
 			t.Errorf("%s: lookup names no origin", file)
-		} else if o := eval[string](t, tb, `document.querySelector("#lookup-origin").innerText`); !strings.Contains(o, want.Origin.Sighting.Batch.String()) ||
+		} else if o := eval[string](t, tb, `document.querySelector(".lookup-origin").innerText`); !strings.Contains(o, want.Origin.Sighting.Batch.String()) ||
 			!strings.Contains(o, want.Origin.Sighting.Name) || !strings.Contains(o, want.Origin.Sighting.Released.String()) {
 			t.Errorf("%s: origin shown %q, want %s %s %s", file, o, want.Origin.Sighting.Released, want.Origin.Sighting.Batch, want.Origin.Sighting.Name)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/relcat/relcat/catalog"
@@ -352,7 +353,26 @@ func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thu
 // releaseView is one release in an affiliate's history or the timeline.
 type releaseView struct {
 	ID, Href, Released, Affiliate, AffHref, Title string
-	Files, New, Recycled                          int
+	Files, New, Recycled, Identical, Near         int
+	Uncertain                                     int
+	Sources                                       []sourceView
+}
+
+type sourceView struct {
+	sightingView
+	Identical, Near int
+}
+
+func viewRelease(tr catalog.TimelineRelease, l links) releaseView {
+	b := tr.Batch
+	r := releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(), Affiliate: b.Affiliate,
+		AffHref: l.affiliate(b.Affiliate), Title: b.Title, Files: tr.Photos, New: tr.New, Identical: tr.Identical,
+		Near: tr.Near, Recycled: tr.Identical + tr.Near, Uncertain: tr.Uncertain}
+	for _, s := range tr.Sources {
+		r.Sources = append(r.Sources, sourceView{sightingView: sightingView{Released: s.Released.String(), Affiliate: s.Affiliate,
+			AffHref: l.affiliate(s.Affiliate), Batch: s.Batch.String(), BatchHref: l.batch(s.Batch)}, Identical: s.Identical, Near: s.Near})
+	}
+	return r
 }
 
 type barView struct {
@@ -377,8 +397,12 @@ type chartView struct {
 }
 
 // viewAffiliate shows an affiliate's releases over time with new vs recycled counts and a chart.
-// "Recycled" is a photo catalog.Batch marks as seen in an earlier release (identical or near).
-func viewAffiliate(c *catalog.Catalog, slug string, l links) (string, *affiliatePage, error) {
+// name may be the slug, an alias or the display name (catalog.ResolveAffiliate).
+func viewAffiliate(c *catalog.Catalog, name string, l links) (string, *affiliatePage, error) {
+	slug, err := c.ResolveAffiliate(name)
+	if err != nil {
+		return "", nil, err
+	}
 	as, err := c.Affiliates()
 	if err != nil {
 		return "", nil, err
@@ -393,23 +417,13 @@ func viewAffiliate(c *catalog.Catalog, slug string, l links) (string, *affiliate
 	if !found {
 		return "", nil, fmt.Errorf("%w: affiliate %q (list them with `relcat affiliates`)", catalog.ErrNotFound, slug)
 	}
-	bs, err := c.Batches(slug)
+	// New and recycled counts are the timeline's (catalog.Timeline: the one origin rule).
+	rs, err := c.Timeline(catalog.TimelineOptions{Affiliate: slug})
 	if err != nil {
 		return "", nil, err
 	}
-	for _, b := range bs {
-		d, err := c.Batch(b.ID)
-		if err != nil {
-			return "", nil, err
-		}
-		r := releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(), Title: b.Title, Files: len(d.Images)}
-		for _, bi := range d.Images {
-			if bi.Earlier != nil || bi.Near != nil {
-				r.Recycled++
-			} else {
-				r.New++
-			}
-		}
+	for _, tr := range rs {
+		r := viewRelease(tr, l)
 		v.Files += r.Files
 		v.New += r.New
 		v.Recycled += r.Recycled
@@ -449,20 +463,20 @@ type timelinePage struct {
 	Pager    *pager
 }
 
-// viewTimeline lists every release in time order.
+// viewTimeline lists every release in time order with its new and recycled photos and where they
+// were recycled from (catalog.Timeline).
 func viewTimeline(c *catalog.Catalog, pageNo int, l links, href func(int) string) (string, *timelinePage, error) {
-	bs, err := c.Batches("")
+	rs, err := c.Timeline(catalog.TimelineOptions{})
 	if err != nil {
 		return "", nil, err
 	}
 	v := &timelinePage{}
-	lo, hi := 0, len(bs)
+	lo, hi := 0, len(rs)
 	if pageNo > 0 {
-		lo, hi, v.Pager = paginate(len(bs), pageNo, href)
+		lo, hi, v.Pager = paginate(len(rs), pageNo, href)
 	}
-	for _, b := range bs[lo:hi] {
-		v.Releases = append(v.Releases, releaseView{ID: b.ID.String(), Href: l.batch(b.ID), Released: b.Released.String(),
-			Affiliate: b.Affiliate, AffHref: l.affiliate(b.Affiliate), Title: b.Title, Files: b.Files})
+	for _, tr := range rs[lo:hi] {
+		v.Releases = append(v.Releases, viewRelease(tr, l))
 	}
 	return "Timeline", v, nil
 }
@@ -499,6 +513,7 @@ type lookupPage struct {
 	Warnings               []string
 	Err                    string
 	Limit                  string
+	PDQ                    string // a bare PDQ hash looked up (no file, no SHA-256)
 	Origin                 *sightingView
 	OriginNear, Uncertain  bool
 	OriginDistance         int
@@ -507,10 +522,18 @@ type lookupPage struct {
 
 // viewLookup shows a lookup's answer as `relcat lookup` gives it.
 func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, l links) *lookupPage {
-	v := &lookupPage{Done: true, Name: r.Path, SHA: r.Hashes.SHA256.String(), MD5: r.Hashes.MD5.String(),
-		Format: r.Hashes.Format, LowQual: r.LowQual, Warnings: r.Warnings}
+	v := &lookupPage{Done: true, Name: r.Path, Format: r.Hashes.Format, LowQual: r.LowQual, Warnings: r.Warnings}
+	if r.Hashes.SHA256 != (catalog.SHA256{}) {
+		v.SHA = r.Hashes.SHA256.String()
+	}
+	if r.Hashes.MD5 != (catalog.MD5{}) {
+		v.MD5 = r.Hashes.MD5.String()
+	}
 	if r.Hashes.PDQ != nil {
 		v.Quality = r.Hashes.PDQ.Quality
+		if v.SHA == "" {
+			v.PDQ = r.Hashes.PDQ.Hash.String()
+		}
 	}
 	for _, s := range r.Exact {
 		v.Exact = append(v.Exact, viewSighting(s, l))
@@ -526,4 +549,100 @@ func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, 
 		}
 	}
 	return v
+}
+
+// searchPage is the search form and its answers: a hash looked up (catalog.LookupHash, as
+// `relcat lookup HASH` answers) or images found by metadata (catalog.Search, as `relcat search`).
+type searchPage struct {
+	Q, Err  string
+	Answers []*lookupPage
+	Meta    metaSearch
+}
+
+type metaSearch struct {
+	Done                                             bool
+	Make, Model, Serial, Software, Format, Affiliate string
+	Stripped                                         bool
+	Total                                            int
+	Hits                                             []hitView
+}
+
+type hitView struct {
+	SHA, Href                               string
+	Thumb                                   thumbView
+	First                                   sightingView
+	Sightings                               int
+	Camera, Serial, Software, Taken, Format string
+	Stripped                                bool
+}
+
+// MaxHits is how many images a metadata search shows.
+const MaxHits = PageSize
+
+func viewMetaSearch(c *catalog.Catalog, m *metaSearch, thumb thumbSource, l links) error {
+	q := catalog.SearchQuery{Make: m.Make, Model: m.Model, Serial: m.Serial, Software: m.Software, Format: m.Format,
+		Stripped: m.Stripped, Limit: MaxHits}
+	if m.Affiliate != "" {
+		q.Affiliates = []string{m.Affiliate}
+	}
+	res, err := c.Search(q)
+	if err != nil {
+		return err
+	}
+	m.Done, m.Total = true, res.Total
+	for _, h := range res.Hits {
+		hv := hitView{SHA: h.SHA256.String(), Href: l.image(h.SHA256), First: viewSighting(h.First, l), Sightings: h.Sightings,
+			Camera: strings.TrimSpace(h.Make + " " + h.Model), Serial: h.Serial, Software: h.Software, Taken: h.Taken,
+			Format: h.Format, Stripped: h.Stripped}
+		if img, err := c.ImageRecord(h.SHA256); err == nil {
+			src, why := thumb(img)
+			hv.Thumb = thumbView{Src: src, Alt: hv.SHA[:12], Why: why}
+		}
+		m.Hits = append(m.Hits, hv)
+	}
+	return nil
+}
+
+// camerasPage lists camera bodies (catalog.Cameras): a body seen under several affiliates is a lead.
+type camerasPage struct {
+	Affiliate string
+	Shared    bool
+	Bodies    []bodyView
+}
+
+type bodyView struct {
+	Make, Model, Serial, Lens, IdentifiedBy string
+	Images                                  int
+	Affiliates                              []affLink
+	Releases                                []sightingView
+	Shared                                  bool
+	Example                                 thumbView
+	ExampleHref                             string
+}
+
+type affLink struct{ Slug, Href string }
+
+func viewCameras(c *catalog.Catalog, o catalog.CamerasOptions, thumb thumbSource, l links) (string, *camerasPage, error) {
+	bodies, err := c.Cameras(o)
+	if err != nil {
+		return "", nil, err
+	}
+	v := &camerasPage{Affiliate: o.Affiliate, Shared: o.Shared}
+	for _, b := range bodies {
+		bv := bodyView{Make: b.Make, Model: b.Model, Serial: b.Serial, Lens: b.Lens, IdentifiedBy: b.IdentifiedBy,
+			Images: b.Images, Shared: b.Shared(), ExampleHref: l.image(b.Example)}
+		for _, a := range b.Affiliates {
+			bv.Affiliates = append(bv.Affiliates, affLink{a, l.affiliate(a)})
+		}
+		for _, r := range b.Releases {
+			bv.Releases = append(bv.Releases, sightingView{Released: r.Released.String(), Affiliate: r.Affiliate,
+				AffHref: l.affiliate(r.Affiliate), Batch: r.Batch.String(), BatchHref: l.batch(r.Batch)})
+		}
+		if img, err := c.ImageRecord(b.Example); err == nil {
+			src, why := thumb(img)
+			bv.Example = thumbView{Src: src, Alt: b.Example.String()[:12], Why: why}
+		}
+		v.Bodies = append(v.Bodies, bv)
+	}
+	return "Cameras", v, nil
 }

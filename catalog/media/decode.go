@@ -158,9 +158,8 @@ func checkSize(f Format, w, h int, cm color.Model, maxPixels int64) error {
 	if w <= 0 || h <= 0 {
 		return newError(ErrTooManyPixels, nil, "%s header claims %dx%d pixels, an empty image", f.label(), w, h)
 	}
-	if long, short := max(w, h), min(w, h); int64(long) > MaxAspectRatio*int64(short) {
-		return newError(ErrTooMuchWork, nil, "%s header claims %dx%d pixels, an aspect ratio over %d:1 (no meaningful thumbnail or perceptual hash)",
-			f.label(), w, h, MaxAspectRatio)
+	if err := checkAspect(f, w, h); err != nil {
+		return err
 	}
 	hi, n := bits.Mul64(uint64(w), uint64(h))
 	if hi != 0 || n > uint64(maxPixels) {
@@ -172,6 +171,19 @@ func checkSize(f Format, w, h int, cm color.Model, maxPixels int64) error {
 	if maxPixels <= math.MaxInt64/4 && int64(n)*bpp > 4*maxPixels {
 		return newError(ErrTooManyPixels, nil, "%s header claims %dx%d pixels at %d bytes each (%s MB), over the limit of %s MB",
 			f.label(), w, h, bpp, megas(float64(n)*float64(bpp)), megas(float64(4*maxPixels)))
+	}
+	return nil
+}
+
+// CheckAspect refuses with ErrTooMuchWork a w x h image (f names the format in the message) whose
+// long side is over MaxAspectRatio times its short side, as DecodeContext does before decoding; a
+// caller that budgets memory from the header calls it first.
+func CheckAspect(f Format, w, h int) error { return checkAspect(f, w, h) }
+
+func checkAspect(f Format, w, h int) error {
+	if long, short := max(w, h), min(w, h); short > 0 && int64(long) > MaxAspectRatio*int64(short) {
+		return newError(ErrTooMuchWork, nil, "%s header claims %dx%d pixels, an aspect ratio over %d:1 (no meaningful thumbnail or perceptual hash)",
+			f.label(), w, h, MaxAspectRatio)
 	}
 	return nil
 }

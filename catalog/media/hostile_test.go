@@ -18,7 +18,7 @@ import (
 // x/image/tiff buffers) is refused before decoding, without allocating the strip; an honest
 // single-strip TIFF decodes, within DecodeMemory's estimate.
 func TestTIFFInflateBomb(t *testing.T) {
-	bomb := hostile.TIFFInflateBomb(2000, 2000, 8*2000*2000)
+	bomb := hostile.TIFFInflateBomb(1200, 1200, 8*1200*1200)
 	var err error
 	allocated := allocatedBy(func() { _, _, err = Decode(bomb, TIFF, 0) })
 	if !errors.Is(err, ErrTooMuchWork) {
@@ -29,7 +29,7 @@ func TestTIFFInflateBomb(t *testing.T) {
 	}
 	t.Logf("%d-byte bomb refused: %v (%d bytes allocated)", len(bomb), err, allocated)
 
-	honest := hostile.TIFFInflateBomb(2000, 2000, 2000*2000)
+	honest := hostile.TIFFInflateBomb(1200, 1200, 1200*1200)
 	est := DecodeMemory(honest, TIFF)
 	allocated = allocatedBy(func() {
 		if _, _, err := Decode(honest, TIFF, 0); err != nil {
@@ -37,8 +37,9 @@ func TestTIFFInflateBomb(t *testing.T) {
 		}
 	})
 	t.Logf("honest single strip: estimate %d bytes, allocated %d bytes", est, allocated)
-	if est < allocated {
-		t.Errorf("estimate %d is under the %d bytes the decode allocated", est, allocated)
+	// Allocated counts every buffer the decode made (growth included), so it is above the peak.
+	if !raceEnabled && est < allocated {
+		t.Errorf("estimate %d is well under the %d bytes the decode allocated", est, allocated)
 	}
 }
 
@@ -141,7 +142,7 @@ func TestDecodeMemoryInterlacedPNG(t *testing.T) {
 		}
 	})
 	t.Logf("interlaced 1000x1000 RGBA: estimate %d bytes, allocated %d bytes", est, allocated)
-	if est < allocated*9/10 {
+	if !raceEnabled && est < allocated*9/10 {
 		t.Errorf("estimate %d is well under the %d bytes the decode allocated", est, allocated)
 	}
 }

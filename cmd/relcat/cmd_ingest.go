@@ -18,6 +18,7 @@ func (a *app) ingestCommand() *cobra.Command {
 	var o catalog.IngestOptions
 	var maxMP float64
 	var decodeMiB, fileMiB int64
+	var bundleOut string
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
 		Short: "Catalog release folders (each folder is one batch)",
@@ -54,11 +55,15 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			if err := catalog.CheckIngest(dirs, o); err != nil {
 				return err
 			}
+			if bundleOut != "" {
+				return a.ingestToBundle(dirs, bundleOut, o)
+			}
 			c, err := a.open(false)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			defer a.reportDamage(c)
 			var bar *progressbar.ProgressBar
 			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
 				o.Start = func(dir string, n int) {
@@ -104,6 +109,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the files read and the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF; a file over half of it is hashed by streaming)")
 	f.Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB (a larger one is rejected unread)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
+	f.StringVar(&bundleOut, "bundle-out", "", "write the ingested batches to this new bundle file instead of a catalog (for `relcat bundle import` elsewhere)")
 	return cmd
 }
 

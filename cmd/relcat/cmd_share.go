@@ -148,7 +148,7 @@ older relcat without its original) is left out and counted on stderr.`,
 
 // shareCommands are the commands that move data in and out of a catalog.
 func (a *app) shareCommands() []*cobra.Command {
-	return []*cobra.Command{a.exportCommand(), a.watchlistCommand()}
+	return []*cobra.Command{a.exportCommand(), a.watchlistCommand(), a.bundleCommand()}
 }
 
 // printWatchHits prints the watchlist hits of one file: a "watchlist_hit" JSON line per hit, or
@@ -404,4 +404,165 @@ func readListFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: grew over the hash-list limit while read", path)
 	}
 	return data, nil
+}
+
+// createNew opens path for writing a new file: refused when it exists. done(ok) closes it and
+// removes it unless ok.
+func createNew(path string) (*os.File, func(ok bool) error, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w (relcat does not overwrite an existing file)", path, err)
+	}
+	return f, func(ok bool) error {
+		err := f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if !ok || err != nil {
+			os.Remove(path)
+		}
+		return err
+	}, nil
+}
+
+func (a *app) printBundleStats(verb, path string, st *catalog.BundleStats) error {
+	p := a.printer()
+	if p.json {
+		return p.record("bundle", struct {
+			Action string `json:"action"`
+			Path   string `json:"path"`
+			*catalog.BundleStats
+		}{verb, path, st})
+	}
+	switch verb {
+	case "import":
+		if st.Unchanged {
+			p.textf("%s: %d batches, %d images already in the catalog: nothing changed\n", clean(path), st.Batches, st.Images)
+			return nil
+		}
+		p.textf("%s: imported %d batches (%d new), %d images (%d new), %d sightings (%d new); %d originals, %d thumbnails verified\n",
+			clean(path), st.Batches, st.NewBatches, st.Images, st.NewImages, st.Sightings, st.NewSighting, st.Objects, st.Thumbs)
+	default:
+		p.textf("%s: %d batches, %d images, %d sightings, %d originals, %d thumbnails, %d bytes\n",
+			clean(path), st.Batches, st.Images, st.Sightings, st.Objects, st.Thumbs, st.Bytes)
+	}
+	return nil
+}
+
+// ingestToBundle is `relcat ingest --bundle-out FILE DIR...`.
+func (a *app) ingestToBundle(dirs []string, out string, o catalog.IngestOptions) error {
+	f, done, err := createNew(out)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	sums, st, err := catalog.IngestToBundle(a.ctx, dirs, bw, o, catalog.Options{Version: version})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if derr := done(err == nil); err == nil {
+		err = derr
+	}
+	p := a.printer()
+	for _, s := range sums {
+		if perr := printSummary(p, s); perr != nil {
+			return perr
+		}
+		if s.Partial() {
+			a.code = exitPartial
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return a.printBundleStats("export", out, st)
+}
+
+func (a *app) bundleCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bundle",
+		Short: "Move batches between catalogs: export a bundle file, import one",
+		Long: `A bundle is a tar file carrying batches with their images, originals, thumbnails, sightings
+and log entries, a manifest with a checksum of every entry, and the exporting catalog's id and log
+head. Import checks everything before it writes anything, merges without duplicates, is idempotent,
+and records the origin's provenance in the log.`,
+	}
+	var sel selectionFlags
+	var all bool
+	var out, operator string
+	exp := &cobra.Command{
+		Use:   "export (BATCH... | --affiliate SLUG | --since DATE | --all) -o FILE.relcat",
+		Short: "Write batches to a new bundle file",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("bundle export needs -o FILE.relcat")
+			}
+			if len(args) == 0 && len(sel.batches) == 0 && sel.affiliate == "" && sel.since == "" && !all {
+				return usagef("bundle export needs batches: BATCH..., --affiliate, --since or --all")
+			}
+			if operator == "" {
+				operator = currentUser()
+			}
+			return a.reader(func(c *catalog.Catalog) error {
+				s, err := sel.selection(c, args)
+				if err != nil {
+					return err
+				}
+				f, done, err := createNew(out)
+				if err != nil {
+					return err
+				}
+				bw := bufio.NewWriterSize(f, 1<<20)
+				st, err := c.ExportBundle(a.ctx, bw, s, catalog.BundleExportOptions{Operator: operator})
+				if err == nil {
+					err = bw.Flush()
+				}
+				if derr := done(err == nil); err == nil {
+					err = derr
+				}
+				if err != nil {
+					return err
+				}
+				return a.printBundleStats("export", out, st)
+			})
+		},
+	}
+	sel.add(exp)
+	exp.Flags().BoolVar(&all, "all", false, "every batch of the catalog")
+	exp.Flags().StringVarP(&out, "output", "o", "", "the new bundle file")
+	exp.Flags().StringVar(&operator, "operator", "", "who exports, written in the manifest (default $USER)")
+	var maxGiB float64
+	imp := &cobra.Command{
+		Use:   "import FILE.relcat...",
+		Short: "Verify bundles completely, then merge them into the catalog",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if maxGiB <= 0 {
+				return usagef("--max-size must be positive (GiB)")
+			}
+			if operator == "" {
+				operator = currentUser()
+			}
+			c, err := a.open(false)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			for _, path := range args {
+				st, err := c.ImportBundle(a.ctx, path, catalog.BundleImportOptions{Operator: operator,
+					Command: "relcat " + strings.Join(os.Args[1:], " "), MaxSize: int64(maxGiB * (1 << 30))})
+				if err != nil {
+					return err
+				}
+				if err := a.printBundleStats("import", path, st); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	imp.Flags().Float64Var(&maxGiB, "max-size", float64(catalog.DefaultMaxBundleSize>>30), "refuse a bundle file larger than this, in GiB")
+	imp.Flags().StringVar(&operator, "operator", "", "who imports, for the log (default $USER)")
+	cmd.AddCommand(exp, imp)
+	return cmd
 }

@@ -17,13 +17,25 @@ func (a *app) verifyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [--quick]",
 		Short: "Check the catalog: storage, indexes against records, the log's hash chain, originals and thumbnails",
-		Long: `Check the catalog and name every problem: bbolt's consistency check; every index against
-the records (sightings both ways, md5 and perceptual-hash indexes, batch counts); the log's hash
-chain; every preserved original and thumbnail re-hashed (--quick only checks they exist).
-Exits 1 when anything is wrong.`,
+		Long: `Check the catalog and name every problem: the structure of catalog.db (read by relcat's own
+bounded checker: a damaged file is reported, never trusted); every index against the records
+(sightings both ways, md5 and perceptual-hash indexes, batch counts); every batch record against its
+identity and against the log; the log's hash chain and its head; every preserved original re-hashed
+and held against its image record (size, MD5, format, EXIF) and every thumbnail re-hashed
+(--quick only checks they exist). Exits 1 when anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.reader(func(c *catalog.Catalog) error {
+			dir, err := a.dir()
+			if err != nil {
+				return err
+			}
+			// A catalog.db that cannot be read safely still opens here: verify reports the damage.
+			c, err := catalog.Open(dir, catalog.Options{AllowDamaged: true, Version: version})
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return func(c *catalog.Catalog) error {
 				r, err := c.Verify(a.ctx, o)
 				if err != nil {
 					return err
@@ -54,7 +66,7 @@ Exits 1 when anything is wrong.`,
 					return fmt.Errorf("%w: %d", errProblems, len(r.Problems))
 				}
 				return nil
-			})
+			}(c)
 		},
 	}
 	cmd.Flags().BoolVar(&o.Quick, "quick", false, "do not re-hash originals and thumbnails (only check they exist)")

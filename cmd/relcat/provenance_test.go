@@ -133,6 +133,32 @@ func TestProvenanceScenario(t *testing.T) {
 		uncertain bool
 		path      string
 	}
+	// What the re-run summaries say per release, for the timeline: the three groups, and where the
+	// recycled photos come from (identical: the earlier release of the bytes; near: the origin).
+	type flow struct{ firstHere, reused, near float64 }
+	summaryOf := map[string]flow{}
+	from := map[string]string{} // "batch identical|near source" -> count, as text
+	var pending []map[string]any
+	for _, r := range jsonLines(t, out) {
+		switch r["type"] {
+		case "file":
+			pending = append(pending, r)
+		case "summary":
+			b := r["batch"].(string)
+			summaryOf[b] = flow{r["first_here"].(float64), r["reused"].(float64), r["near"].(float64)}
+			counts := map[string]int{}
+			for _, f := range pending {
+				switch f["seen_before"] {
+				case "identical":
+					counts["identical "+f["earlier"].(map[string]any)["batch"].(string)]++
+				case "near":
+					counts["near "+f["origin"].(map[string]any)["sighting"].(map[string]any)["batch"].(string)]++
+				}
+			}
+			from[b] = fmt.Sprint(counts)
+			pending = nil
+		}
+	}
 	want := map[string]answer{} // by sha256, from the ingest summary
 	for _, r := range jsonLines(t, out) {
 		if r["type"] != "file" {
@@ -215,6 +241,40 @@ func TestProvenanceScenario(t *testing.T) {
 	for sha, w := range want {
 		if !strings.HasPrefix(w.origin, sha) && !inCluster[sha] {
 			t.Errorf("dupes: %s (%s) has origin %s but is in no cluster of it", sha[:12], filepath.Base(w.path), w.origin)
+		}
+	}
+	// timeline: per release the same three groups as the ingest summary, and recycled photos
+	// attributed to the same releases (the origin for near-duplicates).
+	out, errOut, code = relcat(t, "--catalog", cat, "--json", "timeline")
+	if code != exitOK {
+		t.Fatalf("timeline: %d %s", code, errOut)
+	}
+	releases := jsonLines(t, out)
+	if len(releases) != len(order) {
+		t.Errorf("timeline: %d releases, want %d", len(releases), len(order))
+	}
+	last := ""
+	for _, r := range releases {
+		b := r["batch"].(map[string]any)
+		id, released := b["id"].(string), b["released"].(string)
+		if released < last[:min(len(last), len(released))] {
+			t.Errorf("timeline: %s listed after %s", released, last)
+		}
+		last = released
+		if got := (flow{r["new"].(float64), r["identical"].(float64), r["near"].(float64)}); got != summaryOf[id] {
+			t.Errorf("timeline %s (%s): new/identical/near %v, ingest summary %v", id, b["folder"], got, summaryOf[id])
+		}
+		counts := map[string]int{}
+		for _, sv := range r["sources"].([]any) {
+			src := sv.(map[string]any)
+			for _, kind := range []string{"identical", "near"} {
+				if n := int(src[kind].(float64)); n > 0 {
+					counts[kind+" "+src["batch"].(string)] += n
+				}
+			}
+		}
+		if fmt.Sprint(counts) != from[id] {
+			t.Errorf("timeline %s (%s): sources %v, ingest summary %s", id, b["folder"], counts, from[id])
 		}
 	}
 }

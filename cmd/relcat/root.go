@@ -76,6 +76,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, catalog.ErrLocked):
 		return exitLocked
+	case errors.Is(err, catalog.ErrDamaged):
+		return exitError // before the usage heuristics: a damage message may contain any words
 	case errors.As(err, new(usageError)), errors.Is(err, catalog.ErrBadArgument):
 		return exitUsage
 	case isCobraUsage(err):
@@ -125,7 +127,7 @@ Catalog location: --catalog DIR, else $RELCAT_CATALOG, else $XDG_DATA_HOME/relca
 		a.lookupCommand(), a.dupesCommand(), a.hashCommand(), a.historyCommand(), a.logCommand(), a.verifyCommand(),
 		a.reportCommand(), a.serveCommand(), a.reindexCommand())
 	root.AddCommand(a.shareCommands()...) // export, watchlist, bundle (cmd_share.go)
-	root.AddCommand(a.camerasCommand(), a.searchCommand(), a.affiliateCommand(), a.batchCommand())
+	root.AddCommand(a.camerasCommand(), a.searchCommand(), a.affiliateCommand(), a.batchCommand(), a.timelineCommand())
 	return root
 }
 
@@ -156,14 +158,31 @@ func (a *app) open(readOnly bool) (*catalog.Catalog, error) {
 	return catalog.Open(dir, catalog.Options{ReadOnly: readOnly, Version: version})
 }
 
-// reader opens the catalog read-only for fn and closes it after.
+// reader opens the catalog read-only for fn and closes it after. Damage the answer stepped around
+// (a batch record missing) is named on stderr and makes the exit code 3 (partial).
 func (a *app) reader(fn func(c *catalog.Catalog) error) error {
 	c, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return fn(c)
+	err = fn(c)
+	a.reportDamage(c)
+	return err
+}
+
+// reportDamage names on stderr the damage the command's answers left out (see catalog.Damage).
+func (a *app) reportDamage(c *catalog.Catalog) {
+	d := c.Damage()
+	for _, m := range d {
+		fmt.Fprintf(a.stderr, "relcat: warning: catalog %s is damaged: %s\n", clean(c.Dir()), clean(m))
+	}
+	if len(d) > 0 {
+		fmt.Fprintf(a.stderr, "relcat: the answer above leaves the damaged parts out; run `relcat verify` for the full list\n")
+		if a.code == exitOK {
+			a.code = exitPartial
+		}
+	}
 }
 
 func (a *app) printer() *printer { return newPrinter(a.stdout, a.jsonOut) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +115,62 @@ func TestWatchlistCommands(t *testing.T) {
 	out, _, _ = relcat(t, "--catalog", cat, "log")
 	if !strings.Contains(out, "watchlist-import") || !strings.Contains(out, "watchlist-rm") {
 		t.Errorf("log lacks the watchlist entries:\n%s", out)
+	}
+}
+
+func TestBundleCommands(t *testing.T) {
+	dirs := sampleDirs(t)
+	tmp := t.TempDir()
+	// Two machines ingest into bundles, one catalog imports them.
+	var parts []string
+	for i, d := range dirs {
+		p := filepath.Join(tmp, fmt.Sprintf("part%d.relcat", i))
+		out, stderr, code := relcat(t, "ingest", "--bundle-out", p, d)
+		if code != 0 || !strings.Contains(out, "batch") || !strings.Contains(out, "originals") {
+			t.Fatalf("ingest --bundle-out: exit %d\n%s%s", code, out, stderr)
+		}
+		parts = append(parts, p)
+	}
+	if _, stderr, code := relcat(t, "ingest", "--bundle-out", parts[0], dirs[0]); code != 1 || !strings.Contains(stderr, "does not overwrite") {
+		t.Errorf("--bundle-out over an existing file: exit %d %s", code, stderr)
+	}
+	cat := filepath.Join(tmp, "cat")
+	out, stderr, code := relcat(t, append([]string{"--catalog", cat, "bundle", "import"}, parts...)...)
+	if code != 0 || strings.Count(out, "imported") != len(parts) {
+		t.Fatalf("bundle import: exit %d\n%s%s", code, out, stderr)
+	}
+	out, _, code = relcat(t, "--catalog", cat, "bundle", "import", parts[0])
+	if code != 0 || !strings.Contains(out, "nothing changed") {
+		t.Errorf("second import: exit %d %s", code, out)
+	}
+	if out, _, code := relcat(t, "--catalog", cat, "verify"); code != 0 {
+		t.Errorf("verify after imports: exit %d\n%s", code, out)
+	}
+	// Export one affiliate's batches and import them elsewhere.
+	one := filepath.Join(tmp, "sinai.relcat")
+	if _, stderr, code := relcat(t, "--catalog", cat, "bundle", "export", "--affiliate", "is-sinai", "-o", one); code != 0 {
+		t.Fatalf("bundle export: %s", stderr)
+	}
+	other := filepath.Join(tmp, "other")
+	out, _, code = relcat(t, "--catalog", other, "--json", "bundle", "import", one)
+	if code != 0 || !strings.Contains(out, `"new_batches":2`) {
+		t.Errorf("import of one affiliate: exit %d %s", code, out)
+	}
+	// Usage and refusals.
+	if _, _, code := relcat(t, "--catalog", cat, "bundle", "export", "-o", filepath.Join(tmp, "x.relcat")); code != 2 {
+		t.Errorf("bundle export without a selection: exit %d", code)
+	}
+	if _, _, code := relcat(t, "--catalog", cat, "bundle", "export", "--all"); code != 2 {
+		t.Errorf("bundle export without -o: exit %d", code)
+	}
+	junk := filepath.Join(tmp, "junk.relcat")
+	if err := os.WriteFile(junk, []byte("not a tar file at all, just text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := relcat(t, "--catalog", cat, "bundle", "import", junk); code != 1 || !strings.Contains(stderr, "junk.relcat") || !strings.Contains(stderr, "not changed") {
+		t.Errorf("junk bundle: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := relcat(t, "--catalog", cat, "bundle", "import", "--max-size", "0.000001", parts[0]); code != 1 || !strings.Contains(stderr, "over the limit") {
+		t.Errorf("bundle over --max-size: exit %d %s", code, stderr)
 	}
 }

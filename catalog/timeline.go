@@ -1,0 +1,90 @@
+package catalog
+
+import "sort"
+
+// TimelineOptions select the releases of Timeline.
+type TimelineOptions struct {
+	Affiliate string   // only this affiliate's releases (slug, alias or name); sources may be any affiliate's
+	Since     Released // only releases at or after this time
+}
+
+// TimelineSource is an earlier release that photos of a release were recycled from.
+type TimelineSource struct {
+	ReleaseRef
+	Identical int `json:"identical"` // photos whose same bytes that release published first
+	Near      int `json:"near"`      // photos released before only as near-duplicates, first by that release (their origin)
+}
+
+// TimelineRelease is one release with where its photos come from.
+type TimelineRelease struct {
+	Batch     Batch            `json:"batch"`
+	Photos    int              `json:"photos"`    // files of the release (sightings)
+	New       int              `json:"new"`       // first released here (the origin is this release)
+	Identical int              `json:"identical"` // recycled byte-identical from an earlier release
+	Near      int              `json:"near"`      // recycled as a near-duplicate of an earlier release's photo
+	Uncertain int              `json:"uncertain"` // photos whose origin ties with another release (same day, bare date)
+	Sources   []TimelineSource `json:"sources"`   // the releases recycled from, earliest first
+}
+
+// Timeline lists releases in time order (release time, then ingest time) and, for each, how many of
+// its photos are new and how many were recycled from which earlier releases, in the ingest summary's
+// three groups: identical (these bytes were released before: the source is the earliest release of
+// the bytes), near (only a near-duplicate was released before: the source is the photo's origin), new
+// (first released here). Origins are the one rule's (OriginOf over the family, via Catalog.Batch, as
+// in show, history and the ingest summary).
+func (c *Catalog) Timeline(o TimelineOptions) ([]TimelineRelease, error) {
+	bs, err := c.Batches(o.Affiliate)
+	if err != nil {
+		return nil, err
+	}
+	out := []TimelineRelease{}
+	for _, b := range bs {
+		if !o.Since.IsZero() && b.Released.Time.Before(o.Since.Time) {
+			continue
+		}
+		d, err := c.Batch(b.ID)
+		if err != nil {
+			return nil, err
+		}
+		r := TimelineRelease{Batch: d.Batch, Sources: []TimelineSource{}}
+		from := map[BatchID]*TimelineSource{}
+		source := func(ref ReleaseRef) *TimelineSource {
+			src := from[ref.Batch]
+			if src == nil {
+				src = &TimelineSource{ReleaseRef: ref}
+				from[ref.Batch] = src
+			}
+			return src
+		}
+		for _, bi := range d.Images {
+			r.Photos++
+			if bi.Origin != nil && bi.Origin.Uncertain {
+				r.Uncertain++
+			}
+			switch og := bi.Origin; {
+			case bi.Earlier != nil:
+				// These bytes were released before: recycled from that release.
+				r.Identical++
+				source(ReleaseRef{Batch: bi.Earlier.Batch, Affiliate: bi.Earlier.Affiliate, Released: bi.Earlier.Released}).Identical++
+			case og != nil && og.Sighting.Batch != b.ID:
+				// Only a near-duplicate was released before: recycled from the origin's release.
+				r.Near++
+				source(ReleaseRef{Batch: og.Sighting.Batch, Affiliate: og.Sighting.Affiliate, Released: og.Sighting.Released}).Near++
+			default:
+				r.New++
+			}
+		}
+		for _, s := range from {
+			r.Sources = append(r.Sources, *s)
+		}
+		sort.Slice(r.Sources, func(i, j int) bool {
+			a, b := r.Sources[i], r.Sources[j]
+			if !a.Released.Time.Equal(b.Released.Time) {
+				return a.Released.Time.Before(b.Released.Time)
+			}
+			return a.Batch.String() < b.Batch.String()
+		})
+		out = append(out, r)
+	}
+	return out, nil
+}

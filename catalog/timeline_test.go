@@ -1,0 +1,51 @@
+package catalog
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestTimelineOnSamples: the timeline of the demo releases agrees with the ingest summaries (the
+// same origin rule: first released here, identical, near) and names where recycled photos come from.
+func TestTimelineOnSamples(t *testing.T) {
+	c := openTest(t)
+	sums := ingestSamples(t, c)
+	tl, err := c.Timeline(TimelineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl) != 4 {
+		t.Fatalf("%d releases, want 4", len(tl))
+	}
+	for i, r := range tl {
+		s := sums[r.Batch.Folder]
+		if r.Photos != len(s.Files)-s.Rejected || r.New != s.FirstHere || r.Identical != s.Reused || r.Near != s.NearCount {
+			t.Errorf("%s: timeline %d photos, %d new, %d identical, %d near; ingest summary %d files, %d first here, %d reused, %d near",
+				r.Batch.Folder, r.Photos, r.New, r.Identical, r.Near, len(s.Files), s.FirstHere, s.Reused, s.NearCount)
+		}
+		if i > 0 && r.Batch.Released.Time.Before(tl[i-1].Batch.Released.Time) {
+			t.Errorf("not in time order: %s after %s", r.Batch.Released, tl[i-1].Batch.Released)
+		}
+	}
+	kh := tl[1]
+	// Khorasan recycles release 1 only: 3 identical files, and every near-duplicate that PDQ finds.
+	if kh.Batch.Affiliate != "is-khorasan" || len(kh.Sources) != 1 || kh.Sources[0].Affiliate != "is-sinai" ||
+		kh.Sources[0].Identical != 3 || kh.Sources[0].Near != kh.Near || kh.New != 2+1 { // flowers, night, and the tractor (the 10% crop PDQ misses)
+		t.Errorf("khorasan: %+v", kh)
+	}
+	// The last is-sinai release recycles from all three earlier releases: its own antennas
+	// (identical), receipt and ship (near) from release 1; khorasan's watermarked parking, byte for
+	// byte; west-africa's leaf, cropped.
+	last := tl[3]
+	if len(last.Sources) != 3 || last.Sources[0].Released.String() != "2019-11-02" || last.Sources[0].Identical != 1 || last.Sources[0].Near != 2 ||
+		last.Sources[1].Affiliate != "is-khorasan" || last.Sources[1].Identical != 1 || last.Sources[2].Near != 1 || last.New != 3 {
+		t.Errorf("last release: %+v", last)
+	}
+	only, err := c.Timeline(TimelineOptions{Affiliate: "is-sinai", Since: Released{Time: tl[1].Batch.Released.Time}})
+	if err != nil || len(only) != 1 || only[0].Batch.ID != last.Batch.ID {
+		t.Errorf("--affiliate is-sinai --since: %v %+v", err, only)
+	}
+	if _, err := c.Timeline(TimelineOptions{Affiliate: "is-atlantis"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown affiliate: %v", err)
+	}
+}
