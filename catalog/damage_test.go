@@ -288,7 +288,8 @@ func TestMissingBucketAndBatchRecordDegrade(t *testing.T) {
 func TestEveryTransactionAtTheBoundary(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") || f == "damage.go" {
+		// lock.go is the layer below the boundary: it opens the file per transaction (rawView, rawUpdate).
+		if strings.HasSuffix(f, "_test.go") || f == "damage.go" || f == "lock.go" {
 			continue
 		}
 		data, err := os.ReadFile(f)
