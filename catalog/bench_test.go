@@ -333,6 +333,24 @@ func BenchmarkIngestStages(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+		// decode-scaled is what ingest decodes now (catalog/media/jpeg): full size (scale1) when
+		// the reference PDQ needs every pixel, else the largest reduction keeping WorkSide.
+		scale := media.Scale(s.w, s.h, WorkSide)
+		stage("decode-scaled1", func() {
+			if _, _, err := media.DecodeScaled(b.Context(), data, media.JPEG, DefaultMaxPixels, 1); err != nil {
+				b.Fatal(err)
+			}
+		})
+		stage(fmt.Sprintf("decode-scaled%d", scale), func() {
+			if _, _, err := media.DecodeScaled(b.Context(), data, media.JPEG, DefaultMaxPixels, scale); err != nil {
+				b.Fatal(err)
+			}
+		})
+		reduced, _, err := media.DecodeScaled(b.Context(), data, media.JPEG, DefaultMaxPixels, scale)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stage("shrink-scaled", func() { media.Shrink(reduced, WorkSide) })
 		stage("hashes", func() { sha256.Sum256(data); md5.Sum(data) })
 		stage("exif", func() { readEXIF(data, media.JPEG) })
 		stage("shrink", func() { media.Shrink(full, WorkSide) })

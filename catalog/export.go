@@ -15,7 +15,7 @@ import (
 // the zero Selection is the whole catalog.
 type Selection struct {
 	Batches   []BatchID // only these batches (none: every batch)
-	Affiliate string    // only batches credited to this affiliate slug
+	Affiliate string    // only batches credited to this affiliate (slug, alias or name; unknown: ErrNotFound)
 	Since     Released  // only batches released at or after this time (a bare date: its start, UTC)
 }
 
@@ -50,6 +50,17 @@ func (s Selection) match(b *Batch) bool {
 // exist is ErrNotFound.
 func selectedBatches(tx *bolt.Tx, s Selection) (map[BatchID]*Batch, error) {
 	out := map[BatchID]*Batch{}
+	if s.Affiliate != "" {
+		// A slug, alias or name; an unknown one is an error, never an empty export.
+		slug, err := affiliateByName(tx, s.Affiliate)
+		if err != nil {
+			return nil, err
+		}
+		if slug == "" {
+			return nil, fmt.Errorf("%w: unknown affiliate %q (list them with `relcat affiliates`)", ErrNotFound, s.Affiliate)
+		}
+		s.Affiliate = slug
+	}
 	for _, id := range s.Batches {
 		if tx.Bucket(bucketBatches).Get(id[:]) == nil {
 			return nil, fmt.Errorf("%w: batch %s", ErrNotFound, id)

@@ -485,13 +485,13 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	if refPDQAtIngest {
 		extra = pdqBytesPerPixel
 	}
-	need, extraOK, cfg, err := decodeNeed(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, extra)
+	need, extraOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, extra, workDecodeSide(refPDQAtIngest))
 	var work image.Image
 	var ref *PDQInfo
 	if err == nil {
 		if err = h.grow(ctx, need, rbuf); err == nil {
 			var full image.Image
-			if full, _, err = media.DecodeContext(ctx, h.data, f, opts.MaxPixels); err == nil {
+			if full, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
 				work, ref = useFull(full, refPDQAtIngest && extraOK)
 			}
 			full = nil

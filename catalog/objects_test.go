@@ -201,7 +201,7 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 		t.Errorf("need %d does not cover the image and the work image", need)
 	}
 	used := false
-	_, err = decodeWith(context.Background(), data, media.PNG, DefaultMaxPixels, budget, sem, 0, func(full image.Image, _ bool) {
+	_, err = decodeWith(context.Background(), data, media.PNG, DefaultMaxPixels, budget, sem, 0, 0, func(full image.Image, _ bool) {
 		used = true
 		if sem.TryAcquire(budget - need + 1) {
 			t.Error("the budget was released before the image was used")

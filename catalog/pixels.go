@@ -35,10 +35,25 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 	}
 	var work image.Image
 	var refPDQ *PDQInfo
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, func(full image.Image, extraOK bool) {
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, workDecodeSide(ref), func(full image.Image, extraOK bool) {
 		work, refPDQ = useFull(full, ref && extraOK)
 	})
 	return work, refPDQ, cfg, err
+}
+
+// workMinSide is the smallest longest side a reduced JPEG decode for the work image may have (a
+// variable so tests can measure others; smaller work images miss the PDQ bars of
+// TestScaledDecodePDQ).
+var workMinSide = WorkSide
+
+// workDecodeSide is the minSide of the decode that makes the work image: the work image needs no
+// more than WorkSide pixels a side, so a JPEG is decoded at the largest reduction that keeps that
+// many (a 4000x3000 photo at 1/2, 2000x1500), unless the reference hash (ref) needs every pixel.
+func workDecodeSide(ref bool) int {
+	if ref {
+		return 0
+	}
+	return workMinSide
 }
 
 // useFull makes the work image (and the reference PDQ when ref is set) from a full decode.
@@ -66,7 +81,7 @@ func hashReference(full image.Image) (*PDQInfo, error) {
 // whenever the header could be read, even when the error is not nil.
 func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
 	var full image.Image
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, func(m image.Image, _ bool) { full = m })
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, 0, func(m image.Image, _ bool) { full = m })
 	return full, cfg, err
 }
 
@@ -76,8 +91,12 @@ func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, 
 // extraPerPixel is what use itself allocates per pixel: it is counted in the budget when it fits
 // (use is told by extraOK); when only the decode fits, the image is decoded all the same and
 // extraOK is false.
-func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, use func(full image.Image, extraOK bool)) (media.Config, error) {
-	need, extraOK, cfg, err := decodeNeed(data, f, maxPixels, 0, budget, extraPerPixel)
+//
+// With minSide > 0 the image may be smaller: a JPEG is then decoded at the largest reduction (1/2,
+// 1/4, 1/8: media.Scale) whose longest side is still at least minSide, each pixel the mean of those
+// it replaces, and the budget counts that reduced decode.
+func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, minSide int, use func(full image.Image, extraOK bool)) (media.Config, error) {
+	need, extraOK, scale, cfg, err := decodeNeedScaled(data, f, maxPixels, 0, budget, extraPerPixel, minSide)
 	if err != nil {
 		return cfg, err
 	}
@@ -87,7 +106,7 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 		}
 		defer sem.Release(need)
 	}
-	full, _, err := media.DecodeContext(ctx, data, f, maxPixels)
+	full, _, err := media.DecodeScaled(ctx, data, f, maxPixels, scale)
 	if err != nil {
 		return cfg, err
 	}
@@ -102,27 +121,40 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 // every coefficient, up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row
 // sums and work image, plus extraPerPixel per pixel when that fits too (extraOK).
 func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64) (need int64, extraOK bool, cfg media.Config, err error) {
+	need, extraOK, _, cfg, err = decodeNeedScaled(data, f, maxPixels, held, budget, extraPerPixel, 0)
+	return need, extraOK, cfg, err
+}
+
+// decodeNeedScaled is decodeNeed for a decode by media.DecodeScaled at the reduction it returns:
+// the largest whose longest side is at least minSide (1, full size, when minSide <= 0 or the
+// format is not JPEG). extraPerPixel counts per pixel of the reduced image.
+func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64, minSide int) (need int64, extraOK bool, scale int, cfg media.Config, err error) {
 	cfg, err = media.DecodeConfig(data, f)
 	if !f.Decodable() {
-		return 0, false, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
+		return 0, false, 1, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
 	}
 	if err != nil {
-		return 0, false, cfg, err
+		return 0, false, 1, cfg, err
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if px <= 0 || px > maxPixels {
-		return 0, false, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %s MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, megapixels(maxPixels))
+		return 0, false, 1, cfg, fmt.Errorf("%w: %dx%d pixels is over the limit of %s MP (--max-pixels)", media.ErrTooManyPixels, cfg.Width, cfg.Height, megapixels(maxPixels))
 	}
 	if err := media.CheckAspect(f, cfg.Width, cfg.Height); err != nil {
-		return 0, false, cfg, err
+		return 0, false, 1, cfg, err
 	}
 	if budget <= 0 {
 		budget = DefaultDecodeMemory
 	}
-	need = media.DecodeMemory(data, f)
+	scale = 1
+	if f == media.JPEG {
+		scale = media.Scale(cfg.Width, cfg.Height, minSide)
+	}
+	need = media.DecodeMemoryScaled(data, f, scale)
 	if need <= 0 {
 		need = px * 4
 	}
+	px = int64((cfg.Width+scale-1)/scale) * int64((cfg.Height+scale-1)/scale)
 	need += 8*4*int64(max(cfg.Width, cfg.Height)) + 4*WorkSide*WorkSide
 	extraOK = held+need+px*extraPerPixel <= budget
 	if extraOK {
@@ -133,10 +165,10 @@ func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPi
 		if held >= 1<<20 {
 			file = fmt.Sprintf(" besides the file's %d MiB", held>>20)
 		}
-		return 0, false, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
+		return 0, false, 1, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
 			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, file, budget>>20)
 	}
-	return need, extraOK, cfg, nil
+	return need, extraOK, scale, cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.

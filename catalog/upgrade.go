@@ -108,7 +108,7 @@ func (c *Catalog) UpgradeReferencePDQ(ctx context.Context, o ReferenceUpgradeOpt
 			}
 			var ref *PDQInfo
 			var herr error
-			_, err = decodeWith(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem, pdqBytesPerPixel, func(full image.Image, ok bool) {
+			_, err = decodeWith(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem, pdqBytesPerPixel, 0, func(full image.Image, ok bool) {
 				if ok {
 					ref, herr = hashReference(full)
 				}

@@ -220,7 +220,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
 		if o.Quick {
 			if err := checkStored(path, f.size); err != nil {
-				add(f.kind, f.subject, "%s: %s", f.rel, err)
+				add(f.kind, f.subject, "%s: %s%s", f.rel, err, repairHint(f.kind))
 			}
 			continue
 		}
@@ -229,7 +229,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			return r, ErrInterrupted
 		}
 		if err != nil {
-			add(f.kind, f.subject, "%s: %s", f.rel, shortErr(err))
+			add(f.kind, f.subject, "%s: %s%s", f.rel, shortErr(err), repairHint(f.kind))
 			continue
 		}
 		if f.kind == "object" {
@@ -238,7 +238,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			r.Thumbs++
 		}
 		if sum != f.want {
-			add(f.kind, f.subject, "%s: content does not match its recorded SHA-256 (altered or damaged)", f.rel)
+			add(f.kind, f.subject, "%s: content does not match its recorded SHA-256 (altered or damaged)%s", f.rel, repairHint(f.kind))
 		}
 	}
 	return r, nil

@@ -24,11 +24,15 @@ func TestAffiliateAndBatchCommands(t *testing.T) {
 		t.Errorf("alias: exit %d\n%s%s", code, out, errOut)
 	}
 	verify("alias")
+	out, _, code = relcat(t, "--catalog", cat, "--json", "export", "--affiliate", "ISKP")
+	if code != exitOK || !strings.Contains(out, "is-khorasan") || !strings.Contains(out, "12-night") {
+		t.Errorf("export --affiliate ISKP: exit %d\n%.400s", code, out)
+	}
 	out, _, code = relcat(t, "--catalog", cat, "batches", "--affiliate", "iskp")
 	if code != exitOK || !strings.Contains(out, "is-khorasan") || strings.Contains(out, "is-sinai") {
 		t.Errorf("batches --affiliate iskp: exit %d\n%s", code, out)
 	}
-	for _, args := range [][]string{{"batches", "--affiliate", "is-atlantis"}, {"dupes", "--affiliate", "is-atlantis"}, {"affiliate", "show", "is-atlantis"}} {
+	for _, args := range [][]string{{"batches", "--affiliate", "is-atlantis"}, {"dupes", "--affiliate", "is-atlantis"}, {"affiliate", "show", "is-atlantis"}, {"export", "--affiliate", "is-atlantis"}, {"timeline", "--affiliate", "is-atlantis"}} {
 		out, errOut, code := relcat(t, append([]string{"--catalog", cat}, args...)...)
 		if code != exitError || !strings.Contains(errOut, `unknown affiliate "is-atlantis"`) || out != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)

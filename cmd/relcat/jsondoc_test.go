@@ -93,6 +93,24 @@ func TestREADMEListsEveryJSONField(t *testing.T) {
 	sha := jsonLines(t, out)[0]["sha256"].(string)
 	runJSON("show", sha)
 	runJSON("history", sha)
+	// Issue 7 items 9-16: search, cameras (and the ingest's camera lead), timeline, affiliate and
+	// batch housekeeping, repair.
+	a := release(t, root, "cam-a", "is-sinai", "2019-12-01", map[string][]byte{"01.jpg": cameraPhoto(1, "Canon", "Canon EOS 7D", "0480110523", "")})
+	b := release(t, root, "cam-b", "is-yemen", "2019-12-02", map[string][]byte{"01.jpg": cameraPhoto(2, "Canon", "Canon EOS 7D", "0480110523", "")})
+	runJSON("ingest", a, b)
+	runJSON("search", "--format", "jpeg", "--limit", "3")
+	runJSON("cameras")
+	runJSON("timeline")
+	runJSON("affiliate", "alias", "is-khorasan", "ISKP")
+	runJSON("affiliate", "show", "ISKP")
+	out, _, _ = relcat(t, "--catalog", cat, "--json", "batches", "--affiliate", "is-yemen")
+	yemen := jsonLines(t, out)[0]["id"].(string)
+	runJSON("batch", "edit", yemen, "--released", "2019-12-03")
+	if err := os.Remove(filepath.Join(cat, "thumbs", sha[:2], sha+".jpg")); err != nil {
+		t.Fatal(err)
+	}
+	runJSON("repair")
+	runJSON("batch", "rm", yemen, "--yes")
 
 	var missing []string
 	for typ, fields := range seen {

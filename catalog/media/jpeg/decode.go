@@ -116,6 +116,7 @@ type decoder struct {
 	hmax, vmax    int
 	mcusX, mcusY  int
 	frame         bool
+	baseline      bool // SOF0: Huffman table ids 0 and 1 only (T.81 table B.3)
 	progressive   bool
 	allocated     bool
 
@@ -130,6 +131,7 @@ type decoder struct {
 	br     bitReader
 	eobrun int
 	scans  int
+	wild   bool // a coefficient out of the range of valid data was clamped
 }
 
 // DecodeConfig reads the header up to the frame (SOF) segment.
@@ -160,7 +162,12 @@ func (d *decoder) config() Config {
 // or *image.CMYK (4 components; Adobe YCCK converted). Errors wrap ErrFormat,
 // ErrUnsupported, ErrMemory or the context's error; a panic is turned into an ErrFormat
 // error.
-func Decode(ctx context.Context, data []byte, opts Options) (img image.Image, err error) {
+func Decode(ctx context.Context, data []byte, opts Options) (image.Image, error) {
+	img, _, err := decode(ctx, data, opts)
+	return img, err
+}
+
+func decode(ctx context.Context, data []byte, opts Options) (img image.Image, d *decoder, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, formatError("internal error: %v", r)
@@ -170,11 +177,12 @@ func Decode(ctx context.Context, data []byte, opts Options) (img image.Image, er
 		ctx = context.Background()
 	}
 	opts.Scale = normScale(opts.Scale)
-	d := &decoder{data: data, ctx: ctx, done: ctx.Done(), opts: opts, n: 8 / opts.Scale}
+	d = &decoder{data: data, ctx: ctx, done: ctx.Done(), opts: opts, n: 8 / opts.Scale}
 	if err := d.run(false); err != nil {
-		return nil, err
+		return nil, d, err
 	}
-	return d.image()
+	img, err = d.image()
+	return img, d, err
 }
 
 func (d *decoder) cancelled() error {
@@ -207,11 +215,14 @@ func (d *decoder) run(configOnly bool) error {
 			d.pos += 2
 			continue
 		}
-		if m == 0xff {
-			d.pos++
-			continue
-		}
 		d.pos += 2
+		for m == 0xff { // fill bytes; what follows them is the marker, even 0x00
+			if d.pos >= len(data) {
+				return errEOF
+			}
+			m = data[d.pos]
+			d.pos++
+		}
 		switch {
 		case m == mEOI:
 			if configOnly {
@@ -241,6 +252,7 @@ func (d *decoder) run(configOnly bool) error {
 			if d.frame {
 				return formatError("multiple SOF markers")
 			}
+			d.baseline = m == mSOF0
 			err = d.sof(seg, m == mSOF2)
 			if err == nil && configOnly {
 				return nil
@@ -303,12 +315,8 @@ func (d *decoder) sof(seg []byte, progressive bool) error {
 	if len(seg) != 6+3*nc {
 		return formatError("SOF has wrong length")
 	}
-	if d.height == 0 {
-		return unsupported("image height 0 (DNL)")
-	}
-	if d.width == 0 {
-		return formatError("image width 0")
-	}
+	// A zero height (to be given by a DNL marker, which is unsupported) or width decodes to
+	// an empty image, as in image/jpeg; callers refuse empty images before decoding.
 	d.ncomp, d.progressive, d.frame = nc, progressive, true
 	d.hmax, d.vmax = 1, 1
 	for i := range nc {
@@ -427,7 +435,7 @@ func (d *decoder) dht(seg []byte) error {
 		if tc > 1 {
 			return formatError("bad Tc value")
 		}
-		if th > 3 {
+		if th > 3 || (d.baseline && th > 1) {
 			return formatError("bad Th value")
 		}
 		var counts [17]int

@@ -29,8 +29,11 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const limit = 64 << 20
+		if os.Getenv("FUZZ_TRACE") != "" {
+			os.WriteFile(os.Getenv("FUZZ_TRACE"), data, 0o644)
+		}
 		start := time.Now()
-		ours, err := Decode(context.Background(), data, Options{MaxMemory: limit})
+		ours, d, err := decode(context.Background(), data, Options{MaxMemory: limit})
 		if err != nil && strings.Contains(err.Error(), "internal error") {
 			t.Fatalf("panic: %v", err)
 		}
@@ -41,7 +44,7 @@ func FuzzDecode(f *testing.F) {
 			return // image/jpeg has no limit to compare with
 		}
 		cfg, cerr := DecodeConfig(data)
-		if cerr == nil && cfg.Memory(1) > limit {
+		if err == nil && cerr == nil && cfg.Memory(1) > limit {
 			t.Fatalf("decoded %dx%d needing %d bytes over the %d limit", cfg.Width, cfg.Height, cfg.Memory(1), limit)
 		}
 		if c, err := stdjpeg.DecodeConfig(bytes.NewReader(data)); err == nil && c.Width*c.Height > 4<<20 {
@@ -51,7 +54,9 @@ func FuzzDecode(f *testing.F) {
 		if !verdictOK(data, err, serr) {
 			t.Fatalf("verdicts differ: ours %v, image/jpeg %v", err, serr)
 		}
-		if err == nil && serr == nil {
+		if err == nil && serr == nil && !d.wild {
+			// (Coefficients beyond what valid data can hold are clamped here and overflow
+			// differently in image/jpeg: there the samples are garbage either way.)
 			if _, ok := ours.(*image.CMYK); ok {
 				return // YCCK conversion amplifies a one-level difference
 			}

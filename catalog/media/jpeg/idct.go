@@ -19,8 +19,8 @@ const (
 	pass1Bits = 2
 )
 
-// basis[n] holds a[n][m][k] for m < n/2 (n >= 2), scaled by 2^constBits.
-var basis = map[int][][8]int32{}
+// basis[n] holds a[n][m][k] for m < n/2 (n = 2, 4, 8), scaled by 2^constBits.
+var basis [9][4][8]int32
 
 // zzRow and zzCol are the largest row and column index among the first k+1 coefficients in
 // zig-zag order: a block whose last non-zero coefficient is at zig-zag index k has only zeros
@@ -30,7 +30,7 @@ var zzRow, zzCol [64]uint8
 func init() {
 	for _, n := range []int{8, 4, 2} {
 		s := 8 / n
-		rows := make([][8]int32, n/2)
+		rows := &basis[n]
 		for m := range n / 2 {
 			for k := range 8 {
 				c := 1.0
@@ -44,7 +44,6 @@ func init() {
 				rows[m][k] = int32(math.Round(sum / float64(s) * (1 << constBits)))
 			}
 		}
-		basis[n] = rows
 	}
 	var r, c uint8
 	for k := range 64 {
@@ -90,43 +89,141 @@ func idct(blk *[64]int32, last int, n int, dst []uint8, stride int) {
 		}
 		return
 	}
-	a := basis[n]
-	maxV, maxU := int(zzRow[last]), int(zzCol[last])
-	h := n / 2
-	// Pass 1: columns u <= maxU, 8 coefficients -> n values, kept with pass1Bits extra bits.
-	var t [8 * 8]int32 // t[m*8+u]
-	const r1 = 1 << (constBits - pass1Bits - 1)
-	for u := 0; u <= maxU; u++ {
-		for m := range h {
-			am := &a[m]
-			var even, odd int32
-			for v := 0; v <= maxV; v += 2 {
-				even += am[v] * blk[v*8+u]
-			}
-			for v := 1; v <= maxV; v += 2 {
-				odd += am[v] * blk[v*8+u]
-			}
-			t[m*8+u] = (even + odd + r1) >> (constBits - pass1Bits)
-			t[(n-1-m)*8+u] = (even - odd + r1) >> (constBits - pass1Bits)
-		}
+	switch n {
+	case 8:
+		idct8(blk, int(zzCol[last]), dst, stride)
+	case 4:
+		idct4(blk, int(zzCol[last]), dst, stride)
+	case 2:
+		idct2(blk, dst, stride)
 	}
-	// Pass 2: rows, n values each -> n samples.
-	const sh = constBits + pass1Bits
-	const r2 = 1<<(sh-1) + 128<<sh // rounding and the +128 level shift
-	for m := range n {
-		tr := t[m*8 : m*8+8]
-		row := dst[m*stride : m*stride+n]
-		for x := range h {
-			ax := &a[x]
-			var even, odd int32
-			for u := 0; u <= maxU; u += 2 {
-				even += ax[u] * tr[u]
+}
+
+const (
+	r1 = 1 << (constBits - pass1Bits - 1) // rounding of pass 1
+	s1 = constBits - pass1Bits
+	s2 = constBits + pass1Bits
+	r2 = 1<<(s2-1) + 128<<s2 // rounding and the +128 level shift of pass 2
+)
+
+// idct8 is the full-size transform: per column and then per row, the even coefficients
+// give e[m] and the odd ones o[m], and outputs m and 7-m are e[m]+o[m] and e[m]-o[m].
+// Columns past maxU are all zero; a column (or row) with only its first term is constant.
+func idct8(blk *[64]int32, maxU int, dst []uint8, stride int) {
+	a := basis[8]
+	a0, a1, a2, a3 := &a[0], &a[1], &a[2], &a[3]
+	var t [64]int32
+	for u := 0; u <= maxU; u++ {
+		c := blk[u : u+57 : u+57]
+		f0, f1, f2, f3, f4, f5, f6, f7 := c[0], c[8], c[16], c[24], c[32], c[40], c[48], c[56]
+		if f1|f2|f3|f4|f5|f6|f7 == 0 {
+			v := (a0[0]*f0 + r1) >> s1
+			for m := range 8 {
+				t[m*8+u] = v
 			}
-			for u := 1; u <= maxU; u += 2 {
-				odd += ax[u] * tr[u]
-			}
-			row[x] = clamp8((even + odd + r2) >> sh)
-			row[n-1-x] = clamp8((even - odd + r2) >> sh)
+			continue
 		}
+		e0 := a0[0]*f0 + a0[2]*f2 + a0[4]*f4 + a0[6]*f6
+		e1 := a1[0]*f0 + a1[2]*f2 + a1[4]*f4 + a1[6]*f6
+		e2 := a2[0]*f0 + a2[2]*f2 + a2[4]*f4 + a2[6]*f6
+		e3 := a3[0]*f0 + a3[2]*f2 + a3[4]*f4 + a3[6]*f6
+		o0 := a0[1]*f1 + a0[3]*f3 + a0[5]*f5 + a0[7]*f7
+		o1 := a1[1]*f1 + a1[3]*f3 + a1[5]*f5 + a1[7]*f7
+		o2 := a2[1]*f1 + a2[3]*f3 + a2[5]*f5 + a2[7]*f7
+		o3 := a3[1]*f1 + a3[3]*f3 + a3[5]*f5 + a3[7]*f7
+		t[0*8+u] = (e0 + o0 + r1) >> s1
+		t[7*8+u] = (e0 - o0 + r1) >> s1
+		t[1*8+u] = (e1 + o1 + r1) >> s1
+		t[6*8+u] = (e1 - o1 + r1) >> s1
+		t[2*8+u] = (e2 + o2 + r1) >> s1
+		t[5*8+u] = (e2 - o2 + r1) >> s1
+		t[3*8+u] = (e3 + o3 + r1) >> s1
+		t[4*8+u] = (e3 - o3 + r1) >> s1
+	}
+	for m := range 8 {
+		r := t[m*8 : m*8+8 : m*8+8]
+		row := dst[m*stride : m*stride+8 : m*stride+8]
+		f0, f1, f2, f3, f4, f5, f6, f7 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+		if f1|f2|f3|f4|f5|f6|f7 == 0 {
+			v := clamp8((a0[0]*f0 + r2) >> s2)
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = v, v, v, v, v, v, v, v
+			continue
+		}
+		e0 := a0[0]*f0 + a0[2]*f2 + a0[4]*f4 + a0[6]*f6 + r2
+		e1 := a1[0]*f0 + a1[2]*f2 + a1[4]*f4 + a1[6]*f6 + r2
+		e2 := a2[0]*f0 + a2[2]*f2 + a2[4]*f4 + a2[6]*f6 + r2
+		e3 := a3[0]*f0 + a3[2]*f2 + a3[4]*f4 + a3[6]*f6 + r2
+		o0 := a0[1]*f1 + a0[3]*f3 + a0[5]*f5 + a0[7]*f7
+		o1 := a1[1]*f1 + a1[3]*f3 + a1[5]*f5 + a1[7]*f7
+		o2 := a2[1]*f1 + a2[3]*f3 + a2[5]*f5 + a2[7]*f7
+		o3 := a3[1]*f1 + a3[3]*f3 + a3[5]*f5 + a3[7]*f7
+		row[0] = clamp8((e0 + o0) >> s2)
+		row[7] = clamp8((e0 - o0) >> s2)
+		row[1] = clamp8((e1 + o1) >> s2)
+		row[6] = clamp8((e1 - o1) >> s2)
+		row[2] = clamp8((e2 + o2) >> s2)
+		row[5] = clamp8((e2 - o2) >> s2)
+		row[3] = clamp8((e3 + o3) >> s2)
+		row[4] = clamp8((e3 - o3) >> s2)
+	}
+}
+
+// idct4 gives the 2x2 window means (scale 1/2). Coefficient 4 averages to zero over every
+// window of two samples, so it is left out.
+func idct4(blk *[64]int32, maxU int, dst []uint8, stride int) {
+	a := basis[4]
+	a0, a1 := &a[0], &a[1]
+	var t [32]int32
+	for u := 0; u <= maxU; u++ {
+		c := blk[u : u+57 : u+57]
+		f0, f1, f2, f3, f5, f6, f7 := c[0], c[8], c[16], c[24], c[40], c[48], c[56]
+		if f1|f2|f3|f5|f6|f7 == 0 {
+			v := (a0[0]*f0 + r1) >> s1
+			t[u], t[8+u], t[16+u], t[24+u] = v, v, v, v
+			continue
+		}
+		e0 := a0[0]*f0 + a0[2]*f2 + a0[6]*f6
+		e1 := a1[0]*f0 + a1[2]*f2 + a1[6]*f6
+		o0 := a0[1]*f1 + a0[3]*f3 + a0[5]*f5 + a0[7]*f7
+		o1 := a1[1]*f1 + a1[3]*f3 + a1[5]*f5 + a1[7]*f7
+		t[u] = (e0 + o0 + r1) >> s1
+		t[24+u] = (e0 - o0 + r1) >> s1
+		t[8+u] = (e1 + o1 + r1) >> s1
+		t[16+u] = (e1 - o1 + r1) >> s1
+	}
+	for m := range 4 {
+		r := t[m*8 : m*8+8 : m*8+8]
+		row := dst[m*stride : m*stride+4 : m*stride+4]
+		f0, f1, f2, f3, f5, f6, f7 := r[0], r[1], r[2], r[3], r[5], r[6], r[7]
+		e0 := a0[0]*f0 + a0[2]*f2 + a0[6]*f6 + r2
+		e1 := a1[0]*f0 + a1[2]*f2 + a1[6]*f6 + r2
+		o0 := a0[1]*f1 + a0[3]*f3 + a0[5]*f5 + a0[7]*f7
+		o1 := a1[1]*f1 + a1[3]*f3 + a1[5]*f5 + a1[7]*f7
+		row[0] = clamp8((e0 + o0) >> s2)
+		row[3] = clamp8((e0 - o0) >> s2)
+		row[1] = clamp8((e1 + o1) >> s2)
+		row[2] = clamp8((e1 - o1) >> s2)
+	}
+}
+
+// idct2 gives the 4x4 window means (scale 1/4). Over a window of four samples the even
+// coefficients other than 0 average to zero, so only 0, 1, 3, 5 and 7 count, per axis.
+func idct2(blk *[64]int32, dst []uint8, stride int) {
+	a := &basis[2][0]
+	k0, k1, k3, k5, k7 := a[0], a[1], a[3], a[5], a[7]
+	var t [2][8]int32
+	for _, u := range [5]int{0, 1, 3, 5, 7} {
+		c := blk[u : u+57 : u+57]
+		e := k0 * c[0]
+		o := k1*c[8] + k3*c[24] + k5*c[40] + k7*c[56]
+		t[0][u] = (e + o + r1) >> s1
+		t[1][u] = (e - o + r1) >> s1
+	}
+	for m := range 2 {
+		r := &t[m]
+		e := k0*r[0] + r2
+		o := k1*r[1] + k3*r[3] + k5*r[5] + k7*r[7]
+		dst[m*stride] = clamp8((e + o) >> s2)
+		dst[m*stride+1] = clamp8((e - o) >> s2)
 	}
 }

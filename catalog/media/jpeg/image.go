@@ -10,6 +10,9 @@ func (d *decoder) image() (image.Image, error) {
 	s := d.opts.Scale
 	w, h := (d.width+s-1)/s, (d.height+s-1)/s
 	rect := image.Rect(0, 0, w, h)
+	if rect.Empty() {
+		rect = image.Rectangle{}
+	}
 	c := &d.comp
 	switch d.ncomp {
 	case 1:

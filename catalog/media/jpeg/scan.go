@@ -43,10 +43,10 @@ func (d *decoder) sos(seg []byte) error {
 		}
 		comps[i] = c
 		c.td, c.ta = seg[2+2*i]>>4, seg[2+2*i]&15
-		if c.td > 3 {
+		if c.td > 3 || (d.baseline && c.td > 1) {
 			return formatError("bad Td value")
 		}
-		if c.ta > 3 {
+		if c.ta > 3 || (d.baseline && c.ta > 1) {
 			return formatError("bad Ta value")
 		}
 		total += c.h * c.v
@@ -77,15 +77,13 @@ func (d *decoder) sos(seg []byte) error {
 			return err
 		}
 	}
+	// A table no DHT defined decodes no code: using it is a "bad Huffman code" error, when
+	// (as in image/jpeg) a block actually needs it.
 	for _, c := range s.comps {
 		c.pred = 0
-		needDC := !d.progressive || (s.ss == 0 && s.ah == 0)
-		needAC := !d.progressive || s.ss > 0
-		if needDC && !d.dc[c.td].ok || needAC && !d.ac[c.ta].ok {
-			return formatError("uninitialized Huffman table")
-		}
 	}
-	d.eobrun = 0
+	// An end-of-band run left over from the previous scan (corrupt data) carries on into
+	// this one, as in image/jpeg; restart markers end it.
 	d.br.data = d.data
 	d.br.reset(d.pos)
 	if err := d.scan(&s); err != nil {
@@ -213,7 +211,16 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 	}
 	c.pred += r.receiveExtend(uint(t))
 	blk[0] = c.pred * int32(q[0])
+	if uint32(blk[0]+maxCoef) > 2*maxCoef {
+		blk[0] = d.wildCoef(blk[0])
+	}
 	last := 0
+	if d.eobrun > 0 {
+		// An end-of-band run (symbols 0x10..0xE0, which only progressive files should
+		// use) skips the AC terms of the following blocks, as image/jpeg reads them.
+		d.eobrun--
+		return 0, nil
+	}
 	h := &d.ac[c.ta]
 	acc, nbits := r.acc, r.nbits
 	for k := 1; k < 64; k++ {
@@ -233,7 +240,11 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 			n := uint(f) & 0xff
 			acc <<= n
 			nbits -= n
-			blk[unzig[k]] = (f >> 16) * int32(q[k])
+			v := (f >> 16) * int32(q[k])
+			if uint32(v+maxCoef) > 2*maxCoef {
+				v = d.wildCoef(v)
+			}
+			blk[unzig[k]] = v
 			last = k
 			continue
 		}
@@ -249,6 +260,11 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 		run, size := int(rs>>4), uint(rs&15)
 		if size == 0 {
 			if run != 15 {
+				if run > 0 {
+					d.eobrun = 1<<run + int(acc>>(64-uint(run))) - 1
+					acc <<= uint(run)
+					nbits -= uint(run)
+				}
 				break
 			}
 			k += 15
@@ -264,7 +280,11 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 		if v < 1<<(size-1) {
 			v += -1<<size + 1
 		}
-		blk[unzig[k]] = v * int32(q[k])
+		v *= int32(q[k])
+		if uint32(v+maxCoef) > 2*maxCoef {
+			v = d.wildCoef(v)
+		}
+		blk[unzig[k]] = v
 		last = k
 	}
 	r.acc, r.nbits = acc, nbits
@@ -356,7 +376,7 @@ func (d *decoder) acRefine(c *component, b []int16, s *scanInfo) error {
 			// Refine the non-zero coefficients passed over; place val after run zeros.
 			for ; k <= s.se; k++ {
 				if b[k] != 0 {
-					if r.bit() && b[k]&p1 == 0 {
+					if r.bit() {
 						if b[k] >= 0 {
 							b[k] += p1
 						} else {
@@ -366,18 +386,21 @@ func (d *decoder) acRefine(c *component, b []int16, s *scanInfo) error {
 					continue
 				}
 				if run == 0 {
-					if val != 0 {
-						b[k] = val
-					}
 					break
 				}
 				run--
+			}
+			if k > s.se {
+				return formatError("too many coefficients")
+			}
+			if val != 0 {
+				b[k] = val
 			}
 		}
 	}
 	if d.eobrun > 0 {
 		for ; k <= s.se; k++ {
-			if b[k] != 0 && r.bit() && b[k]&p1 == 0 {
+			if b[k] != 0 && r.bit() {
 				if b[k] >= 0 {
 					b[k] += p1
 				} else {
@@ -417,8 +440,12 @@ func (d *decoder) finish() error {
 					limit = 1
 				}
 				for k := 0; k < limit; k++ {
-					if v := b[k]; v != 0 {
-						blk[unzig[k]] = int32(v) * int32(q[k])
+					if v := int32(b[k]); v != 0 {
+						v *= int32(q[k])
+						if uint32(v+maxCoef) > 2*maxCoef {
+							v = d.wildCoef(v)
+						}
+						blk[unzig[k]] = v
 						last = k
 					}
 				}
@@ -428,4 +455,14 @@ func (d *decoder) finish() error {
 		}
 	}
 	return nil
+}
+
+// maxCoef bounds a dequantized coefficient: an 8x8 block of 8-bit samples has none beyond
+// about 1100 in magnitude, so larger ones come from corrupt data. They are clamped, which
+// keeps the inverse DCT's fixed-point sums within 32 bits.
+const maxCoef = 4095
+
+func (d *decoder) wildCoef(v int32) int32 {
+	d.wild = true
+	return max(-maxCoef, min(maxCoef, v))
 }
