@@ -52,7 +52,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	type fileCheck struct {
 		kind, subject, rel string
 		want               SHA256
-		size               int64 // recorded size; -1 for thumbnails (bounded by maxThumbSize)
+		size               int64        // recorded size; -1 for thumbnails (bounded by maxThumbSize)
+		facts              *recordFacts // originals: what the record says of the file
 	}
 	var files []fileCheck
 	if !c.verifyStorage(ctx, add) {
@@ -167,13 +168,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 					}
 				}
 				if img.Object != "" {
-					files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size})
+					files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size, factsOf(&img)})
 				}
 				if img.Thumb != "" {
 					if img.ThumbSHA256 == nil {
 						add("thumbnail", s.String(), "thumbnail without a recorded hash")
 					} else {
-						files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1})
+						files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1, nil})
 					}
 				}
 				return nil
@@ -224,7 +225,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			}
 			continue
 		}
-		sum, err := hashStored(ctx, path, f.size)
+		var sum SHA256
+		var err error
+		if f.facts != nil {
+			sum, err = c.checkOriginal(ctx, path, f.want, f.size, f.facts, add)
+		} else {
+			sum, err = hashStored(ctx, path, f.size)
+		}
 		if ctx.Err() != nil {
 			return r, ErrInterrupted
 		}
