@@ -363,9 +363,16 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 // false when the records cannot be read safely (then nothing else is checked).
 func (c *Catalog) verifyStorage(ctx context.Context, add func(kind, subject, format string, args ...any)) bool {
 	sr := c.storage
-	if c.db != nil {
+	if !c.noDB {
+		// Read the file inside a read transaction: no commit changes it meanwhile (lock.go).
 		var err error
-		if sr, err = checkStorage(ctx, filepath.Join(c.dir, dbFileName)); err != nil {
+		if verr := c.rawView(func(*bolt.Tx) error {
+			sr, err = checkStorage(ctx, filepath.Join(c.dir, dbFileName))
+			return nil
+		}); verr != nil && err == nil {
+			err = verr
+		}
+		if err != nil {
 			add("storage", "catalog.db", "cannot be read: %v", err)
 			return false
 		}

@@ -166,7 +166,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 	s0 := fmt.Sprintf("batch %s #0", bid)
 	update := func(t *testing.T, c *Catalog, fn func(tx *bolt.Tx) error) {
 		t.Helper()
-		if err := c.db.Update(fn); err != nil {
+		if err := c.update(fn); err != nil {
 			t.Fatal(err)
 		}
 	}
