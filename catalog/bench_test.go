@@ -143,7 +143,7 @@ func reportDBSize(b *testing.B, dir string, files int) {
 		metric string
 	}{{bucketPDQ, "pdq-bytes/img"}, {bucketPDQRef, "pdqref-bytes/img"}} {
 		var n int
-		_ = c.db.View(func(tx *bolt.Tx) error {
+		_ = c.view(func(tx *bolt.Tx) error {
 			return tx.Bucket(bk.name).ForEach(func(k, v []byte) error { n += len(k) + len(v); return nil })
 		})
 		b.ReportMetric(float64(n)/float64(files), bk.metric)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options configure Open.
@@ -44,6 +43,14 @@ type Catalog struct {
 	upgrade  bool
 
 	watch watchState // watchlists in memory (watchlist.go)
+
+	// The lock model (lock.go): a writer holds lock for its life and db read-only between commits,
+	// swapped under dbMu; a reader opens db per transaction, after taking gate shared.
+	dbMu        sync.RWMutex
+	updMu       sync.Mutex
+	lock, gate  *os.File
+	lockTimeout time.Duration
+	noDB        bool // the storage check found catalog.db unsafe: only verify's report, no transaction
 
 	idxMu    sync.Mutex
 	idx      *nearIndex
@@ -79,35 +86,62 @@ func Open(dir string, opts Options) (*Catalog, error) {
 	if opts.AllowDamaged {
 		opts.ReadOnly = true
 	}
+	// The storage check reads the file: after any commit in progress, before the next (lock.go).
+	gate, err := openGate(dir, false)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: open the gate: %w", err)
+	}
+	if gate != nil {
+		if err := flockWait(gate, false, opts.LockTimeout); err != nil {
+			gate.Close()
+			if errors.Is(err, errLockTimeout) {
+				return nil, fmt.Errorf("%w%s: %s is committing (waited %s; try again)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
+			}
+			return nil, fmt.Errorf("catalog: gate: %w", err)
+		}
+	}
 	storage, err := preflight(dir, dbPath, opts)
+	if gate != nil {
+		_ = funlock(gate)
+		if !opts.ReadOnly {
+			gate.Close() // the writer opens its own (lockWriter)
+			gate = nil
+		}
+	}
 	if err != nil {
 		if opts.AllowDamaged && storage != nil && storage.Unsafe {
-			// Verify reports the damage; nothing else reads this file (db stays nil).
-			return &Catalog{dir: dir, readOnly: true, now: opts.Now, version: opts.Version, storage: storage}, nil
+			// Verify reports the damage; nothing else reads this file.
+			if gate != nil {
+				gate.Close()
+			}
+			return &Catalog{dir: dir, readOnly: true, now: opts.Now, version: opts.Version, storage: storage, noDB: true}, nil
+		}
+		if gate != nil {
+			gate.Close()
 		}
 		return nil, err
 	}
-	if !opts.ReadOnly {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
+	c := &Catalog{dir: dir, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version,
+		upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage, lockTimeout: opts.LockTimeout, gate: gate}
+	if opts.ReadOnly {
+		if err := c.init(); err != nil {
+			c.Close()
+			return nil, err
 		}
+		return c, nil
 	}
-	db, err := openBolt(dbPath, opts)
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w%s: %s (waited %s; try again when it finishes)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
-		}
-		return nil, fmt.Errorf("catalog: open %s: %w", dbPath, err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("catalog: create %s: %w", dir, err)
 	}
-	c := &Catalog{dir: dir, db: db, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version, upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage}
+	if err := c.lockWriter(opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	writePIDFile(dir)
 	if err := c.init(); err != nil {
-		db.Close()
+		c.Close()
 		return nil, err
 	}
-	if !opts.ReadOnly {
-		writePIDFile(dir)
-		removeTempFiles(dir)
-	}
+	removeTempFiles(dir)
 	return c, nil
 }
 
@@ -221,16 +255,17 @@ func (c *Catalog) checkSchema(tx *bolt.Tx) error {
 // Close releases the catalog.
 func (c *Catalog) Close() error {
 	var perr error
-	if !c.readOnly && c.schema == SchemaVersion && !c.noPersist && c.db != nil && len(c.missing) == 0 {
-		// The next process maps the near index instead of building it (nearfile.go).
+	if !c.readOnly && c.schema == SchemaVersion && !c.noPersist && !c.noDB && len(c.missing) == 0 {
+		// The next process maps the near index instead of building it (nearfile.go). Before dbMu:
+		// persistIndex reads through c.view, which takes it.
 		perr = c.persistIndex(false)
 	}
-	if !c.readOnly {
-		_ = os.Remove(filepath.Join(c.dir, pidFileName))
-	}
+	c.dbMu.Lock()
+	defer c.dbMu.Unlock()
 	var err error
 	if c.db != nil {
 		err = c.db.Close()
+		c.db = nil
 	}
 	c.idx = nil
 	for _, m := range c.maps {
@@ -240,5 +275,16 @@ func (c *Catalog) Close() error {
 	if err == nil && perr != nil {
 		err = fmt.Errorf("catalog: write the near index file: %w", perr)
 	}
+	if c.readOnly {
+		if c.gate != nil {
+			c.gate.Close()
+			c.gate = nil
+		}
+		return err
+	}
+	if c.lock != nil {
+		_ = os.Remove(filepath.Join(c.dir, pidFileName))
+	}
+	c.unlockWriter()
 	return err
 }

@@ -28,7 +28,7 @@ var ErrDamaged = errors.New("catalog is damaged")
 
 // view runs fn in a read transaction at the catalog boundary.
 func (c *Catalog) view(fn func(*bolt.Tx) error) (err error) {
-	if c.db == nil {
+	if c.noDB {
 		return c.unsafeErr()
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -37,7 +37,7 @@ func (c *Catalog) view(fn func(*bolt.Tx) error) (err error) {
 			err = c.panicErr(r)
 		}
 	}()
-	return c.damaged(c.db.View(func(tx *bolt.Tx) error {
+	return c.damaged(c.rawView(func(tx *bolt.Tx) error {
 		txCatalogs.Store(tx, c)
 		defer txCatalogs.Delete(tx)
 		return fn(tx)
@@ -49,7 +49,7 @@ func (c *Catalog) update(fn func(*bolt.Tx) error) (err error) {
 	if c.readOnly {
 		return ErrReadOnly
 	}
-	if c.db == nil {
+	if c.noDB {
 		return c.unsafeErr()
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -58,7 +58,7 @@ func (c *Catalog) update(fn func(*bolt.Tx) error) (err error) {
 			err = c.panicErr(r)
 		}
 	}()
-	return c.damaged(c.db.Update(func(tx *bolt.Tx) error {
+	return c.damaged(c.rawUpdate(func(tx *bolt.Tx) error {
 		txCatalogs.Store(tx, c)
 		defer txCatalogs.Delete(tx)
 		return fn(tx)

@@ -21,7 +21,7 @@ func edgeDump(t *testing.T, c *Catalog) (string, int) {
 	t.Helper()
 	var b strings.Builder
 	n := 0
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEdges).ForEach(func(k, v []byte) error {
 			n++
 			fmt.Fprintf(&b, "%x=%x\n", k, v)
@@ -43,7 +43,7 @@ type storedHash struct {
 func allHashes(t *testing.T, c *Catalog) []storedHash {
 	t.Helper()
 	var out []storedHash
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 			p, err := parsePDQValue(v)
 			if err != nil {
@@ -256,7 +256,7 @@ func TestRemoveNear(t *testing.T) {
 			t.Errorf("the in-memory index still holds %s", victim)
 		}
 	}
-	err = c.db.View(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		return checkNear(context.Background(), tx, func(kind, subject, format string, args ...any) {
 			t.Errorf("near data: %s: %s: %s", kind, subject, fmt.Sprintf(format, args...))
 		})

@@ -134,7 +134,7 @@ func checkInvariants(t testing.TB, c *Catalog) {
 func dumpState(t testing.TB, c *Catalog, withLog bool) string {
 	t.Helper()
 	var b strings.Builder
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if string(name) == string(bucketLog) && !withLog {
 				continue

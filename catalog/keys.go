@@ -6,6 +6,8 @@ package catalog
 //
 //	catalog.db           bbolt, the buckets below
 //	catalog.pid          pid of the process holding the write lock (informative)
+//	catalog.lock         the writer lock (flock, exclusive, held by a writer from Open to Close)
+//	catalog.gate         commits take it exclusively, readers shared while opening (lock.go)
 //	objects/ab/<sha256>  preserved original bytes, read-only, content-addressed
 //	thumbs/ab/<sha256>.jpg
 //

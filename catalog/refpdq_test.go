@@ -15,7 +15,7 @@ import (
 func refHashes(t *testing.T, c *Catalog) map[SHA256]PDQInfo {
 	t.Helper()
 	out := map[SHA256]PDQInfo{}
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPDQRef).ForEach(func(k, v []byte) error {
 			p, err := parsePDQValue(v)
 			if err != nil {

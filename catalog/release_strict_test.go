@@ -106,9 +106,13 @@ func TestLockedMessageNamesNoStalePID(t *testing.T) {
 		_, err := Open(dir, Options{LockTimeout: 100 * time.Millisecond})
 		return err
 	}
-	// A reader holds the lock; catalog.pid is stale: pid 1 exists, but did not write it.
-	r, err := Open(dir, Options{ReadOnly: true})
+	// Another process holds the writer lock (readers never do: lock.go); catalog.pid is stale: pid 1
+	// exists, but did not write it.
+	r, err := os.OpenFile(filepath.Join(dir, lockFileName), os.O_RDWR, 0)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flockWait(r, true, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for _, stale := range []string{"1 12345\n", "1\n", strconv.Itoa(os.Getpid()) + " 1\n", "999999999 1\n"} {

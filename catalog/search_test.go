@@ -170,7 +170,7 @@ func TestSearchIndexVerifyAndRebuild(t *testing.T) {
 func dumpBucket(t *testing.T, c *Catalog, name []byte) string {
 	t.Helper()
 	var b strings.Builder
-	if err := c.db.View(func(tx *bolt.Tx) error {
+	if err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(name).ForEach(func(k, v []byte) error {
 			fmt.Fprintf(&b, "%x=%x\n", k, v)
 			return nil

@@ -59,7 +59,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	type fileCheck struct {
 		kind, subject, rel string
 		want               SHA256
-		size               int64 // recorded size; -1 for thumbnails (bounded by maxThumbSize)
+		size               int64        // recorded size; -1 for thumbnails (bounded by maxThumbSize)
+		facts              *recordFacts // originals: what the record says of the file
 	}
 	// tick is called once per record read: every 1,024 it checks for cancellation, so that Ctrl-C
 	// stops a verify of a million images within a second.
@@ -84,7 +85,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			}
 			return
 		}
-		sum, err := hashStored(ctx, path, f.size)
+		var sum SHA256
+		var err error
+		if f.facts != nil {
+			sum, err = c.checkOriginal(ctx, path, f.want, f.size, f.facts, add)
+		} else {
+			sum, err = hashStored(ctx, path, f.size)
+		}
 		if ctx.Err() != nil {
 			stopped = true
 			return
@@ -239,13 +246,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 					}
 				}
 				if img.Object != "" {
-					checkFile(fileCheck{"object", s.String(), img.Object, s, img.Size})
+					checkFile(fileCheck{"object", s.String(), img.Object, s, img.Size, factsOf(&img)})
 				}
 				if img.Thumb != "" {
 					if img.ThumbSHA256 == nil {
 						add("thumbnail", s.String(), "thumbnail without a recorded hash")
 					} else {
-						checkFile(fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1})
+						checkFile(fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1, nil})
 					}
 				}
 				return nil
@@ -428,9 +435,16 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 // false when the records cannot be read safely (then nothing else is checked).
 func (c *Catalog) verifyStorage(ctx context.Context, add func(kind, subject, format string, args ...any)) bool {
 	sr := c.storage
-	if c.db != nil {
+	if !c.noDB {
+		// Read the file inside a read transaction: no commit changes it meanwhile (lock.go).
 		var err error
-		if sr, err = checkStorage(ctx, filepath.Join(c.dir, dbFileName)); err != nil {
+		if verr := c.rawView(func(*bolt.Tx) error {
+			sr, err = checkStorage(ctx, filepath.Join(c.dir, dbFileName))
+			return nil
+		}); verr != nil && err == nil {
+			err = verr
+		}
+		if err != nil {
 			add("storage", "catalog.db", "cannot be read: %v", err)
 			return false
 		}

@@ -166,7 +166,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 	s0 := fmt.Sprintf("batch %s #0", bid)
 	update := func(t *testing.T, c *Catalog, fn func(tx *bolt.Tx) error) {
 		t.Helper()
-		if err := c.db.Update(fn); err != nil {
+		if err := c.update(fn); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -355,6 +355,61 @@ func TestVerifyFindsDamage(t *testing.T) {
 				{"batch", bid, "record says 9 files, 8 sightings stored"},
 				{"batch", bid, "record differs from log entry 2: files 9 (log: 8)"},
 			},
+		},
+		{
+			// Issue 12 item 13: image records held against the re-read original.
+			name: "image size changed",
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					return editJSON(tx, bucketImages, img.SHA256[:], func(i *Image) { i.Size++ })
+				})
+			},
+			want: []wantProblem{{"object", sha, fmt.Sprintf("%s: %d bytes, %d recorded", img.Object, img.Size, img.Size+1)}},
+		},
+		{
+			name: "image md5 changed, record and index",
+			damage: func(t *testing.T, c *Catalog) {
+				other := MD5{1, 2, 3}
+				update(t, c, func(tx *bolt.Tx) error {
+					if err := tx.Bucket(bucketMD5).Delete(md5Key(img.MD5, img.SHA256)); err != nil {
+						return err
+					}
+					if err := tx.Bucket(bucketMD5).Put(md5Key(other, img.SHA256), []byte{}); err != nil {
+						return err
+					}
+					return editJSON(tx, bucketImages, img.SHA256[:], func(i *Image) { i.MD5 = other })
+				})
+			},
+			want: []wantProblem{{"record", sha, fmt.Sprintf("md5 %s recorded, the original's is %s", MD5{1, 2, 3}, img.MD5)}},
+		},
+		{
+			name: "image format changed",
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					return editJSON(tx, bucketImages, img.SHA256[:], func(i *Image) { i.Format = "png" })
+				})
+			},
+			want: []wantProblem{{"record", sha, `format "png" recorded, the original is "jpeg"`}, {"index", sha, "metadata search index lacks entry"}, {"index", sha, "match no image record or a different value"}},
+		},
+		{
+			name: "image EXIF make changed",
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					return editJSON(tx, bucketImages, img.SHA256[:], func(i *Image) { i.EXIF.Make = "Planted" })
+				})
+			},
+			want: []wantProblem{{"record", sha, "EXIF differs from the original's: make Planted (original: "}, {"index", sha, "metadata search index lacks entry"}, {"index", sha, "match no image record or a different value"}},
+		},
+		{
+			name:  "image EXIF make changed, quick",
+			quick: true,
+			damage: func(t *testing.T, c *Catalog) {
+				update(t, c, func(tx *bolt.Tx) error {
+					return editJSON(tx, bucketImages, img.SHA256[:], func(i *Image) { i.EXIF.Make = "Planted" })
+				})
+			},
+			// --quick does not re-read originals: only the search index gives it away.
+			want: []wantProblem{{"index", sha, "metadata search index lacks entry"}, {"index", sha, "match no image record or a different value"}},
 		},
 		{
 			// Issue 12 item 13: one bit of the release date (2020-03-09 -> 2020-03-08) in the record.

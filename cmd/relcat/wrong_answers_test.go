@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -85,6 +86,18 @@ func TestMaxDistanceZero(t *testing.T) {
 	for _, m := range h["near"].([]any) {
 		if d := m.(map[string]any)["distance"].(float64); d != 0 {
 			t.Errorf("history --max-distance 0 lists a near copy at d=%v", d)
+		}
+	}
+}
+
+// --released 0001-01-01 was stored and shown as an empty date (it is Go's zero time): release years
+// before 1900 are refused as typos, with a usage error naming the range (issue 12 item 16).
+func TestReleasedYearOneRefused(t *testing.T) {
+	cat := filepath.Join(t.TempDir(), "cat")
+	for _, d := range []string{"0001-01-01", "0001-01-01T00:00:00Z", "1899-12-31"} {
+		_, errOut, code := relcat(t, "--catalog", cat, "ingest", sampleDirs(t)[0], "--released", d)
+		if code != exitUsage || !strings.Contains(errOut, "from 1900 to 9999") {
+			t.Errorf("--released %s: exit %d: %s", d, code, errOut)
 		}
 	}
 }
