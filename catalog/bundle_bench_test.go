@@ -1,12 +1,18 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/disintegration/imaging"
 )
 
 // BenchmarkBundleImport compares importing a bundle of 1,000 photos (1024x768 JPEG) into a new
@@ -19,7 +25,7 @@ func BenchmarkBundleImport(b *testing.B) {
 	sources := benchSources(b)
 	root := b.TempDir()
 	folder := filepath.Join(root, "2020-01-02-bench")
-	makeBenchPhotos(b, folder, sources, 1024, 768, files, 9)
+	makeManyPhotos(b, folder, sources, 1024, 768, files)
 	paths, total := benchFolder(b, folder)
 	bundle := filepath.Join(root, "bench.relcat")
 	{
@@ -113,3 +119,35 @@ func BenchmarkBundleImport(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// makeManyPhotos writes n distinct photos (makeBenchPhotos's crops run out after ten rounds over the
+// sources): a crop of a source, an inset of another, and noise of its own.
+func makeManyPhotos(b *testing.B, dir string, sources []image.Image, w, h, n int) {
+	b.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 0x5eed))
+	for i := range n {
+		base := sources[i%len(sources)]
+		inset := sources[(i*7+3)%len(sources)]
+		bb := base.Bounds()
+		round := (i / len(sources)) % 6
+		cw, ch := bb.Dx()-bb.Dx()*round/10, bb.Dy()-bb.Dy()*round/10
+		img := imaging.Fill(imaging.Crop(base, image.Rect(bb.Dx()-cw, 0, bb.Dx(), ch)), w, h, imaging.Center, imaging.Box)
+		img = imaging.Paste(img, imaging.Fill(inset, w/3, h/3, imaging.Center, imaging.Box), image.Pt(w/3*(i%3), h/3*(i/3%3)))
+		for j := 0; j < len(img.Pix); j += 4 {
+			d := int(rng.IntN(9)) - 4
+			for k := range 3 {
+				img.Pix[j+k] = uint8(max(0, min(255, int(img.Pix[j+k])+d)))
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 88}); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%04d.jpg", i)), buf.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -17,11 +17,14 @@ type Selection struct {
 	Batches   []BatchID // only these batches (none: every batch)
 	Affiliate string    // only batches credited to this affiliate (slug, alias or name; unknown: ErrNotFound)
 	Since     Released  // only batches released at or after this time (a bare date: its start, UTC)
+	// Search, when set, keeps only the images it finds (relcat search's filters; its Limit is
+	// ignored). Bundles ignore it: they carry whole batches.
+	Search *SearchQuery
 }
 
 // IsZero reports whether s selects the whole catalog.
 func (s Selection) IsZero() bool {
-	return len(s.Batches) == 0 && s.Affiliate == "" && s.Since.IsZero()
+	return len(s.Batches) == 0 && s.Affiliate == "" && s.Since.IsZero() && s.Search == nil
 }
 
 func (s Selection) match(b *Batch) bool {
@@ -133,6 +136,35 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 
 // selectedImages lists, in SHA-256 order, the images with a sighting in a batch s selects.
 func (c *Catalog) selectedImages(s Selection) ([]SHA256, error) {
+	var keep map[SHA256]bool
+	if s.Search != nil {
+		q := *s.Search
+		q.Limit = 0
+		r, err := c.Search(q)
+		if err != nil {
+			return nil, err
+		}
+		keep = make(map[SHA256]bool, len(r.Hits))
+		for _, h := range r.Hits {
+			keep[h.SHA256] = true
+		}
+		s.Search = nil
+	}
+	out, err := c.selectedBatchImages(s)
+	if err != nil || keep == nil {
+		return out, err
+	}
+	kept := out[:0]
+	for _, sha := range out {
+		if keep[sha] {
+			kept = append(kept, sha)
+		}
+	}
+	return kept, nil
+}
+
+// selectedBatchImages lists, in SHA-256 order, the images with a sighting in a batch s selects.
+func (c *Catalog) selectedBatchImages(s Selection) ([]SHA256, error) {
 	var out []SHA256
 	err := c.view(func(tx *bolt.Tx) error {
 		if s.IsZero() {

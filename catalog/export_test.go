@@ -474,3 +474,48 @@ func writeFile(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// relcat search's filters narrow an export to the images search finds, combined with the batch
+// filters.
+func TestExportSearchFilters(t *testing.T) {
+	c := openTest(t)
+	ingestSamples(t, c)
+	want := map[SHA256]bool{}
+	r, err := c.Search(SearchQuery{Stripped: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range r.Hits {
+		want[h.SHA256] = true
+	}
+	if len(want) == 0 {
+		t.Fatal("no stripped sample")
+	}
+	got := 0
+	err = c.Export(t.Context(), Selection{Search: &SearchQuery{Stripped: true}}, func(r ExportRow) error {
+		got++
+		if !want[r.Image.SHA256] || !r.Image.EXIF.Stripped() {
+			t.Errorf("%s exported by --stripped", r.Image.SHA256)
+		}
+		return nil
+	})
+	if err != nil || got != len(want) {
+		t.Errorf("--stripped: %d exported, search finds %d (%v)", got, len(want), err)
+	}
+	// With an affiliate: the intersection.
+	n := 0
+	err = c.Export(t.Context(), Selection{Affiliate: "is-khorasan", Search: &SearchQuery{Stripped: true}}, func(r ExportRow) error {
+		n++
+		ok := false
+		for _, s := range r.Sightings {
+			ok = ok || s.Affiliate == "is-khorasan"
+		}
+		if !ok || !want[r.Image.SHA256] {
+			t.Errorf("%s: not a stripped image of is-khorasan", r.Image.SHA256)
+		}
+		return nil
+	})
+	if err != nil || n == 0 || n >= got {
+		t.Errorf("--affiliate is-khorasan --stripped: %d of %d (%v)", n, got, err)
+	}
+}

@@ -17,6 +17,65 @@ type selectionFlags struct {
 	batches   []string
 	affiliate string
 	since     string
+	// export only: relcat search's filters
+	search                        bool
+	q                             catalog.SearchQuery
+	takenFrom, takenTo, box, near string
+}
+
+// addSearch adds relcat search's metadata filters (export only).
+func (f *selectionFlags) addSearch(cmd *cobra.Command) {
+	f.search = true
+	fl := cmd.Flags()
+	fl.StringVar(&f.q.Make, "make", "", "only images of this camera make (as relcat search: exact without case, or a prefix ending in '*')")
+	fl.StringVar(&f.q.Model, "model", "", "only this camera model")
+	fl.StringVar(&f.q.Serial, "serial", "", "only this camera body serial")
+	fl.StringVar(&f.q.Lens, "lens", "", "only this lens model")
+	fl.StringVar(&f.q.Software, "software", "", "only this EXIF Software")
+	fl.StringVar(&f.takenFrom, "taken-from", "", "only photos taken at or after DATE|DATETIME")
+	fl.StringVar(&f.takenTo, "taken-to", "", "only photos taken at or before DATE|DATETIME")
+	fl.StringVar(&f.box, "box", "", "only GPS inside SOUTH,WEST,NORTH,EAST")
+	fl.StringVar(&f.near, "near", "", "only GPS within KM of LAT,LON,KM")
+	fl.BoolVar(&f.q.Stripped, "stripped", false, "only files without EXIF")
+	fl.BoolVar(&f.q.LowQuality, "low-quality", false, "only images whose perceptual hash is below quality 50")
+}
+
+// searchQuery is the search part of the selection, nil when no search filter is given.
+func (f *selectionFlags) searchQuery() (*catalog.SearchQuery, error) {
+	if !f.search {
+		return nil, nil
+	}
+	q := f.q
+	var err error
+	for _, d := range []struct {
+		flag, v string
+		to      *catalog.Released
+	}{{"--taken-from", f.takenFrom, &q.TakenFrom}, {"--taken-to", f.takenTo, &q.TakenTo}} {
+		if d.v != "" {
+			if *d.to, err = catalog.ParseReleased(d.v); err != nil {
+				return nil, usagef("%s: %v", d.flag, err)
+			}
+		}
+	}
+	if f.box != "" {
+		v, err := floats("--box", f.box, 4)
+		if err != nil {
+			return nil, err
+		}
+		q.Box = &catalog.GeoBox{South: v[0], West: v[1], North: v[2], East: v[3]}
+	}
+	if f.near != "" {
+		v, err := floats("--near", f.near, 3)
+		if err != nil {
+			return nil, err
+		}
+		q.Near = &catalog.GeoCircle{Lat: v[0], Lon: v[1], RadiusKm: v[2]}
+	}
+	if q.Make == "" && q.Model == "" && q.Serial == "" && q.Lens == "" && q.Software == "" && q.TakenFrom.IsZero() &&
+		q.TakenTo.IsZero() && q.Box == nil && q.Near == nil && !q.Stripped && !q.LowQuality {
+		return nil, nil
+	}
+	return &q, nil
 }
 
 func (f *selectionFlags) add(cmd *cobra.Command) {
@@ -39,6 +98,11 @@ func (f *selectionFlags) selection(c *catalog.Catalog, extra []string) (catalog.
 		s.Batches = append(s.Batches, *r.Batch)
 	}
 	s.Affiliate = f.affiliate
+	q, err := f.searchQuery()
+	if err != nil {
+		return s, err
+	}
+	s.Search = q
 	if f.since != "" {
 		r, err := catalog.ParseReleased(f.since)
 		if err != nil {
@@ -139,6 +203,7 @@ older relcat without its original) is left out and counted on stderr.`,
 		},
 	}
 	sel.add(cmd)
+	sel.addSearch(cmd)
 	cmd.Flags().StringVar(&o.Format, "format", catalog.FormatJSON, "output format: "+strings.Join(catalog.ExportFormats, ", "))
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this new file instead of stdout")
 	cmd.Flags().StringVar(&o.Collab, "collab", "relcat", "hma-csv: collaboration (bank) name")

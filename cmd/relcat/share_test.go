@@ -50,6 +50,13 @@ func TestExportCommand(t *testing.T) {
 	if _, stderr, code := relcat(t, "--catalog", cat, "export", "--batch", "ffffffffffffffff"); code != 1 || !strings.Contains(stderr, "ffffffffffffffff") {
 		t.Errorf("export --batch unknown: exit %d: %s", code, stderr)
 	}
+	out, stderr, code = relcat(t, "--catalog", cat, "export", "--format", "csv", "--make", "sony")
+	if recs, err := csv.NewReader(strings.NewReader(out)).ReadAll(); code != 0 || err != nil || len(recs) != 2 || !strings.EqualFold(recs[1][12], "sony") {
+		t.Errorf("export --make sony: exit %d, %q %s", code, out, stderr)
+	}
+	if _, stderr, code := relcat(t, "--catalog", cat, "export", "--box", "1,2"); code != 2 {
+		t.Errorf("export --box 1,2: exit %d: %s", code, stderr)
+	}
 	if _, stderr, code := relcat(t, "--catalog", cat, "export", "--since", "yesterday"); code != 2 {
 		t.Errorf("export --since yesterday: exit %d: %s", code, stderr)
 	}
