@@ -442,10 +442,13 @@ func (r *reader) crossCheck() {
 			r.warn("exif: goexif reads %s %s, walker %s", field, quote(s), quote(mine))
 		}
 	}
-	if _, ok := r.find(0x010f, "IFD0"); ok {
+	// The block carries IFD0's entries only: where IFD0's value is blank the walker took the value
+	// of another IFD (a misplaced Make in the Exif IFD), which goexif is not shown.
+	blank := func(e entry) bool { return strings.Trim(string(e.val), " \x00") == "" }
+	if e, ok := r.find(0x010f, "IFD0"); ok && !blank(e) {
 		check("make", exif.Make, r.m.Make)
 	}
-	if _, ok := r.find(0x0110, "IFD0"); ok {
+	if e, ok := r.find(0x0110, "IFD0"); ok && !blank(e) {
 		check("model", exif.Model, r.m.Model)
 	}
 	if r.m.GPS != nil {
