@@ -127,10 +127,21 @@ func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 // can leave an incomplete file that no record references; the next ingest of the same bytes finds
 // its hash wrong and replaces it, saying so. Elsewhere each file is fsynced before the rename.
 func writeContentFile(dir, rel string, data []byte, mode os.FileMode) (replaced bool, err error) {
+	return storeContentFile(context.Background(), dir, rel, int64(len(data)), sha256.Sum256(data), mode,
+		func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		})
+}
+
+// storeContentFile is the one way content-addressed files are written (writeContentFile,
+// copyContentFile): keep the file already there when it hashes to sum, else write a temporary file
+// with fill, make it durable as batchSync says, give it mode, and rename it into place.
+func storeContentFile(ctx context.Context, dir, rel string, size int64, sum SHA256, mode os.FileMode, fill func(io.Writer) error) (replaced bool, err error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
 	if _, err := os.Lstat(path); err == nil {
-		old, err := hashStored(context.Background(), path, int64(len(data)))
-		if err == nil && old == sha256.Sum256(data) {
+		old, err := hashStored(ctx, path, size)
+		if err == nil && old == sum {
 			return false, nil
 		}
 		replaced = true
@@ -143,7 +154,7 @@ func writeContentFile(dir, rel string, data []byte, mode os.FileMode) (replaced 
 		return false, err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
+	if err := fill(tmp); err != nil {
 		tmp.Close()
 		return false, err
 	}
@@ -349,51 +360,16 @@ func streamFile(ctx context.Context, f *os.File, size int64) (*streamed, error) 
 // copyContentFile is writeContentFile for a file too large to hold in memory: it copies size bytes
 // of f by streaming, checking that they still hash to sum.
 func copyContentFile(ctx context.Context, dir, rel string, f *os.File, size int64, sum SHA256, mode os.FileMode) (replaced bool, err error) {
-	path := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Lstat(path); err == nil {
-		old, err := hashStored(ctx, path, size)
-		if err == nil && old == sum {
-			return false, nil
+	return storeContentFile(ctx, dir, rel, size, sum, mode, func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := copyContext(ctx, io.MultiWriter(w, h), io.NewSectionReader(f, 0, size)); err != nil {
+			return err
 		}
-		replaced = true
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	h := sha256.New()
-	if _, err := copyContext(ctx, io.MultiWriter(tmp, h), io.NewSectionReader(f, 0, size)); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if SHA256(h.Sum(nil)) != sum {
-		tmp.Close()
-		return false, errors.New("file changed while being copied")
-	}
-	if !batchSync {
-		if err := tmp.Sync(); err != nil {
-			tmp.Close()
-			return false, err
+		if SHA256(h.Sum(nil)) != sum {
+			return errors.New("file changed while being copied")
 		}
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	if replaced {
-		_ = os.Chmod(path, 0o644)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return false, err
-	}
-	return replaced, nil
+		return nil
+	})
 }
 
 // readStored reads a file under objects/ whole, opening it only if it is a regular file (not a
