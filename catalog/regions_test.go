@@ -278,6 +278,10 @@ func TestDescribeRegionMatch(t *testing.T) {
 		{RegionWhole, 0, bottom, 12, false, "caption band removed (bottom, 12 %)"},
 		{lb, 10, RegionWhole, 0, false, "letterbox added (top and bottom, 10 % each)"},
 		{bottom, 12, regionCentre95, 0, false, "cropped (about 95 %, centre) and caption band added (bottom, 12 %)"},
+		{regionContent + sideBottom + sideLeft, 12, regionContent + sideLeft, 4, false, "caption band added (bottom)"},
+		{regionContent + sideLeft, 4, regionContent + sideBottom + sideLeft, 12, true, "caption band removed and mirrored (bottom)"},
+		{regionContent + sideTop, 19, regionContent + sideTop, 43, false, "caption band changed (top, 19 %; the other's 43 %)"},
+		{regionContent + sideTop, 19, regionContent + sideLeft, 4, false, "bands differ (this photo: top; the other: left)"},
 	} {
 		if got := describeRegionMatch(c.qa, c.qp, c.mb, c.mp, c.mir); got != c.want {
 			t.Errorf("describeRegionMatch(%s, %d, %s, %d, %v) = %q, want %q", c.qa, c.qp, c.mb, c.mp, c.mir, got, c.want)
