@@ -182,45 +182,62 @@ func regionThreshold(a, b Region) int {
 // deterministic; 0..MaxRegionHashes hashes ordered by Region code (none for a work image too small
 // to hold regionMinSide-pixel windows).
 func regionHashes(work image.Image) ([]RegionHash, error) {
+	if b := work.Bounds(); b.Dx() < regionMinSide || b.Dy() < regionMinSide {
+		return nil, nil
+	}
+	_, rs, err := workHashes(work)
+	return rs, err
+}
+
+// workHashes is hashWork and regionHashes at once, from one luminance and one blur of the work
+// image (what ingest needs: the regions cost about a window's DCT each beyond the whole-image hash).
+// The whole-image PDQ is bit for bit hashWork's (pdq.Windows of the whole image is pdq.FromImage).
+func workHashes(work image.Image) (*PDQInfo, []RegionHash, error) {
+	wants := regionWindows(work)
+	rects := []image.Rectangle{work.Bounds()}
+	for _, x := range wants {
+		rects = append(rects, x.rect)
+	}
+	res, err := pdq.Windows(work, rects)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &PDQInfo{Hash: res[0].Hash, Quality: res[0].Quality, Variant: pdq.VariantName(WorkSide), Dihedral: res[0].Dihedral}
+	var out []RegionHash
+	for i, x := range wants {
+		r := res[1+i]
+		out = append(out, RegionHash{Region: x.r, Param: x.param, Quality: r.Quality, AsIs: r.Hash, Mirror: r.Dihedral[pdq.FlipY]})
+	}
+	return p, out, nil
+}
+
+// regionWindow is a region to hash: its code, Param and rectangle in the work image.
+type regionWindow struct {
+	r     Region
+	param uint8
+	rect  image.Rectangle
+}
+
+// regionWindows lists the regions of a work image, in code order (none under regionMinSide).
+func regionWindows(work image.Image) []regionWindow {
 	b := work.Bounds()
 	w, h := b.Dx(), b.Dy()
-	type want struct {
-		r     Region
-		param uint8
-		rect  image.Rectangle
-	}
-	var wants []want
+	var wants []regionWindow
 	for _, r := range []Region{regionCentre95, regionCentre88, regionCentre80} {
 		k := centreKeep(r)
 		kw, kh := (w*k+50)/100, (h*k+50)/100
 		at := image.Pt(b.Min.X+(w-kw)/2, b.Min.Y+(h-kh)/2)
-		rect := image.Rectangle{Min: at, Max: at.Add(image.Pt(kw, kh))}
 		if kw >= regionMinSide && kh >= regionMinSide {
-			wants = append(wants, want{r: r, rect: rect})
+			wants = append(wants, regionWindow{r: r, rect: image.Rectangle{Min: at, Max: at.Add(image.Pt(kw, kh))}})
 		}
 	}
 	if t := findBands(work); t.sides != 0 {
 		rect := image.Rect(b.Min.X+t.left, b.Min.Y+t.top, b.Max.X-t.right, b.Max.Y-t.bottom)
 		if rect.Dx() >= regionMinSide && rect.Dy() >= regionMinSide {
-			wants = append(wants, want{r: regionContent + Region(t.sides), param: uint8(t.share), rect: rect})
+			wants = append(wants, regionWindow{r: regionContent + Region(t.sides), param: uint8(min(t.share, 255)), rect: rect})
 		}
 	}
-	if len(wants) == 0 {
-		return nil, nil
-	}
-	rects := make([]image.Rectangle, len(wants))
-	for i, x := range wants {
-		rects[i] = x.rect
-	}
-	res, err := pdq.Windows(work, rects)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RegionHash, len(wants))
-	for i, x := range wants {
-		out[i] = RegionHash{Region: x.r, Param: x.param, Quality: res[i].Quality, AsIs: res[i].Hash, Mirror: res[i].Dihedral[pdq.FlipY]}
-	}
-	return out, nil
+	return wants
 }
 
 // bandTrim is what findBands found: pixels to trim on each side, the sides (bitmask) and the
@@ -347,17 +364,17 @@ func newRGBPlane(img image.Image) rgbPlane {
 	return p
 }
 
-// each calls f with the colour of every pixel of line i at positions lo..hi-1 along it: line i is a
-// row when rows is set, else a column.
+// each calls f with the colour of every other pixel of line i at positions lo..hi-1 along it (half
+// of them are plenty to measure shares): line i is a row when rows is set, else a column.
 func (p rgbPlane) each(i int, rows bool, lo, hi int, f func(c [3]int)) {
 	at := func(o int) [3]int { return [3]int{int(p.pix[o]), int(p.pix[o+1]), int(p.pix[o+2])} }
 	if rows {
-		for x := lo; x < hi; x++ {
+		for x := lo; x < hi; x += 2 {
 			f(at(3 * (i*p.w + x)))
 		}
 		return
 	}
-	for y := lo; y < hi; y++ {
+	for y := lo; y < hi; y += 2 {
 		f(at(3 * (y*p.w + i)))
 	}
 }
@@ -375,15 +392,23 @@ func (p rgbPlane) mean(i int, rows bool, lo, hi int) [3]int {
 	return [3]int{sum[0] / max(1, n), sum[1] / max(1, n), sum[2] / max(1, n)}
 }
 
-// near is the share of line i's pixels (positions lo..hi-1) within tol of colour c.
+// near is the share of line i's pixels (every other one at positions lo..hi-1) within tol of
+// colour c. Written without each: it is the loop band detection spends its time in.
 func (p rgbPlane) near(i int, rows bool, lo, hi int, c [3]int, tol int) float64 {
+	off, stride := 3*(i*p.w+lo), 6
+	if !rows {
+		off, stride = 3*(lo*p.w+i), 6*p.w
+	}
 	nn, n := 0, 0
-	p.each(i, rows, lo, hi, func(x [3]int) {
-		if colourDiff(x, c) <= tol {
+	for k := lo; k < hi; k += 2 {
+		px := p.pix[off : off+3 : off+3]
+		d0, d1, d2 := int(px[0])-c[0], int(px[1])-c[1], int(px[2])-c[2]
+		if d0 <= tol && d0 >= -tol && d1 <= tol && d1 >= -tol && d2 <= tol && d2 >= -tol {
 			nn++
 		}
 		n++
-	})
+		off += stride
+	}
 	return float64(nn) / float64(max(1, n))
 }
 

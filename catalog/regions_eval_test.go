@@ -39,20 +39,16 @@ type hashedImage struct {
 	regions []RegionHash
 }
 
-// hashForRegions hashes image bytes as ingest does: one work image, its PDQ (hashWork) and its
-// region hashes (regionHashes).
+// hashForRegions hashes image bytes as ingest does: one work image, its PDQ and its region hashes
+// (workHashes; corpusRegionHashes checks that the PDQ is the catalog's on every corpus photo).
 func hashForRegions(t testing.TB, name string, data []byte) (*hashedImage, error) {
 	work, _, err := workImage(t.Context(), data, media.Sniff(data), DefaultMaxPixels, 0, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p, err := hashWork(work)
+	p, rs, err := workHashes(work)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	rs, err := regionHashes(work)
-	if err != nil {
-		return nil, fmt.Errorf("%s: regions: %w", name, err)
 	}
 	return &hashedImage{pdq: p, regions: rs}, nil
 }
