@@ -211,7 +211,11 @@ func (c *Catalog) persistIndex(force bool) error {
 		if nb == nil || tx.Bucket(bucketMeta) == nil {
 			return nil // a catalog of an older schema: reindex writes it
 		}
-		hashes = nb.Stats().KeyN
+		// The last near id stands for the number of hashes (ids are handed out in order; removals
+		// leave gaps): counting the bucket would walk all its pages at every writer's Close.
+		if k, _ := nb.Cursor().Last(); len(k) == 8 {
+			hashes = int(min(binary.BigEndian.Uint64(k), maxNearID))
+		}
 		if hashes < persistMinHashes {
 			return nil
 		}
