@@ -81,6 +81,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		if stopped {
 			return
 		}
+		if verifyFileHook != nil {
+			verifyFileHook()
+		}
 		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
 		if o.Quick {
 			if err := checkStored(path, f.size); err != nil {
@@ -398,6 +401,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	}
 	return r, nil
 }
+
+// verifyFileHook, when set (tests), runs before each original or thumbnail is checked.
+var verifyFileHook func()
 
 // verifyChunk is how many image records one of verify's read transactions checks; their files
 // are checked after it ends.
