@@ -69,7 +69,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	// stops a verify of a million images within a second.
 	ticks := 0
 	stopped := false
+	var watch mapWatch // of the transaction in progress (mapped.go)
 	tick := func() bool {
+		watch.step()
 		if ticks++; ticks%1024 == 0 && ctx.Err() != nil {
 			stopped = true
 		}
@@ -138,6 +140,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	// the originals and thumbnails re-read between them, outside any transaction, so that an ingest
 	// running beside a full verify waits for one chunk, not for every original to be re-hashed.
 	err := c.view(func(tx *bolt.Tx) error {
+		watch = mapWatch{tx: tx}
+		defer func() { watch = mapWatch{} }()
 		batches := map[BatchID]*Batch{}
 		section("batch records", func() {
 			_ = tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
@@ -228,6 +232,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		var files []fileCheck
 		done := false
 		err := c.view(func(tx *bolt.Tx) error {
+			watch = mapWatch{tx: tx}
+			defer func() { watch = mapWatch{} }()
 			ok := section("images and their indexes", func() {
 				images := tx.Bucket(bucketImages)
 				pdqs, md5s := tx.Bucket(bucketPDQ), tx.Bucket(bucketMD5)
@@ -389,7 +395,12 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		if stopped || ctx.Err() != nil {
 			return r, ErrInterrupted
 		}
-		if err := c.view(step); err != nil {
+		err := c.view(func(tx *bolt.Tx) error {
+			watch = mapWatch{tx: tx}
+			defer func() { watch = mapWatch{} }()
+			return step(tx)
+		})
+		if err != nil {
 			if stopped || ctx.Err() != nil {
 				return r, ErrInterrupted
 			}
@@ -480,8 +491,10 @@ func loggedSightingsAgree(ctx context.Context, tx *bolt.Tx) (stored int, clean b
 	have.key = logged.key
 	clean = true
 	n := 0
+	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return 0, false, ErrInterrupted
 		}
@@ -514,6 +527,7 @@ func loggedSightingsAgree(ctx context.Context, tx *bolt.Tx) (stored int, clean b
 		}
 	}
 	err = tx.Bucket(bucketBatchImages).ForEach(func(k, v []byte) error {
+		watch.step()
 		if stored++; stored%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}
@@ -551,8 +565,10 @@ func checkLoggedPart(ctx context.Context, tx *bolt.Tx, add func(kind, subject, f
 	inPart := func(id BatchID) bool { return binary.BigEndian.Uint64(id[:])%parts == part }
 	logged := map[loggedSighting]loggedFile{}
 	n := 0
+	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}
@@ -599,6 +615,7 @@ func checkLoggedPart(ctx context.Context, tx *bolt.Tx, add func(kind, subject, f
 	}
 	bimg := tx.Bucket(bucketBatchImages)
 	err := bimg.ForEach(func(k, v []byte) error {
+		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}
@@ -725,8 +742,10 @@ func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, s
 	}
 	snaps := map[BatchID]snap{}
 	lastDigest := ""
+	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
 		var e LogEntry
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
