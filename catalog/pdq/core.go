@@ -56,7 +56,7 @@ func FromLuma(luma []float32, rows, cols int) (Result, error) {
 	}
 	var grid [gridSize][gridSize]float32
 	blurGrid(rows, cols, func(y int, dst []float32) { copy(dst, luma[y*cols:(y+1)*cols]) }, &grid)
-	return fromGrid(&grid), nil
+	return hashGrid(&grid), nil
 }
 
 // blurGrid runs the reference's blur over the rows x cols luma that fill writes row by row (in
@@ -65,17 +65,6 @@ func blurGrid(rows, cols int, fill func(y int, dst []float32), grid *[gridSize][
 	s := newStream(rows, cols)
 	defer s.release()
 	s.run(fill, grid)
-}
-
-// fromGrid finishes a hash from the decimated 64x64 grid: quality, DCT, dihedral hashes.
-func fromGrid(grid *[gridSize][gridSize]float32) Result {
-	var r Result
-	r.Quality = quality(grid)
-	var b [dctSize][dctSize]float32
-	dct(grid, &b)
-	r.Dihedral = dihedral(&b)
-	r.Hash = r.Dihedral[AsIs]
-	return r
 }
 
 // windowSize is the box-filter window for a dimension: ceil(n / 128).

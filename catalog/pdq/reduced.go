@@ -49,7 +49,7 @@ func FromReduced(img image.Image, fullW, fullH, scale int) (res Result, err erro
 		src.grey = true
 		grid = kernelGrid(src, &kx, &ky, rows, cols)
 	}
-	return fromGrid(&grid), nil
+	return hashGrid(&grid), nil
 }
 
 // kernel is one sampled position's weights over the reduced samples first .. first+len(w)-1.
