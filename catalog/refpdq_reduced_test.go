@@ -123,9 +123,9 @@ func TestReducedReferencePDQ(t *testing.T) {
 	}
 }
 
-// maxReducedRefBits bounds the distance of the reduced reference hash to the exact one (see
-// TestReducedReferencePDQ for what was measured).
-const maxReducedRefBits = 8
+// maxReducedRefBits bounds the distance of the reduced reference hash to the exact one. Measured
+// (RELCAT_EVAL=1, with the corpus): 29 JPEGs, 28 at 0 bits and one at 2 (dihedral hashes up to 2).
+const maxReducedRefBits = 6
 
 func abs(x int) int {
 	if x < 0 {
