@@ -95,12 +95,12 @@ func metaDigest(f *os.File) uint64 {
 	return h.Sum64()
 }
 
-type verdict struct {
+type storageVerdict struct {
 	stamp    fileStamp
 	provenAt int64 // ns: the file was sound at this time (a check started then, or a writer closed)
 }
 
-func (v verdict) encode() []byte {
+func (v storageVerdict) encode() []byte {
 	b := make([]byte, verdictSize)
 	copy(b, verdictMagic)
 	binary.LittleEndian.PutUint32(b[8:], verdictVersion)
@@ -116,8 +116,8 @@ func (v verdict) encode() []byte {
 	return b
 }
 
-func decodeVerdict(b []byte) (verdict, bool) {
-	var v verdict
+func decodeVerdict(b []byte) (storageVerdict, bool) {
+	var v storageVerdict
 	le := binary.LittleEndian
 	if len(b) != verdictSize || string(b[:8]) != verdictMagic || le.Uint32(b[8:]) != verdictVersion ||
 		le.Uint32(b[80:]) != crc32.Checksum(b[:80], castagnoli) {
@@ -130,7 +130,7 @@ func decodeVerdict(b []byte) (verdict, bool) {
 }
 
 // trusted reports whether v vouches for a file whose stamp is now.
-func (v verdict) trusted(now fileStamp) bool {
+func (v storageVerdict) trusted(now fileStamp) bool {
 	return v.stamp == now && time.Unix(0, v.provenAt).Sub(now.lastChange()) >= verdictMargin
 }
 
@@ -155,7 +155,7 @@ func rememberVerdict(dir string, f *os.File, was fileStamp, provenAt time.Time) 
 	if was.size < verdictMinSize {
 		return
 	}
-	v := verdict{stamp: was, provenAt: provenAt.UnixNano()}
+	v := storageVerdict{stamp: was, provenAt: provenAt.UnixNano()}
 	if now, ok := stampOf(f); !ok || !v.trusted(now) {
 		return
 	}

@@ -128,7 +128,7 @@ func TestStorageVerdictMargin(t *testing.T) {
 		{time.Second, func(s *fileStamp) { s.size++ }, false},
 		{time.Second, func(s *fileStamp) { s.ino++ }, false},
 	} {
-		v := verdict{stamp: s, provenAt: s.ctime + int64(tc.after)}
+		v := storageVerdict{stamp: s, provenAt: s.ctime + int64(tc.after)}
 		now := s
 		if tc.other != nil {
 			tc.other(&now)
@@ -141,7 +141,7 @@ func TestStorageVerdictMargin(t *testing.T) {
 			t.Errorf("proven %s after the change, stamp %+v: trusted %v, want %v", tc.after, now, got, tc.want)
 		}
 	}
-	b := verdict{stamp: s, provenAt: s.ctime + int64(time.Second)}.encode()
+	b := storageVerdict{stamp: s, provenAt: s.ctime + int64(time.Second)}.encode()
 	b[20] ^= 1
 	if _, ok := decodeVerdict(b); ok {
 		t.Error("a verdict with a flipped bit decodes")
