@@ -249,7 +249,8 @@ type bandTrim struct {
 
 // Band detection parameters. A band runs from an edge of the image: its edge line is clean (at
 // least bandClean of its pixels within a tolerance of the band's colour, the edge line's mean), the
-// following lines are clean or carry text (at least bandLoose of them near: letters on the band),
+// following lines are clean or carry text (at least bandLoose of them within bandNear: letters on
+// the band),
 // its last clean line still has the band's colour (within bandDrift: a sky's gradient drifts, a
 // band does not), and within bandEdge lines after it the picture starts (a line with less than
 // bandOpen of its pixels near). A band covers bandMin..bandMax of the image's height (or width).
@@ -447,12 +448,13 @@ func (p rgbPlane) band(from, step int, rows bool, lo, hi int) edgeBand {
 	limit := int(bandMax * float64(n))
 	last := 0 // the last clean line
 	for k := 1; k <= limit+1 && k < n; k++ {
-		v := p.near(line(k), rows, lo, hi, e.bg, e.tol)
-		if v >= bandClean {
+		if p.near(line(k), rows, lo, hi, e.bg, e.tol) >= bandClean {
 			last = k
 			continue
 		}
-		if v < bandLoose {
+		// Letters blur the band's colour around them (JPEG's chroma is coarser than its luma):
+		// a line with text is judged with the loosest tolerance.
+		if p.near(line(k), rows, lo, hi, e.bg, bandNear) < bandLoose {
 			break
 		}
 		e.text = true

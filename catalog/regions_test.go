@@ -38,7 +38,8 @@ func loadSample(t *testing.T, rel string) ([]byte, *hashedImage, *image.RGBA) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data, h, toRGBA(img)
+	// Edited at up to 640 px: enough for the work image, and quick under -race.
+	return data, h, toRGBA(media.Shrink(img, 640))
 }
 
 // TestRegionHashesShape: regions are deterministic, ordered by code, at most MaxRegionHashes,
