@@ -10,7 +10,7 @@ import (
 // exifmeta, hindex, media, thumbs, bbolt}; the leaves import no project package; nothing imports cmd.
 func TestImportArrows(t *testing.T) {
 	const mod = "github.com/relcat/relcat/"
-	leaves := []string{"catalog/pdq", "catalog/exifmeta", "catalog/hindex", "catalog/media", "catalog/media/jpeg", "thumbs"}
+	leaves := []string{"catalog/pdq", "catalog/exifmeta", "catalog/hindex", "catalog/media", "catalog/media/jpeg", "catalog/textsafe", "thumbs"}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
 		if err != nil {

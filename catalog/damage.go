@@ -27,28 +27,21 @@ var ErrDamaged = errors.New("catalog is damaged")
 //     command can answer what it can and name the rest (Damage).
 
 // view runs fn in a read transaction at the catalog boundary.
-func (c *Catalog) view(fn func(*bolt.Tx) error) (err error) {
-	if c.noDB {
-		return c.unsafeErr()
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = c.panicErr(r)
-		}
-	}()
-	return c.damaged(c.rawView(func(tx *bolt.Tx) error {
-		txCatalogs.Store(tx, c)
-		defer txCatalogs.Delete(tx)
-		return fn(tx)
-	}))
+func (c *Catalog) view(fn func(*bolt.Tx) error) error {
+	return c.atBoundary(c.rawView, fn)
 }
 
 // update runs fn in a write transaction at the catalog boundary.
-func (c *Catalog) update(fn func(*bolt.Tx) error) (err error) {
+func (c *Catalog) update(fn func(*bolt.Tx) error) error {
 	if c.readOnly {
 		return ErrReadOnly
 	}
+	return c.atBoundary(c.rawUpdate, fn)
+}
+
+// atBoundary runs fn in the transaction run opens: a fault or panic inside becomes the damage
+// error, and the transaction is known to belong to c while fn runs.
+func (c *Catalog) atBoundary(run func(func(*bolt.Tx) error) error, fn func(*bolt.Tx) error) (err error) {
 	if c.noDB {
 		return c.unsafeErr()
 	}
@@ -58,7 +51,7 @@ func (c *Catalog) update(fn func(*bolt.Tx) error) (err error) {
 			err = c.panicErr(r)
 		}
 	}()
-	return c.damaged(c.rawUpdate(func(tx *bolt.Tx) error {
+	return c.damaged(run(func(tx *bolt.Tx) error {
 		txCatalogs.Store(tx, c)
 		defer txCatalogs.Delete(tx)
 		return fn(tx)

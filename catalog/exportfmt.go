@@ -8,10 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/relcat/relcat/catalog/pdq"
+	"github.com/relcat/relcat/catalog/textsafe"
 )
 
 // Export formats (ExportWriterOptions.Format).
@@ -213,46 +212,7 @@ func csvCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		s = "'" + s
 	}
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || (r != '\n' && r != '\t' && unsafeText(r)) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r != '\n' && r != '\t' && unsafeText(r):
-			if r < 0x100 {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-// unsafeText: control characters, line/paragraph separators and invisible format characters
-// (bidirectional overrides), which can hide or reorder text.
-func unsafeText(r rune) bool {
-	switch r {
-	case '\u200c', '\u200d':
-		return false
-	case '\u2028', '\u2029':
-		return true
-	}
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	return textsafe.Clean(s, "\n\t")
 }
 
 var csvHeader = []string{"sha256", "md5", "size", "format", "width", "height",

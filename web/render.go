@@ -12,11 +12,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/relcat/relcat/catalog"
 	"github.com/relcat/relcat/catalog/exifmeta"
+	"github.com/relcat/relcat/catalog/textsafe"
 )
 
 //go:embed templates/*.html
@@ -72,12 +72,8 @@ func text(s string, max int) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			piece = "\uFFFD"
-		case unsafeRune(r):
-			if r < 0x100 {
-				piece = fmt.Sprintf(`\x%02x`, r)
-			} else {
-				piece = fmt.Sprintf(`\u%04x`, r)
-			}
+		case textsafe.Unsafe(r):
+			piece = textsafe.Escape(r)
 		default:
 			piece = string(r)
 		}
@@ -90,18 +86,6 @@ func text(s string, max int) string {
 		n += w
 	}
 	return b.String()
-}
-
-// unsafeRune: controls, line/paragraph separators and invisible format characters, except the
-// zero-width (non-)joiners that Persian, Arabic and emoji need.
-func unsafeRune(r rune) bool {
-	switch r {
-	case '\u200c', '\u200d':
-		return false
-	case '\u2028', '\u2029':
-		return true
-	}
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Bidi_Control, r)
 }
 
 // head is the catalog state a page was made from.
