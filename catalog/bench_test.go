@@ -387,6 +387,12 @@ func BenchmarkIngestStages(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+		// regions: the region hashes of issue 10 (regions.go), from the same work image.
+		stage("regions", func() {
+			if _, err := regionHashes(work); err != nil {
+				b.Fatal(err)
+			}
+		})
 		// thumb is what ingest does (area average of the work image, then encode); thumb-lanczos is
 		// the Lanczos resize of the work image it replaced, for comparison.
 		stage("thumb", func() {

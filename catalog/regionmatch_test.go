@@ -28,8 +28,8 @@ type regionEdit struct {
 	words        string
 }
 
-// cropCentre keeps the centred share keep (percent) of each side.
-func cropCentre(keep int) func(*image.RGBA) image.Image {
+// cropCentreEdit keeps the centred share keep (percent) of each side.
+func cropCentreEdit(keep int) func(*image.RGBA) image.Image {
 	return func(m *image.RGBA) image.Image {
 		b := m.Bounds()
 		w, h := b.Dx()*keep/100, b.Dy()*keep/100
@@ -65,9 +65,9 @@ func captionBand(share int) func(*image.RGBA) image.Image {
 }
 
 var regionEdits = []regionEdit{
-	{"01-ship-crop80.jpg", "09-ship.jpg", cropCentre(80), "cropped"},
+	{"01-ship-crop80.jpg", "09-ship.jpg", cropCentreEdit(80), "cropped"},
 	{"02-church-caption.jpg", "06-church.jpg", captionBand(12), "band added"},
-	{"03-railway-crop-mirror.jpg", "07-railway.jpg", func(m *image.RGBA) image.Image { return mirrorLR(toRGBA(cropCentre(85)(m))) }, "mirrored"},
+	{"03-railway-crop-mirror.jpg", "07-railway.jpg", func(m *image.RGBA) image.Image { return mirrorLR(toRGBA(cropCentreEdit(85)(m))) }, "mirrored"},
 }
 
 // regionFixture writes two releases: "first" (2019-01-01) holds three sample photos as they are and
@@ -233,7 +233,7 @@ func TestRegionMatchesEveryCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := encodeJPEG(cropCentre(88)(toRGBA(img)), 80)
+	data, err := encodeJPEG(cropCentreEdit(88)(toRGBA(img)), 80)
 	if err != nil {
 		t.Fatal(err)
 	}
