@@ -47,18 +47,6 @@ func newRegionMatch(q, m RegionHash, tr pdq.Transform) *RegionMatch {
 		Description: describeRegionMatch(q.Region, q.Param, m.Region, m.Param, mir), q: q, m: m}
 }
 
-// inverse is the same match seen from the other photo.
-func (r *RegionMatch) inverse() *RegionMatch {
-	if r == nil {
-		return nil
-	}
-	tr := pdq.AsIs
-	if r.Mirrored {
-		tr = pdq.FlipY
-	}
-	return newRegionMatch(r.m, r.q, tr)
-}
-
 // Regions names the two matching regions: "whole ~ centre80" (the photo asked about first).
 func (r *RegionMatch) Regions() string {
 	if r == nil {
