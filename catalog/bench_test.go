@@ -256,7 +256,7 @@ func benchFolder(b *testing.B, dir string) ([]string, int64) {
 }
 
 // benchSources decodes the JPEG photos of the demo releases (distinct pictures, by name).
-func benchSources(b *testing.B) []image.Image {
+func benchSources(b testing.TB) []image.Image {
 	b.Helper()
 	paths, err := filepath.Glob(filepath.Join(repoRoot(b), "samples", "releases", "*", "*.jpg"))
 	if err != nil {
@@ -289,7 +289,7 @@ func benchSources(b *testing.B) []image.Image {
 // makeBenchPhotos writes n distinct w x h JPEGs (q90) into dir: each is a sample photo (a different
 // one, or a different crop) upscaled to fill the frame, with a second photo tiled into one quarter and
 // seeded noise, so that every file has photo-like content and a realistic compressed size.
-func makeBenchPhotos(b *testing.B, dir string, sources []image.Image, w, h, n int, seed uint64) {
+func makeBenchPhotos(b testing.TB, dir string, sources []image.Image, w, h, n int, seed uint64) {
 	b.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
@@ -377,8 +377,15 @@ func BenchmarkIngestStages(b *testing.B) {
 		stage("hashes", func() { sha256.Sum256(data); md5.Sum(data) })
 		stage("exif", func() { readEXIF(data, media.JPEG) })
 		stage("shrink", func() { media.Shrink(full, WorkSide) })
+		cfg := media.Config{Width: s.w, Height: s.h}
 		stage("pdq-ref", func() {
-			if _, err := hashReference(full); err != nil {
+			if _, err := hashReference(full, cfg); err != nil {
+				b.Fatal(err)
+			}
+		})
+		// pdq-ref-reduced is what ingest computes by default for a JPEG decoded at a reduction.
+		stage(fmt.Sprintf("pdq-ref-reduced%d", scale), func() {
+			if _, err := hashReference(reduced, cfg); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -53,6 +53,11 @@ type IngestOptions struct {
 	MaxFileSize  int64 // refuse larger files (default 512 MiB)
 	DecodeMemory int64 // bound on decoder memory at once, all workers together (default 512 MiB); a larger image is stored without pixels
 	Workers      int   // default GOMAXPROCS
+	// ExactPDQ decodes every JPEG at full size so that the reference full-resolution PDQ is exact
+	// (pdq.FromImage). By default a JPEG with a long side of 2048 px or more is decoded at the
+	// reduction that still makes the work image (1/2, 1/4 or 1/8) and its reference PDQ is
+	// computed from that decode (pdq.FromReduced: a few bits from the exact hash; see the README).
+	ExactPDQ bool
 	// Progress, when set, is called after each file is committed or rejected (from one goroutine).
 	Progress func(done, total int)
 	// Start, when set, is called once per folder with the number of files found, before any is read.
@@ -481,20 +486,16 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 // img (stored without pixels), never fatal. The decoder's share of the memory budget is taken
 // besides the file's and held until the downscale and the reference hash are done.
 func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, rbuf *[]byte) {
-	var extra int64
-	if refPDQAtIngest {
-		extra = pdqBytesPerPixel
-	}
-	need, extraOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, extra, workDecodeSide(refPDQAtIngest))
+	need, refOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, refPDQAtIngest, workDecodeSide(refPDQAtIngest && opts.ExactPDQ))
 	var work image.Image
 	var ref *PDQInfo
 	if err == nil {
 		if err = h.grow(ctx, need, rbuf); err == nil {
-			var full image.Image
-			if full, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
-				work, ref = useFull(full, refPDQAtIngest && extraOK)
+			var decoded image.Image
+			if decoded, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
+				work, ref = useDecoded(decoded, cfg, refOK)
 			}
-			full = nil
+			decoded = nil
 			h.drop(need)
 		}
 	}

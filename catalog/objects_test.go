@@ -193,7 +193,7 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 	data := hostile.PNGZeros(2000, 1500, false, false)
 	const budget = 64 << 20
 	sem := semaphore.NewWeighted(budget)
-	need, _, _, err := decodeNeed(data, media.PNG, DefaultMaxPixels, 0, budget, 0)
+	need, _, _, err := decodeNeed(data, media.PNG, DefaultMaxPixels, 0, budget, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 		t.Errorf("need %d does not cover the image and the work image", need)
 	}
 	used := false
-	_, err = decodeWith(context.Background(), data, media.PNG, DefaultMaxPixels, budget, sem, 0, 0, func(full image.Image, _ bool) {
+	_, err = decodeWith(context.Background(), data, media.PNG, DefaultMaxPixels, budget, sem, false, 0, func(full image.Image, _ media.Config, _ bool) {
 		used = true
 		if sem.TryAcquire(budget - need + 1) {
 			t.Error("the budget was released before the image was used")
@@ -219,7 +219,7 @@ func TestBudgetHeldThroughUse(t *testing.T) {
 // its header before any memory is budgeted, and not as a limit a larger budget would lift (a
 // re-ingest does not try it again).
 func TestExtremeAspectNotALimit(t *testing.T) {
-	_, _, _, err := decodeNeed(hostile.PNGHeader(100_000_000, 1), media.PNG, DefaultMaxPixels, 0, 0, 0)
+	_, _, _, err := decodeNeed(hostile.PNGHeader(100_000_000, 1), media.PNG, DefaultMaxPixels, 0, 0, false)
 	if !errors.Is(err, media.ErrTooMuchWork) || errors.Is(err, media.ErrTooManyPixels) {
 		t.Errorf("100000000x1: %v", err)
 	}

@@ -15,28 +15,26 @@ import (
 )
 
 // workImage decodes data once (bounded) and returns the one area-average downscale (longest side
-// WorkSide) that feeds the perceptual hash and the thumbnail; the full-resolution image is dropped
-// before it returns.
+// WorkSide) that feeds the perceptual hash and the thumbnail; the decoded image is dropped before
+// it returns.
 func workImage(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
-	work, _, cfg, err := workAndReference(ctx, data, f, maxPixels, budget, sem, false)
+	work, _, cfg, err := workAndReference(ctx, data, f, maxPixels, budget, sem, false, false)
 	return work, cfg, err
 }
 
 // workAndReference decodes data once and returns the work image and, when ref is set, the
 // reference full-resolution PDQ (pdq.VariantFull, what partners' hash lists hold) of the SAME
-// decoded pixels. The reference hash needs 8 bytes a pixel of float buffers: they count against the
-// decode-memory budget and sem while the full image is held. A reference hash that cannot be
-// computed (an image under 5 px, or an image whose decode fits the budget but not the reference
-// hash's buffers as well) is nil, not an error: the work image still stands.
-func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, ref bool) (image.Image, *PDQInfo, media.Config, error) {
-	var extra int64
-	if ref {
-		extra = pdqBytesPerPixel
-	}
+// decoded pixels: exactly (a full-size decode hashed by pdq.FromImage) when exact is set or the
+// image is not decoded at a reduction, otherwise from the reduced decode that makes the work image
+// (pdq.FromReduced; see workDecodeSide). The hash's buffers count against the decode-memory budget
+// and sem while the decoded image is held. A reference hash that cannot be computed (an image under
+// 5 px, or an image whose decode fits the budget but not the hash's buffers as well) is nil, not an
+// error: the work image still stands.
+func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, ref, exact bool) (image.Image, *PDQInfo, media.Config, error) {
 	var work image.Image
 	var refPDQ *PDQInfo
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, extra, workDecodeSide(ref), func(full image.Image, extraOK bool) {
-		work, refPDQ = useFull(full, ref && extraOK)
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, ref, workDecodeSide(ref && exact), func(img image.Image, cfg media.Config, refOK bool) {
+		work, refPDQ = useDecoded(img, cfg, ref && refOK)
 	})
 	return work, refPDQ, cfg, err
 }
@@ -48,55 +46,89 @@ var workMinSide = WorkSide
 
 // workDecodeSide is the minSide of the decode that makes the work image: the work image needs no
 // more than WorkSide pixels a side, so a JPEG is decoded at the largest reduction that keeps that
-// many (a 4000x3000 photo at 1/2, 2000x1500), unless the reference hash (ref) needs every pixel.
-func workDecodeSide(ref bool) int {
-	if ref {
+// many (a 4000x3000 photo at 1/2, 2000x1500), unless the exact reference hash needs every pixel.
+//
+// The reference PDQ of a JPEG decoded at a reduction (a long side of 2048 pixels or more) is then
+// computed from that reduced decode by pdq.FromReduced, which applies the reference's full-size
+// blur weights summed over each reduced pixel. It is not bit-exact: measured on every corpus photo
+// and on the benchmark's photos (TestReducedReferencePDQ), it lands a few bits from the exact hash,
+// inside the 10 bits of Meta's conformance rule and of the differences JPEG decoders make.
+// `relcat hash` and `ingest --exact-pdq` decode at full size and hash exactly.
+func workDecodeSide(exactRef bool) int {
+	if exactRef {
 		return 0
 	}
 	return workMinSide
 }
 
-// useFull makes the work image (and the reference PDQ when ref is set) from a full decode.
-func useFull(full image.Image, ref bool) (work image.Image, refPDQ *PDQInfo) {
+// useDecoded makes the work image (and the reference PDQ when ref is set) from a decode.
+func useDecoded(img image.Image, cfg media.Config, ref bool) (work image.Image, refPDQ *PDQInfo) {
 	if ref {
-		refPDQ, _ = hashReference(full)
+		refPDQ, _ = hashReference(img, cfg)
 	}
-	return media.Shrink(full, WorkSide), refPDQ
+	return media.Shrink(img, WorkSide), refPDQ
 }
 
-// pdqBytesPerPixel is what pdq.FromImage allocates per pixel of its input (two float32 buffers).
-const pdqBytesPerPixel = 8
+// refMemory is what the reference hash of a w x h image decoded at 1/scale allocates.
+func refMemory(w, h, scale int) int64 {
+	if scale > 1 {
+		return pdq.ReducedMemory((w+scale-1)/scale, (h+scale-1)/scale)
+	}
+	return pdq.StreamMemory(w, h)
+}
 
-// hashReference computes the reference full-resolution PDQ of a decoded image.
-func hashReference(full image.Image) (*PDQInfo, error) {
-	r, err := pdq.FromImage(full)
+// hashReference computes the reference full-resolution PDQ of a decoded image: exactly when img
+// has the full size cfg gives (or cfg is unknown), else approximated from img, a reduced JPEG
+// decode (each pixel the mean of the scale x scale pixels it replaces).
+func hashReference(img image.Image, cfg media.Config) (*PDQInfo, error) {
+	b := img.Bounds()
+	var r pdq.Result
+	var err error
+	if s := reductionOf(b, cfg); s > 1 {
+		r, err = pdq.FromReduced(img, cfg.Width, cfg.Height, s)
+	} else {
+		r, err = pdq.FromImage(img)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &PDQInfo{Hash: r.Hash, Quality: r.Quality, Variant: pdq.VariantFull, Dihedral: r.Dihedral}, nil
 }
 
-// decodeBounded decodes data once, within the pixel limit and the decode-memory budget (default
-// DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg is filled
-// whenever the header could be read, even when the error is not nil.
+// reductionOf is the reduction (2, 4 or 8) that made a b-sized decode of a cfg-sized image, or 1
+// when b is the full size (or matches no reduction).
+func reductionOf(b image.Rectangle, cfg media.Config) int {
+	if b.Dx() == cfg.Width && b.Dy() == cfg.Height {
+		return 1
+	}
+	for _, s := range []int{2, 4, 8} {
+		if b.Dx() == (cfg.Width+s-1)/s && b.Dy() == (cfg.Height+s-1)/s {
+			return s
+		}
+	}
+	return 1
+}
+
+// decodeBounded decodes data once at full size, within the pixel limit and the decode-memory budget
+// (default DefaultDecodeMemory), holding its share of sem (when not nil) while decoding. cfg is
+// filled whenever the header could be read, even when the error is not nil.
 func decodeBounded(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (image.Image, media.Config, error) {
 	var full image.Image
-	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, 0, 0, func(m image.Image, _ bool) { full = m })
+	cfg, err := decodeWith(ctx, data, f, maxPixels, budget, sem, false, 0, func(m image.Image, _ media.Config, _ bool) { full = m })
 	return full, cfg, err
 }
 
 // decodeWith decodes data once (interruptibly), within the pixel limit and the decode-memory
-// budget, and calls use with the full-resolution image while still holding the budget: whatever use
-// makes of it (the downscale, the reference hash) is done before the budget is released.
-// extraPerPixel is what use itself allocates per pixel: it is counted in the budget when it fits
-// (use is told by extraOK); when only the decode fits, the image is decoded all the same and
-// extraOK is false.
+// budget, and calls use with the decoded image while still holding the budget: whatever use makes
+// of it (the downscale, the reference hash) is done before the budget is released. With ref, the
+// reference hash's buffers are counted in the budget when they fit (use is told by refOK); when
+// only the decode fits, the image is decoded all the same and refOK is false.
 //
 // With minSide > 0 the image may be smaller: a JPEG is then decoded at the largest reduction (1/2,
 // 1/4, 1/8: media.Scale) whose longest side is still at least minSide, each pixel the mean of those
-// it replaces, and the budget counts that reduced decode.
-func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, extraPerPixel int64, minSide int, use func(full image.Image, extraOK bool)) (media.Config, error) {
-	need, extraOK, scale, cfg, err := decodeNeedScaled(data, f, maxPixels, 0, budget, extraPerPixel, minSide)
+// it replaces, and the budget counts that reduced decode. cfg is always the file's full size.
+func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted, ref bool, minSide int, use func(img image.Image, cfg media.Config, refOK bool)) (media.Config, error) {
+	need, refOK, scale, cfg, err := decodeNeedScaled(data, f, maxPixels, 0, budget, ref, minSide)
 	if err != nil {
 		return cfg, err
 	}
@@ -106,29 +138,30 @@ func decodeWith(ctx context.Context, data []byte, f media.Format, maxPixels, bud
 		}
 		defer sem.Release(need)
 	}
-	full, _, err := media.DecodeScaled(ctx, data, f, maxPixels, scale)
+	img, _, err := media.DecodeScaled(ctx, data, f, maxPixels, scale)
 	if err != nil {
 		return cfg, err
 	}
-	use(full, extraOK)
+	use(img, cfg, refOK)
 	return cfg, nil
 }
 
-// decodeNeed reads the header and returns the memory a decode of data and its use will take, or
-// the reason it must not be decoded: no decoder, over the pixel limit, or needing more than budget
-// (default DefaultDecodeMemory) together with held bytes already taken from it (the file's own bytes,
-// in ingest). The need is what the decoder allocates (media.DecodeMemory: a progressive JPEG keeps
-// every coefficient, up to 15 bytes a pixel; TIFF buffers a whole strip), plus the downscale's row
-// sums and work image, plus extraPerPixel per pixel when that fits too (extraOK).
-func decodeNeed(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64) (need int64, extraOK bool, cfg media.Config, err error) {
-	need, extraOK, _, cfg, err = decodeNeedScaled(data, f, maxPixels, held, budget, extraPerPixel, 0)
-	return need, extraOK, cfg, err
+// decodeNeed reads the header and returns the memory a full-size decode of data and its use will
+// take, or the reason it must not be decoded: no decoder, over the pixel limit, or needing more than
+// budget (default DefaultDecodeMemory) together with held bytes already taken from it (the file's
+// own bytes, in ingest). The need is what the decoder allocates (media.DecodeMemory: a progressive
+// JPEG keeps every coefficient, up to 15 bytes a pixel; TIFF buffers a whole strip), plus the
+// downscale's row sums and work image, plus the reference hash's buffers when ref is set and they
+// fit too (refOK).
+func decodeNeed(data []byte, f media.Format, maxPixels, held, budget int64, ref bool) (need int64, refOK bool, cfg media.Config, err error) {
+	need, refOK, _, cfg, err = decodeNeedScaled(data, f, maxPixels, held, budget, ref, 0)
+	return need, refOK, cfg, err
 }
 
 // decodeNeedScaled is decodeNeed for a decode by media.DecodeScaled at the reduction it returns:
 // the largest whose longest side is at least minSide (1, full size, when minSide <= 0 or the
-// format is not JPEG). extraPerPixel counts per pixel of the reduced image.
-func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extraPerPixel int64, minSide int) (need int64, extraOK bool, scale int, cfg media.Config, err error) {
+// format is not JPEG).
+func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget int64, ref bool, minSide int) (need int64, refOK bool, scale int, cfg media.Config, err error) {
 	cfg, err = media.DecodeConfig(data, f)
 	if !f.Decodable() {
 		return 0, false, 1, cfg, fmt.Errorf("relcat has no decoder for %s (hashes and EXIF are catalogued)", f)
@@ -154,11 +187,14 @@ func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extr
 	if need <= 0 {
 		need = px * 4
 	}
-	px = int64((cfg.Width+scale-1)/scale) * int64((cfg.Height+scale-1)/scale)
 	need += 8*4*int64(max(cfg.Width, cfg.Height)) + 4*WorkSide*WorkSide
-	extraOK = held+need+px*extraPerPixel <= budget
-	if extraOK {
-		need += px * extraPerPixel
+	var extra int64
+	if ref {
+		extra = refMemory(cfg.Width, cfg.Height, scale)
+	}
+	refOK = ref && held+need+extra <= budget
+	if refOK {
+		need += extra
 	}
 	if held+need > budget {
 		file := ""
@@ -168,7 +204,7 @@ func decodeNeedScaled(data []byte, f media.Format, maxPixels, held, budget, extr
 		return 0, false, 1, cfg, fmt.Errorf("%w: decoding %dx%d pixels would take about %d MiB%s, over the decode-memory budget of %d MiB",
 			media.ErrTooManyPixels, cfg.Width, cfg.Height, need>>20, file, budget>>20)
 	}
-	return need, extraOK, scale, cfg, nil
+	return need, refOK, scale, cfg, nil
 }
 
 // hashWork computes the stored PDQ variant from a work image.
@@ -277,14 +313,14 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		full, cfg, err := decodeBounded(ctx, data, f, o.MaxPixels, 0, nil)
 		h.Width, h.Height = cfg.Width, cfg.Height
 		if err == nil {
-			h.PDQ, err = hashReference(full)
+			h.PDQ, err = hashReference(full, cfg)
 		}
 		if err != nil {
 			h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())
 		}
 		return h, nil
 	}
-	work, ref, cfg, err := workAndReference(ctx, data, f, o.MaxPixels, 0, nil, o.Reference)
+	work, ref, cfg, err := workAndReference(ctx, data, f, o.MaxPixels, 0, nil, o.Reference, false)
 	h.Width, h.Height = cfg.Width, cfg.Height
 	if err == nil {
 		h.PDQ, err = hashWork(work)

@@ -108,9 +108,11 @@ func (c *Catalog) UpgradeReferencePDQ(ctx context.Context, o ReferenceUpgradeOpt
 			}
 			var ref *PDQInfo
 			var herr error
-			_, err = decodeWith(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem, pdqBytesPerPixel, 0, func(full image.Image, ok bool) {
+			// The decode and the hash ingest makes (see workAndReference), so that an upgraded
+			// image holds what ingest would have stored.
+			_, err = decodeWith(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem, true, workDecodeSide(false), func(img image.Image, cfg media.Config, ok bool) {
 				if ok {
-					ref, herr = hashReference(full)
+					ref, herr = hashReference(img, cfg)
 				}
 			})
 			if gctx.Err() != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 )
 
 // Result is the PDQ hash of one image with its quality and its eight dihedral variants.
@@ -31,68 +30,6 @@ var dctMatrix = func() (d [dctSize][gridSize]float32) {
 	return d
 }()
 
-// workspace holds the reusable buffers of one hash computation.
-type workspace struct {
-	a, b []float32 // full-size buffers
-	c, d []float32 // rows x 64 buffers for the second iteration of the blur
-}
-
-// Workspaces are reused. Small ones (work images up to about 1.5 MP, e.g. 1024x1024) are kept in
-// a short free list that survives garbage collections, so hashing many work images does not
-// allocate; bigger ones go to a sync.Pool, which the collector empties, so a 12 MP image does not
-// pin its 100 MB of buffers.
-const smallWork = 3 << 19 // values per full-size buffer: 1.5 Mi (6 MiB)
-
-var (
-	smallFree = make(chan *workspace, 2)
-	workPool  sync.Pool
-)
-
-// getWork returns a workspace whose buffers can hold n full-size values and rows x 64 values.
-func getWork(n, rows int) *workspace {
-	var w *workspace
-	if n <= smallWork {
-		select {
-		case w = <-smallFree:
-		default:
-		}
-	}
-	if w == nil {
-		w, _ = workPool.Get().(*workspace)
-	}
-	if w == nil {
-		w = new(workspace)
-	}
-	if cap(w.a) < n {
-		w.a, w.b = nil, nil // let the old ones go before allocating
-		w.a = make([]float32, n)
-		w.b = make([]float32, n)
-	}
-	w.a, w.b = w.a[:n], w.b[:n]
-	if m := rows * gridSize; cap(w.c) < m {
-		w.c = make([]float32, m)
-		w.d = make([]float32, m)
-	}
-	w.c, w.d = w.c[:rows*gridSize], w.d[:rows*gridSize]
-	return w
-}
-
-// putWork returns w for reuse: to the free list when it is small, to the pool when it is not too
-// huge (more than 64 Mi values each would be dropped).
-func putWork(w *workspace) {
-	if cap(w.a) <= smallWork && cap(w.c) <= smallWork {
-		select {
-		case smallFree <- w:
-			return
-		default:
-		}
-	}
-	if cap(w.a) > 64<<20 {
-		return
-	}
-	workPool.Put(w)
-}
-
 // checkDims validates a luma array's dimensions.
 func checkDims(n, rows, cols int) error {
 	if rows < 0 || cols < 0 {
@@ -117,23 +54,17 @@ func FromLuma(luma []float32, rows, cols int) (Result, error) {
 	if err := checkDims(len(luma), rows, cols); err != nil {
 		return Result{}, err
 	}
-	w := getWork(rows*cols, rows)
-	defer putWork(w)
-	copy(w.a, luma)
-	return hashWork(w, rows, cols), nil
+	var grid [gridSize][gridSize]float32
+	blurGrid(rows, cols, func(y int, dst []float32) { copy(dst, luma[y*cols:(y+1)*cols]) }, &grid)
+	return hashGrid(&grid), nil
 }
 
-// hashWork hashes the luma in w.a (rows x cols, already validated), clobbering all of w's buffers.
-func hashWork(w *workspace, rows, cols int) Result {
-	var grid [gridSize][gridSize]float32
-	blurAndDecimate(w, rows, cols, &grid)
-	var r Result
-	r.Quality = quality(&grid)
-	var b [dctSize][dctSize]float32
-	dct(&grid, &b)
-	r.Dihedral = dihedral(&b)
-	r.Hash = r.Dihedral[AsIs]
-	return r
+// blurGrid runs the reference's blur over the rows x cols luma that fill writes row by row (in
+// order) and point-samples it to the 64x64 grid (see stream.go).
+func blurGrid(rows, cols int, fill func(y int, dst []float32), grid *[gridSize][gridSize]float32) {
+	s := newStream(rows, cols)
+	defer s.release()
+	s.run(fill, grid)
 }
 
 // windowSize is the box-filter window for a dimension: ceil(n / 128).
@@ -141,34 +72,6 @@ func windowSize(n int) int { return (n + 2*gridSize - 1) / (2 * gridSize) }
 
 // sampleIndex is the source index of output cell i (of 64) along a dimension of n pixels.
 func sampleIndex(i, n int) int { return int(((float64(i) + 0.5) * float64(n)) / gridSize) }
-
-// blurAndDecimate runs the reference's two iterations of (horizontal box pass, vertical box pass)
-// over w.a and point-samples the 64x64 grid. The second iteration only computes what the sampled
-// cells depend on: its horizontal pass keeps the full running sums but divides only at the 64
-// sampled columns, and its vertical pass runs only over those columns. Every value that is
-// computed goes through the same float32 operations in the same order as in the reference.
-func blurAndDecimate(w *workspace, rows, cols int, grid *[gridSize][gridSize]float32) {
-	wH, wV := windowSize(cols), windowSize(rows)
-	var colIdx, rowIdx [gridSize]int
-	for i := range gridSize {
-		colIdx[i] = sampleIndex(i, cols)
-		rowIdx[i] = sampleIndex(i, rows)
-	}
-	// Iteration 1: a -> b (rows), b -> a (columns).
-	for r := range rows {
-		boxRow(w.a[r*cols:(r+1)*cols], w.b[r*cols:(r+1)*cols], wH)
-	}
-	boxColumns(w.b, w.a, rows, cols, wV)
-	// Iteration 2, horizontal: a -> c (rows x 64, sampled columns only).
-	for r := range rows {
-		boxRowSampled(w.a[r*cols:(r+1)*cols], w.c[r*gridSize:(r+1)*gridSize], wH, &colIdx)
-	}
-	// Iteration 2, vertical over the 64 kept columns: c -> d.
-	boxColumns(w.c, w.d, rows, gridSize, wV)
-	for i := range gridSize {
-		copy(grid[i][:], w.d[rowIdx[i]*gridSize:(rowIdx[i]+1)*gridSize])
-	}
-}
 
 // boxRow is one 1-D box pass over a contiguous vector: the reference's four-phase running sum.
 func boxRow(in, out []float32, w int) {

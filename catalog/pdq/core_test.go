@@ -83,16 +83,16 @@ func testLuma(rows, cols int, seed uint32) []float32 {
 }
 
 func TestBlurMatchesReferenceWalk(t *testing.T) {
-	sizes := [][2]int{{5, 5}, {5, 9}, {64, 64}, {7, 300}, {129, 129}, {128, 257}, {300, 7}, {255, 1000}, {1003, 641}, {1030, 130}}
+	// Row counts around the batch of 4 and window sizes 1 to 9, even and odd, columns with
+	// repeated sample indexes (fewer than 64) and windows reaching past the samples.
+	sizes := [][2]int{{5, 5}, {5, 9}, {6, 7}, {7, 6}, {8, 11}, {64, 64}, {7, 300}, {129, 129}, {128, 257}, {300, 7},
+		{255, 1000}, {1003, 641}, {1030, 130}, {257, 385}, {1153, 33}, {389, 1151}}
 	for i, s := range sizes {
 		rows, cols := s[0], s[1]
 		luma := testLuma(rows, cols, uint32(i+1))
 		want := refGrid(luma, rows, cols)
-		w := getWork(rows*cols, rows)
-		copy(w.a, luma)
 		var got [gridSize][gridSize]float32
-		blurAndDecimate(w, rows, cols, &got)
-		putWork(w)
+		blurGrid(rows, cols, func(y int, dst []float32) { copy(dst, luma[y*cols:(y+1)*cols]) }, &got)
 		if got != want {
 			t.Errorf("%dx%d: blurred grid differs from the reference walk", cols, rows)
 		}

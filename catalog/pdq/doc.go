@@ -10,6 +10,21 @@
 // copy of an image are a different variant: name the variant with VariantName and store it with
 // the hash.
 //
+// # Cost
+//
+// The reference blurs two full-size float32 buffers (96 MB for a 12 MP photo). FromImage and
+// FromLuma compute the same bits row by row instead (stream.go): luminance is made four rows at a
+// time, the first box passes run over those rows while the second keep only the 64 sampled columns,
+// so memory is a few rows of the image width plus rows x 64 values (StreamMemory: about 2 MB at
+// 12 MP). TestBlurMatchesReferenceWalk holds it to a literal transcription of the reference's
+// passes and TestConformance to the reference's published hashes.
+//
+// FromReduced approximates the full-resolution hash from a copy of the image reduced by 2, 4 or
+// 8 (each pixel the mean of the block it replaces, as a JPEG decoder's reduced inverse DCT gives),
+// applying the reference's full-size blur weights summed over each block. It is not bit-exact;
+// relcat uses it for large JPEGs it decodes at a reduction anyway (distances measured in
+// catalog's TestReducedReferencePDQ).
+//
 // # From pixels to luminance
 //
 //   - Colour pixels become (0.299*R + 0.587*G) + 0.114*B in float32, with 8-bit R, G, B.
