@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -457,13 +458,17 @@ func regionEdgeMatch(eb *bolt.Bucket, e storedEdge) (Match, error) {
 // carries what regionPairMatch gives their stored hashes, joins no whole-image pair, and has its
 // reverse entry. It returns the number of decoded images without region hashes (matched
 // whole-image only).
-func checkRegions(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) (wholeOnly int, err error) {
+func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) (wholeOnly int, err error) {
+	n := 0
 	rb := tx.Bucket(bucketRegions)
 	pb := tx.Bucket(bucketPDQ)
 	if rb == nil {
 		return pb.Stats().KeyN, nil
 	}
 	err = rb.ForEach(func(k, v []byte) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
 		subject := fmt.Sprintf("%x", k)
 		ver, rs, err := parseRegionsValue(v)
 		switch {
@@ -488,6 +493,9 @@ func checkRegions(tx *bolt.Tx, add func(kind, subject, format string, args ...an
 		return 0, err
 	}
 	err = pb.ForEach(func(k, _ []byte) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
 		if rb.Get(k) == nil {
 			wholeOnly++
 		}
@@ -499,6 +507,9 @@ func checkRegions(tx *bolt.Tx, add func(kind, subject, format string, args ...an
 	eb := tx.Bucket(bucketEdges)
 	cur := eb.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return 0, ErrInterrupted
+		}
 		if len(k) < 33 || k[32] != edgeRegion {
 			continue
 		}
