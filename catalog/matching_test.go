@@ -35,6 +35,8 @@ type corpusPhoto struct {
 	w, h int
 	data []byte
 	pdq  *PDQInfo
+	// regions are the region hashes of the same work image (issue 10).
+	regions []RegionHash
 }
 
 var corpusHashCache struct {
@@ -96,7 +98,8 @@ func corpusPhotos(t *testing.T) []*corpusPhoto {
 			errs[i] = err
 			return
 		}
-		h, err := catalogHash(p.name, data)
+		// With the region hashes of the same work image (the region suite reads them).
+		h, err := hashBytes(context.Background(), p.name, data, HashOptions{MaxPixels: DefaultMaxPixels, MaxFileSize: DefaultMaxFileSize, Regions: true})
 		if err != nil {
 			errs[i] = err
 			return
@@ -105,7 +108,7 @@ func corpusPhotos(t *testing.T) []*corpusPhoto {
 			errs[i] = fmt.Errorf("%s: go_decode ok but no PDQ: %v", p.name, h.Warnings)
 			return
 		}
-		p.data, p.pdq = data, h.PDQ
+		p.data, p.pdq, p.regions = data, h.PDQ, h.regions
 	})
 	for _, err := range errs {
 		if err != nil {

@@ -10,11 +10,13 @@ package catalog
 // RELCAT_EVAL=1 runs every eligible corpus photo and prints the tables the README quotes.
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"image"
 	"image/color"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -27,14 +29,15 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/relcat/relcat/catalog/media"
-	"github.com/relcat/relcat/catalog/pdq"
 )
 
 // evalSeed seeds every random choice of the suite (which corner, how much, which colour).
 const evalSeed = 20261130
 
-// hashedImage is what the rule sees of one image: the whole-image PDQ and the region hashes.
+// hashedImage is what the rule sees of one image: the whole-image PDQ and the region hashes, and a
+// stand-in SHA-256 (the rule breaks ties between equal distances by it).
 type hashedImage struct {
+	sha     SHA256
 	pdq     *PDQInfo
 	regions []RegionHash
 }
@@ -50,24 +53,12 @@ func hashForRegions(t testing.TB, name string, data []byte) (*hashedImage, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &hashedImage{pdq: p, regions: rs}, nil
+	return &hashedImage{sha: sha256.Sum256(data), pdq: p, regions: rs}, nil
 }
 
 // records lists an image's hash records: the whole image first, then its regions.
 func (h *hashedImage) records() []RegionHash {
-	out := []RegionHash{{Region: RegionWhole, Quality: h.pdq.Quality, AsIs: h.pdq.Hash, Mirror: h.pdq.Dihedral[pdq.FlipY]}}
-	return append(out, h.regions...)
-}
-
-// evalRecordDistance is the distance of two hash records (the engine's RegionDistance): the
-// smaller, over as-is and mirrored, of the larger of the two one-way distances.
-func evalRecordDistance(a, b RegionHash) (int, bool) {
-	asis := pdq.Distance(a.AsIs, b.AsIs)
-	mir := max(pdq.Distance(a.Mirror, b.AsIs), pdq.Distance(a.AsIs, b.Mirror))
-	if mir < asis {
-		return mir, true
-	}
-	return asis, false
+	return append([]RegionHash{wholeRecord(h.pdq)}, h.regions...)
 }
 
 // verdict is the rule's answer for one pair of images.
@@ -75,40 +66,34 @@ type verdict struct {
 	match    bool
 	whole    bool // matched as whole images (PairDistance)
 	dist     int  // the distance shown: the whole pair's, or the matching region pair's
-	ra, rb   Region
+	ra, rb   string
 	mirrored bool
 	words    string
 }
 
-// evalMatch applies the catalog's rule to a (the query) and b at the defaults: a whole-image match
-// by PairDistance, else the closest pair of records (not both whole) within regionThreshold, both
-// qualities at least the floor. A miss reports the closest distance of any compared pair.
+// evalMatch asks the catalog's rule (matchSets: a whole-image match by PairDistance, else the best
+// pair of records by regionPairMatch) whether a (the query) matches b, at the defaults. A miss
+// reports the closest distance of any pair of records the rule compares.
 func evalMatch(a, b *hashedImage) verdict {
-	d, _ := PairDistance(a.pdq, b.pdq)
-	if d <= DefaultMaxDistance && a.pdq.Quality >= DefaultMinQuality && b.pdq.Quality >= DefaultMinQuality {
-		return verdict{match: true, whole: true, dist: d}
-	}
-	best, closest := verdict{dist: 257}, d
-	floor := max(RegionMinQuality, DefaultMinQuality)
-	for _, x := range a.records() {
-		if x.Quality < floor {
-			continue
+	o, _ := MatchOptions{}.norm()
+	m, ok := matchSets(a.sha, &hashSet{whole: a.pdq, regions: a.regions}, b.sha, &hashSet{whole: b.pdq, regions: b.regions}, o)
+	if ok {
+		v := verdict{match: true, whole: m.Region == nil, dist: m.Distance}
+		if m.Region != nil {
+			v.ra, v.rb, v.mirrored, v.words = m.Region.Query, m.Region.Match, m.Region.Mirrored, m.Region.Description
 		}
+		return v
+	}
+	closest, _ := PairDistance(a.pdq, b.pdq)
+	for _, x := range a.records() {
 		for _, y := range b.records() {
-			th := regionThreshold(x.Region, y.Region)
-			if y.Quality < floor || th < 0 || (x.Region == RegionWhole && y.Region == RegionWhole) {
+			if x.Quality < RegionMinQuality || y.Quality < RegionMinQuality || regionThreshold(x.Region, y.Region) < 0 ||
+				(x.Region == RegionWhole && y.Region == RegionWhole) {
 				continue
 			}
-			rd, mir := evalRecordDistance(x, y)
-			closest = min(closest, rd)
-			if rd <= th && rd < best.dist {
-				best = verdict{match: true, dist: rd, ra: x.Region, rb: y.Region, mirrored: mir,
-					words: describeRegionMatch(x.Region, x.Param, y.Region, y.Param, mir)}
-			}
+			d, _ := RegionDistance(x, y)
+			closest = min(closest, d)
 		}
-	}
-	if best.match {
-		return best
 	}
 	return verdict{dist: closest}
 }
@@ -139,7 +124,7 @@ func (c *closestPerKind) add(a, b *hashedImage, where string) {
 			} else if regionThreshold(x.Region, y.Region) < 0 {
 				continue
 			} else {
-				d, _ = evalRecordDistance(x, y)
+				d, _ = RegionDistance(x, y)
 			}
 			k := kindName(x.Region, y.Region)
 			if old, ok := c.d[k]; !ok || d < old {
@@ -416,11 +401,12 @@ func prepareSourcesNow(t *testing.T, sources []*corpusPhoto, side int) []*prepar
 type variantResult struct {
 	source, variant string
 	v               verdict
-	wholeOnly       bool // matched by the whole-image rule alone
+	wholeOnly       bool   // matched by the whole-image rule alone
+	data            []byte // the copy's bytes (runVariants with keep)
 }
 
 // runVariants makes every variant of every source, hashes it and matches it against the source.
-func runVariants(t *testing.T, srcs []*prepared, vs []variant) [][]variantResult {
+func runVariants(t *testing.T, srcs []*prepared, vs []variant, keep bool) [][]variantResult {
 	res := make([][]variantResult, len(srcs))
 	errs := make([]error, len(srcs))
 	parallelEach(len(srcs), func(i int) {
@@ -439,7 +425,11 @@ func runVariants(t *testing.T, srcs []*prepared, vs []variant) [][]variantResult
 				return
 			}
 			vd := evalMatch(h, s.h)
-			res[i] = append(res[i], variantResult{source: s.p.name, variant: v.name, v: vd, wholeOnly: vd.whole})
+			r := variantResult{source: s.p.name, variant: v.name, v: vd, wholeOnly: vd.whole}
+			if keep {
+				r.data = data
+			}
+			res[i] = append(res[i], r)
 		}
 	})
 	for _, err := range errs {
@@ -467,7 +457,8 @@ func TestRegionSuite(t *testing.T) {
 		// (TestTransformSuite measures them on every run), corner and side crops are reported only.
 		vs = slices.DeleteFunc(vs, func(v variant) bool { return v.minFast == 0 || v.group == groupBenign })
 	}
-	res := runVariants(t, srcs, vs)
+	res := runVariants(t, srcs, vs, true)
+	checkCatalogPath(t, srcs, res)
 
 	type stat struct {
 		n, hit, whole int
@@ -536,36 +527,113 @@ func TestRegionSuite(t *testing.T) {
 	}
 }
 
-func frac(a, b int) float64 { return float64(a) / float64(max(1, b)) }
-
-// regionCorpusCache holds the region hashes of every corpus photo, computed once per test binary.
-var regionCorpusCache struct {
-	sync.Mutex
-	dir string
-	hs  []*hashedImage
-}
-
-func corpusRegionHashes(t *testing.T, photos []*corpusPhoto) []*hashedImage {
-	dir := corpusDir(t)
-	regionCorpusCache.Lock()
-	defer regionCorpusCache.Unlock()
-	if regionCorpusCache.dir == dir {
-		return regionCorpusCache.hs
-	}
-	hs := make([]*hashedImage, len(photos))
-	errs := make([]error, len(photos))
-	parallelEach(len(photos), func(i int) {
-		hs[i], errs[i] = hashForRegions(t, photos[i].name, photos[i].data)
-		if errs[i] == nil && hs[i].pdq.Hash != photos[i].pdq.Hash {
-			errs[i] = fmt.Errorf("%s: work-image hash %s differs from the catalog's %s", photos[i].name, hs[i].pdq.Hash, photos[i].pdq.Hash)
-		}
-	})
-	for _, err := range errs {
-		if err != nil {
+// checkCatalogPath runs the suite's copies through the catalog itself: the sources are ingested as
+// one release, the copies as a later one (--no-copy), and every copy is looked up (Lookup) and found
+// in the dupes edges (Dupes). Each answer must be the pure rule's (evalMatch): found or not, and the
+// same distance (the catalog's whole-image hash of a copy comes from ingest's own decode: a distance
+// may differ by a few bits from the pure path's, which decodes JPEGs reduced; a verdict may then
+// differ only when the distance is within that of the threshold).
+func checkCatalogPath(t *testing.T, srcs []*prepared, res [][]variantResult) {
+	root := t.TempDir()
+	dirA, dirB := filepath.Join(root, "originals"), filepath.Join(root, "copies")
+	for _, d := range []string{dirA, dirB} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	regionCorpusCache.dir, regionCorpusCache.hs = dir, hs
+	orig := map[string]SHA256{}
+	for i, s := range srcs {
+		if err := os.WriteFile(filepath.Join(dirA, fmt.Sprintf("%03d%s", i, filepath.Ext(s.p.name))), s.p.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		orig[s.p.name] = sha256.Sum256(s.p.data)
+	}
+	type copyFile struct {
+		path string
+		sha  SHA256
+		r    variantResult
+	}
+	var copies []copyFile
+	for i, rs := range res {
+		for _, r := range rs {
+			path := filepath.Join(dirB, fmt.Sprintf("%03d-%s.jpg", i, r.variant))
+			if err := os.WriteFile(path, r.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			copies = append(copies, copyFile{path, sha256.Sum256(r.data), r})
+		}
+	}
+	c := openTest(t)
+	ctx := t.Context()
+	for _, r := range []struct{ dir, date string }{{dirA, "2020-01-01"}, {dirB, "2020-02-01"}} {
+		if _, err := c.Ingest(ctx, []string{r.dir}, IngestOptions{NoCopy: true, Release: ReleaseInfo{Affiliate: "eval", Released: r.date}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := c.Dupes(DupesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := map[[2]SHA256]Edge{}
+	for _, k := range cl {
+		for _, e := range k.Edges {
+			edges[[2]SHA256{e.A, e.B}], edges[[2]SHA256{e.B, e.A}] = e, e
+		}
+	}
+	const slack = 4 // bits a distance may differ between the two decodes
+	found, agree, region := 0, 0, 0
+	for _, cf := range copies {
+		lr, err := c.Lookup(ctx, cf.path, MatchOptions{}, HashOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := orig[cf.r.source]
+		var m *Match
+		for i := range lr.Near {
+			if lr.Near[i].SHA256 == o {
+				m = &lr.Near[i]
+			}
+		}
+		e, inDupes := edges[[2]SHA256{o, cf.sha}]
+		pure := cf.r.v
+		switch {
+		case m == nil && !pure.match:
+			agree++
+		case m != nil && pure.match && absInt(m.Distance-pure.dist) <= slack:
+			agree++
+		case m == nil && pure.match && pure.dist > DefaultMaxDistance-slack,
+			m != nil && !pure.match && m.Distance > DefaultMaxDistance-slack:
+			agree++ // at the threshold: the two decodes may fall either side
+		default:
+			t.Errorf("%s %s: catalog lookup %v, pure rule %+v", cf.r.source, cf.r.variant, m, pure)
+		}
+		if m == nil {
+			if inDupes {
+				t.Errorf("%s %s: not found by lookup, but a dupes edge %+v", cf.r.source, cf.r.variant, e)
+			}
+			continue
+		}
+		found++
+		if m.Region != nil {
+			region++
+		}
+		if !inDupes || e.Distance != m.Distance || (e.Region == nil) != (m.Region == nil) {
+			t.Errorf("%s %s: lookup finds %d (region %v), dupes edge %v %+v", cf.r.source, cf.r.variant, m.Distance, m.Region, inDupes, e)
+		}
+	}
+	t.Logf("catalog path: %d copies ingested after their %d originals; lookup finds %d (%d through regions), dupes has the same edges; %d of %d answers agree with the pure rule",
+		len(copies), len(srcs), found, region, agree, len(copies))
+}
+
+func frac(a, b int) float64 { return float64(a) / float64(max(1, b)) }
+
+// corpusRegionHashes returns every corpus photo's hashes as the rule sees them: the catalog's own
+// (corpusPhotos hashes each photo once, region hashes included).
+func corpusRegionHashes(t *testing.T, photos []*corpusPhoto) []*hashedImage {
+	hs := make([]*hashedImage, len(photos))
+	for i, p := range photos {
+		hs[i] = &hashedImage{sha: sha256.Sum256(p.data), pdq: p.pdq, regions: p.regions}
+	}
 	return hs
 }
 
@@ -697,7 +765,7 @@ func TestRegionHardNegatives(t *testing.T) {
 			if strings.HasSuffix(q.name, "canon_hdr_NO.jpg") {
 				hs := corpusRegionHashes(t, photos)
 				v := evalMatch(hs[i], hs[j])
-				t.Logf("same scene 26 s apart (%s | %s): match %v, distance %d (%s~%s)", p.name, q.name, v.match, v.dist, v.ra, v.rb)
+				t.Logf("same scene 26 s apart (%s | %s): match %v, distance %d", p.name, q.name, v.match, v.dist)
 			}
 		}
 	}
@@ -724,7 +792,7 @@ func TestRegionSweep(t *testing.T) {
 			}})
 		}
 	}
-	res := runVariants(t, srcs, vs)
+	res := runVariants(t, srcs, vs, false)
 	hit := map[string]int{}
 	for _, rs := range res {
 		for _, r := range rs {
