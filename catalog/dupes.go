@@ -245,7 +245,6 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			group = append([]int{i}, group...)
 			cl := Cluster{Origin: e.first, Edges: []Edge{}}
 			batches := map[BatchID]bool{}
-			quality := map[SHA256]int{}
 			for gi, j := range group {
 				s := all[j].sha
 				sight, err := sightingsOf(tx, s, cache)
@@ -264,7 +263,6 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				} else if p != nil {
 					m.Quality = p.Quality
 				}
-				quality[s] = m.Quality
 				if gi == 0 && len(sight) > 0 {
 					cl.Origin = sight[0]
 				}
