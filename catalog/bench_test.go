@@ -112,6 +112,26 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			report(b, cpu0)
 		})
+		// ingest-noregions: the same without the region hashes of issue 10, to measure what they
+		// cost in CPU and in bytes of catalog.db per image.
+		b.Run(s.name+"/ingest-noregions", func(b *testing.B) {
+			regionsAtIngest = false
+			defer func() { regionsAtIngest = true }()
+			cpu0 := cpuTime(b)
+			n := 0
+			for b.Loop() {
+				n++
+				dir := filepath.Join(b.TempDir(), fmt.Sprintf("cat%d", n))
+				benchIngestOnce(b, dir, s.folder, len(paths), StatusNew)
+				b.StopTimer()
+				reportDBSize(b, dir, len(paths))
+				if err := os.RemoveAll(dir); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			report(b, cpu0)
+		})
 		b.Run(s.name+"/reingest", func(b *testing.B) {
 			dir := filepath.Join(b.TempDir(), "cat")
 			benchIngestOnce(b, dir, s.folder, len(paths), StatusNew)
@@ -141,9 +161,12 @@ func reportDBSize(b *testing.B, dir string, files int) {
 	for _, bk := range []struct {
 		name   []byte
 		metric string
-	}{{bucketPDQ, "pdq-bytes/img"}, {bucketPDQRef, "pdqref-bytes/img"}} {
+	}{{bucketPDQ, "pdq-bytes/img"}, {bucketPDQRef, "pdqref-bytes/img"}, {bucketRegions, "regions-bytes/img"}} {
 		var n int
 		_ = c.view(func(tx *bolt.Tx) error {
+			if tx.Bucket(bk.name) == nil {
+				return nil
+			}
 			return tx.Bucket(bk.name).ForEach(func(k, v []byte) error { n += len(k) + len(v); return nil })
 		})
 		b.ReportMetric(float64(n)/float64(files), bk.metric)
@@ -368,6 +391,12 @@ func BenchmarkIngestStages(b *testing.B) {
 		})
 		stage("pdq", func() {
 			if _, err := hashWork(work); err != nil {
+				b.Fatal(err)
+			}
+		})
+		// regions: the region hashes of issue 10 (regions.go), from the same work image.
+		stage("regions", func() {
+			if _, err := regionHashes(work); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -30,6 +30,8 @@ type Member struct {
 	Sightings []Sighting `json:"sightings"`
 	// Uncertain: this image's origin (the cluster's) ties with another release of its family.
 	Uncertain bool `json:"uncertain,omitempty"`
+	// Region: this image matched the origin image through region hashes (a crop, a band).
+	Region *RegionMatch `json:"region,omitempty"`
 }
 
 // Edge is a near match between two members; A is the earlier one, Transform says how B relates to A.
@@ -38,6 +40,8 @@ type Edge struct {
 	B         SHA256 `json:"b"`
 	Distance  int    `json:"distance"`
 	Transform string `json:"transform"`
+	// Region: A and B matched through region hashes; described as how B relates to A.
+	Region *RegionMatch `json:"region,omitempty"`
 }
 
 // Cluster is a recycled photo: the origin (earliest sighting) and every copy.
@@ -79,8 +83,9 @@ type dupeEntry struct {
 type originInfo struct {
 	image     SHA256 // the image holding the origin sighting
 	uncertain bool
-	dist      int    // PairDistance to that image (when it is another)
-	transform string // how this image relates to it
+	dist      int          // PairDistance to that image (when it is another)
+	transform string       // how this image relates to it
+	region    *RegionMatch // when matched through region hashes
 }
 
 // DupesEach streams the clusters of Dupes to fn, origins in first-seen order, each as soon as it is
@@ -104,9 +109,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 	}
 	stored := edgesAnswer(mo)
 	var ix *nearIndex
+	var rix *regionIndex
 	if !o.Exact && !stored {
 		if ix, err = c.index(); err != nil {
 			return err
+		}
+		if !mo.NoRegions {
+			if rix, err = c.regionIndex(); err != nil {
+				return err
+			}
 		}
 	}
 	return c.view(func(tx *bolt.Tx) error {
@@ -165,13 +176,31 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				if err != nil {
 					return nil, p, err
 				}
-			} else if p.Quality >= mo.MinQuality {
-				for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
-					cp, err := getPDQ(cs)
+			} else {
+				q, err := storedHashSet(tx, e.sha)
+				if err != nil {
+					return nil, p, err
+				}
+				var cands []SHA256
+				if p.Quality >= mo.MinQuality {
+					cands = ix.candidates(&p.Dihedral, e.sha, mo)
+				}
+				if !mo.NoRegions {
+					rc, err := c.regionCandidates(ix, rix, q, e.sha, 0, tx)
 					if err != nil {
 						return nil, p, err
 					}
-					if m, ok := matchPair(p, cp, cs, mo); ok {
+					cands = appendNew(cands, rc)
+				}
+				for _, cs := range cands {
+					cp, err := storedHashSet(tx, cs)
+					if err != nil {
+						return nil, p, err
+					}
+					if cp == nil {
+						continue
+					}
+					if m, ok := matchSets(e.sha, q, cs, cp, mo); ok {
 						ms = append(ms, m)
 					}
 				}
@@ -210,7 +239,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				oi.image, oi.uncertain = og.Sighting.SHA256, og.Uncertain
 				for _, m := range near {
 					if m.SHA256 == oi.image {
-						oi.dist, oi.transform = m.Distance, m.Transform
+						oi.dist, oi.transform, oi.region = m.Distance, m.Transform, m.Region
 					}
 				}
 			}
@@ -260,7 +289,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				oj := origins[s]
 				m := Member{SHA256: s, Transform: pdq.AsIs.String(), Sightings: sight, Uncertain: oj.uncertain && oj.image == k}
 				if gi > 0 {
-					m.Distance, m.Transform = oj.dist, oj.transform
+					m.Distance, m.Transform, m.Region = oj.dist, oj.transform, oj.region
 				}
 				if q, ok := qualities[s]; ok && stored {
 					m.Quality = q
@@ -336,7 +365,7 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 			if b != gb {
 				continue
 			}
-			found = append(found, pair{lo, hi, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform}})
+			found = append(found, pair{lo, hi, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform, Region: m.Region}})
 		}
 	}
 	slices.SortFunc(found, func(x, y pair) int {
@@ -364,6 +393,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	ecur := tx.Bucket(bucketEdges).Cursor()
 	ek, ev := ecur.First()
 	pdqs := tx.Bucket(bucketPDQ)
+	regions := tx.Bucket(bucketRegions)
 	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold.
 	hasNear := func(s SHA256) (bool, error) {
 		if exact {
@@ -371,30 +401,40 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 		}
 		if !stored {
 			v := pdqs.Get(s[:])
-			return len(v) > 0 && int(v[0]) >= mo.MinQuality, nil
+			if len(v) > 0 && int(v[0]) >= mo.MinQuality {
+				return true, nil
+			}
+			// Region hashes can match where the whole image's hash is too flat.
+			return len(v) > 0 && !mo.NoRegions && regions != nil && regions.Get(s[:]) != nil, nil
 		}
 		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
 			ek, ev = ecur.Next()
 		}
-		found := false
+		found, foundRegion := false, false
 		for ; ek != nil && bytes.HasPrefix(ek, s[:]); ek, ev = ecur.Next() {
-			if len(ek) < 33 || ek[32] != edgeWhole {
+			if len(ek) < 33 || (ek[32] != edgeWhole && ek[32] != edgeRegion) {
 				continue
 			}
 			e, err := parseEdge(ek, ev)
 			if err != nil {
 				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
 			}
-			qualities[e.b] = e.qualityB
+			if e.kind == edgeWhole {
+				qualities[e.b] = e.qualityB // the whole-image hash's quality of the far end
+			}
 			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
-				found = true
+				if e.kind == edgeWhole {
+					found = true
+				} else if !mo.NoRegions {
+					foundRegion = true // each side's quality is checked by edgeMatches
+				}
 			}
 		}
 		if found && mo.MinQuality > EdgeMinQuality {
 			v := pdqs.Get(s[:])
 			found = len(v) > 0 && int(v[0]) >= mo.MinQuality
 		}
-		return found, nil
+		return found || foundRegion, nil
 	}
 	var cur SHA256
 	var first Sighting
