@@ -29,6 +29,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/relcat/relcat/catalog/media"
+	"github.com/relcat/relcat/catalog/pdq"
 )
 
 // evalSeed seeds every random choice of the suite (which corner, how much, which colour).
@@ -40,7 +41,14 @@ type hashedImage struct {
 	sha     SHA256
 	pdq     *PDQInfo
 	regions []RegionHash
+	// The query-window prototype (regions_querywin_test.go, RELCAT_EVAL=1 only): this photo's
+	// windows, used when it arrives after the other, and its core, which the other's windows meet.
+	windows []RegionHash
+	core    *RegionHash
 }
+
+// evalQueryWindows turns the query-window prototype on (it costs about 70 ms of CPU a photo).
+var evalQueryWindows = os.Getenv("RELCAT_EVAL") == "1"
 
 // hashForRegions hashes image bytes as ingest does: one work image, its PDQ and its region hashes
 // (workHashes; corpusRegionHashes checks that the PDQ is the catalog's on every corpus photo).
@@ -53,7 +61,16 @@ func hashForRegions(t testing.TB, name string, data []byte) (*hashedImage, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &hashedImage{sha: sha256.Sum256(data), pdq: p, regions: rs}, nil
+	h := &hashedImage{sha: sha256.Sum256(data), pdq: p, regions: rs}
+	if evalQueryWindows {
+		if h.windows, err = queryWindows(work); err == nil {
+			h.core, err = protoCoreHash(work)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: query windows: %w", name, err)
+		}
+	}
+	return h, nil
 }
 
 // records lists an image's hash records: the whole image first, then its regions.
@@ -69,6 +86,33 @@ type verdict struct {
 	ra, rb   string
 	mirrored bool
 	words    string
+}
+
+// evalArrive is evalMatch with the query-window prototype, for a photo a arriving after b: when the
+// rule finds nothing, a's query windows are compared with b's core (within DefaultMaxDistance, both
+// of quality RegionMinQuality or more).
+func evalArrive(a, b *hashedImage) verdict {
+	v := evalMatch(a, b)
+	if v.match || b.core == nil || b.core.Quality < RegionMinQuality {
+		return v
+	}
+	best := verdict{dist: v.dist}
+	for _, w := range a.windows {
+		if w.Quality < RegionMinQuality {
+			continue
+		}
+		d, tr := RegionDistance(w, *b.core)
+		if d > DefaultMaxDistance {
+			best.dist = min(best.dist, d)
+			continue
+		}
+		if !best.match || d < best.dist {
+			qw, _ := queryWindowOf(w.Region)
+			best = verdict{match: true, dist: d, ra: w.Region.String(), rb: "core60", mirrored: tr == pdq.FlipY,
+				words: qw.words(true, tr == pdq.FlipY)}
+		}
+	}
+	return best
 }
 
 // evalMatch asks the catalog's rule (matchSets: a whole-image match by PairDistance, else the best
@@ -401,8 +445,9 @@ func prepareSourcesNow(t *testing.T, sources []*corpusPhoto, side int) []*prepar
 type variantResult struct {
 	source, variant string
 	v               verdict
-	wholeOnly       bool   // matched by the whole-image rule alone
-	data            []byte // the copy's bytes (runVariants with keep)
+	wholeOnly       bool    // matched by the whole-image rule alone
+	later, earlier  verdict // with query windows: the copy arriving after its original / before it
+	data            []byte  // the copy's bytes (runVariants with keep)
 }
 
 // runVariants makes every variant of every source, hashes it and matches it against the source.
@@ -425,7 +470,8 @@ func runVariants(t *testing.T, srcs []*prepared, vs []variant, keep bool) [][]va
 				return
 			}
 			vd := evalMatch(h, s.h)
-			r := variantResult{source: s.p.name, variant: v.name, v: vd, wholeOnly: vd.whole}
+			r := variantResult{source: s.p.name, variant: v.name, v: vd, wholeOnly: vd.whole,
+				later: evalArrive(h, s.h), earlier: evalArrive(s.h, h)}
 			if keep {
 				r.data = data
 			}
@@ -462,6 +508,7 @@ func TestRegionSuite(t *testing.T) {
 
 	type stat struct {
 		n, hit, whole int
+		later, earlr  int // with query windows, copy arriving later / earlier
 		dists         []int
 		misses        []string
 		words         map[string]int
@@ -475,6 +522,12 @@ func TestRegionSuite(t *testing.T) {
 			s := stats[r.variant]
 			s.n++
 			s.dists = append(s.dists, r.v.dist)
+			if r.later.match {
+				s.later++
+			}
+			if r.earlier.match {
+				s.earlr++
+			}
 			if r.v.match {
 				s.hit++
 				if r.v.whole {
@@ -488,12 +541,21 @@ func TestRegionSuite(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %-26s %4s %7s %7s %4s %4s\n", "variant", "target", "n", "recall", "whole", "med", "max")
+	fmt.Fprintf(&b, "%-24s %-26s %4s %7s %7s %4s %4s", "variant", "target", "n", "recall", "whole", "med", "max")
+	if evalQueryWindows {
+		// The query-window prototype: recall when the copy arrives after / before its original.
+		fmt.Fprintf(&b, " %7s %7s", "+qw-aft", "+qw-bef")
+	}
+	b.WriteString("\n")
 	groups := map[string][2]int{}
 	for _, v := range vs {
 		s := stats[v.name]
 		_, med, _, hi := quantiles(s.dists)
-		fmt.Fprintf(&b, "%-24s %-26s %4d %7.3f %7.3f %4d %4d\n", v.name, v.group, s.n, frac(s.hit, s.n), frac(s.whole, s.n), med, hi)
+		fmt.Fprintf(&b, "%-24s %-26s %4d %7.3f %7.3f %4d %4d", v.name, v.group, s.n, frac(s.hit, s.n), frac(s.whole, s.n), med, hi)
+		if evalQueryWindows {
+			fmt.Fprintf(&b, " %7.3f %7.3f", frac(s.later, s.n), frac(s.earlr, s.n))
+		}
+		b.WriteString("\n")
 		g := groups[v.group]
 		groups[v.group] = [2]int{g[0] + s.hit, g[1] + s.n}
 	}
@@ -629,12 +691,45 @@ func frac(a, b int) float64 { return float64(a) / float64(max(1, b)) }
 
 // corpusRegionHashes returns every corpus photo's hashes as the rule sees them: the catalog's own
 // (corpusPhotos hashes each photo once, region hashes included).
+// Their query windows need the work image again (computed once per test binary).
 func corpusRegionHashes(t *testing.T, photos []*corpusPhoto) []*hashedImage {
+	corpusWindows.Lock()
+	defer corpusWindows.Unlock()
+	if corpusWindows.ws == nil && evalQueryWindows {
+		ws := make([][]RegionHash, len(photos))
+		cores := make([]*RegionHash, len(photos))
+		errs := make([]error, len(photos))
+		parallelEach(len(photos), func(i int) {
+			work, _, err := workImage(t.Context(), photos[i].data, media.Sniff(photos[i].data), DefaultMaxPixels, 0, nil)
+			if err == nil {
+				ws[i], err = queryWindows(work)
+			}
+			if err == nil {
+				cores[i], err = protoCoreHash(work)
+			}
+			errs[i] = err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("%s: %v", photos[i].name, err)
+			}
+		}
+		corpusWindows.ws, corpusWindows.cores = ws, cores
+	}
 	hs := make([]*hashedImage, len(photos))
 	for i, p := range photos {
 		hs[i] = &hashedImage{sha: sha256.Sum256(p.data), pdq: p.pdq, regions: p.regions}
+		if corpusWindows.ws != nil {
+			hs[i].windows, hs[i].core = corpusWindows.ws[i], corpusWindows.cores[i]
+		}
 	}
 	return hs
+}
+
+var corpusWindows struct {
+	sync.Mutex
+	ws    [][]RegionHash
+	cores []*RegionHash
 }
 
 // TestRegionNoFalseMatches: over every pair of unrelated corpus photos the rule finds no match;
@@ -646,6 +741,7 @@ func TestRegionNoFalseMatches(t *testing.T) {
 	var closest closestPerKind
 	pairs, falses := 0, 0
 	withRegions := 0
+	qwFalses, qwClosest := 0, 257
 	for i := range photos {
 		if len(hs[i].regions) > 0 {
 			withRegions++
@@ -662,10 +758,21 @@ func TestRegionNoFalseMatches(t *testing.T) {
 				falses++
 				t.Errorf("false match: %s and %s: %s~%s at %d (whole: %v)", a, b, v.ra, v.rb, v.dist, v.whole)
 			}
+			for _, x := range [][2]int{{i, j}, {j, i}} {
+				v := evalArrive(hs[x[0]], hs[x[1]])
+				qwClosest = min(qwClosest, v.dist)
+				if v.match && !evalMatch(hs[x[0]], hs[x[1]]).match {
+					qwFalses++
+					t.Errorf("false match through the query-window prototype: %s arriving after %s: %s~%s at %d", photos[x[0]].name, photos[x[1]].name, v.ra, v.rb, v.dist)
+				}
+			}
 		}
 	}
 	t.Logf("%d photos (%d with region hashes), %d unrelated pairs, %d false matches; closest unrelated distance per kind of record pair (qualities >= %d):\n%s",
 		len(photos), withRegions, pairs, falses, max(RegionMinQuality, DefaultMinQuality), closest.String())
+	if evalQueryWindows {
+		t.Logf("query-window prototype (either photo arriving later): %d false matches, closest window~core distance %d", qwFalses, qwClosest)
+	}
 	if pairs < 4000 {
 		t.Errorf("only %d unrelated pairs compared, want the whole corpus (about 4,100)", pairs)
 	}
@@ -749,6 +856,11 @@ func TestRegionHardNegatives(t *testing.T) {
 			for j := i + 1; j < len(srcs); j++ {
 				pairs++
 				closest.add(out[i][k], out[j][k], n.name+": "+srcs[i].p.name+" | "+srcs[j].p.name)
+				for _, x := range [][2]*hashedImage{{out[i][k], out[j][k]}, {out[j][k], out[i][k]}} {
+					if v := evalArrive(x[0], x[1]); v.match && !evalMatch(x[0], x[1]).match {
+						t.Errorf("hard negative %s through the query-window prototype: %s~%s at %d", n.name, v.ra, v.rb, v.dist)
+					}
+				}
 				if v := evalMatch(out[i][k], out[j][k]); v.match {
 					t.Errorf("hard negative %s: %s and %s match: %s~%s at %d (whole: %v)", n.name, srcs[i].p.name, srcs[j].p.name, v.ra, v.rb, v.dist, v.whole)
 				}

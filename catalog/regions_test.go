@@ -328,3 +328,28 @@ func BenchmarkRegionHashes(b *testing.B) {
 	b.Run("hashWork", func(b *testing.B) { cpu(b, func() { _, _ = hashWork(work) }) })
 	b.Run("findBands", func(b *testing.B) { cpu(b, func() { findBands(work) }) })
 }
+
+// BenchmarkQueryWindows: the query windows of one 1024-px work image (what an arriving photo adds).
+//
+//	go test -run '^$' -bench QueryWindows -benchtime 20x ./catalog
+func BenchmarkQueryWindows(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(b), "samples", "releases", "2019-11-02-sinai", "01-receipt.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	work, _, err := workImage(b.Context(), data, media.Sniff(data), DefaultMaxPixels, 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c0 := cpuTime(b)
+	n := 0
+	for b.Loop() {
+		ws, err := queryWindows(work)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(ws)
+	}
+	b.ReportMetric(float64(cpuTime(b)-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(n), "windows")
+}
