@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -423,11 +425,19 @@ func (c *Catalog) batchFor(aff string, rel Released, folder string) (BatchID, st
 			found = b
 			return err
 		}
-		return forEachBatch(tx, func(b *Batch) error {
-			for _, a := range b.Aka {
-				if a == natural && found == nil {
-					found = b
-				}
+		// Only records with other identities can answer: the others are not decoded (a new
+		// release at a million images would decode 66,000 records). The key cannot appear inside a
+		// string value (its quotes would be escaped).
+		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+			if found != nil || !bytes.Contains(v, []byte(`"aka":`)) {
+				return nil
+			}
+			var b Batch
+			if err := json.Unmarshal(v, &b); err != nil {
+				return fmt.Errorf("batch %x record: %w", k, err)
+			}
+			if slices.Contains(b.Aka, natural) {
+				found = &b
 			}
 			return nil
 		})

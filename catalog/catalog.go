@@ -62,10 +62,13 @@ type Catalog struct {
 	idxWhy     string // why the persisted index was not used (for tests and benchmarks)
 	noPersist  bool   // Close leaves near.idx as it is (tests: a crash before Close)
 
-	storage  *StorageReport // the storage check at Open (nil for a new catalog)
-	missing  []string       // buckets the catalog lacks (damaged): queries needing them fail, verify reports them
-	damageMu sync.Mutex
-	damage   map[string]bool // damage queries stepped around (see Damage)
+	storage *StorageReport // the storage check at Open (nil for a new catalog)
+	// storageClean: the file passed the storage check at Open without a problem (or is new), so
+	// what this writer commits is sound too (storagecache.go).
+	storageClean bool
+	missing      []string // buckets the catalog lacks (damaged): queries needing them fail, verify reports them
+	damageMu     sync.Mutex
+	damage       map[string]bool // damage queries stepped around (see Damage)
 }
 
 // Dir is the catalog directory.
@@ -122,7 +125,8 @@ func Open(dir string, opts Options) (*Catalog, error) {
 		return nil, err
 	}
 	c := &Catalog{dir: dir, readOnly: opts.ReadOnly, now: opts.Now, version: opts.Version,
-		upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage, lockTimeout: opts.LockTimeout, gate: gate}
+		upgrade: opts.Upgrade && !opts.ReadOnly, storage: storage, lockTimeout: opts.LockTimeout, gate: gate,
+		storageClean: storage == nil || (!storage.Unsafe && len(storage.Problems) == 0)}
 	if opts.ReadOnly {
 		if err := c.init(); err != nil {
 			c.Close()
@@ -155,9 +159,11 @@ func removeTempFiles(dir string) {
 			_ = os.Remove(m)
 		}
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, nearFileName+".tmp-*"))
-	for _, m := range matches {
-		_ = os.Remove(m)
+	for _, name := range []string{nearFileName, verdictFileName} {
+		matches, _ := filepath.Glob(filepath.Join(dir, name+".tmp-*"))
+		for _, m := range matches {
+			_ = os.Remove(m)
+		}
 	}
 }
 
@@ -263,6 +269,8 @@ func (c *Catalog) Close() error {
 	c.dbMu.Lock()
 	defer c.dbMu.Unlock()
 	var err error
+	// The next Open need not read the whole file again (storagecache.go).
+	c.rememberOwnCommits()
 	if c.db != nil {
 		err = c.db.Close()
 		c.db = nil

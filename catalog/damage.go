@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -204,6 +205,12 @@ func preflight(dir, dbPath string, opts Options) (*StorageReport, error) {
 		return nil, fmt.Errorf("%w%s: %s (waited %s; try again when it finishes)", ErrLocked, otherPID(dir), dir, opts.LockTimeout)
 	}
 	defer unlock()
+	// A large file unchanged since a check passed is not read again (storagecache.go).
+	if cachedVerdict(dir, f) {
+		return &StorageReport{}, nil
+	}
+	was, stamped := stampOf(f)
+	start := time.Now()
 	r, err := checkStorage(context.Background(), dbPath)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read %s: %w", dbPath, err)
@@ -211,6 +218,9 @@ func preflight(dir, dbPath string, opts Options) (*StorageReport, error) {
 	if r.Unsafe {
 		c := &Catalog{dir: dir, storage: r}
 		return r, c.unsafeErr()
+	}
+	if stamped && len(r.Problems) == 0 {
+		rememberVerdict(dir, f, was, start)
 	}
 	return r, nil
 }

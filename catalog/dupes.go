@@ -110,8 +110,10 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		}
 	}
 	return c.view(func(tx *bolt.Tx) error {
+		// Resident memory stays bounded by what the answer holds, not by the pages read (mapped.go).
+		watch := &mapWatch{tx: tx}
 		cache := map[BatchID]*Batch{}
-		all, err := dupeCandidates(ctx, tx, cache, o.Exact, stored, mo)
+		all, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
 		if err != nil {
 			return err
 		}
@@ -214,6 +216,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			if i%256 == 0 && ctx.Err() != nil {
 				return ErrInterrupted
 			}
+			watch.stepN(16) // a candidate reads a few dozen records: look every 256 candidates
 			k := e.sha
 			ok, err := origin(i)
 			if err != nil {
@@ -294,37 +297,51 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 }
 
 // groupEdges lists every pair of a cluster's members within the threshold, in member order, the
-// earlier one as A and Transform saying how B relates to A (the match of B towards A).
+// earlier one as A and Transform saying how B relates to A (the match of B towards A). It keeps only
+// the edges it returns (a cluster of m near-identical copies has m(m-1)/2 of them), reading each
+// member's matches once.
 func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PDQInfo, error)) ([]Edge, error) {
-	idx := map[SHA256]int{}
+	idx := make(map[SHA256]int, len(group))
 	for gi, j := range group {
 		idx[all[j].sha] = gi
 	}
-	// match[b][a]: b's match towards a, from b's near matches.
-	match := make([]map[int]Match, len(group))
-	for gi, j := range group {
-		ms, _, err := neighbours(j)
+	type pair struct {
+		lo, hi int // member positions
+		e      Edge
+	}
+	var found []pair
+	for gb, jb := range group {
+		ms, _, err := neighbours(jb)
 		if err != nil {
 			return nil, err
 		}
-		match[gi] = map[int]Match{}
 		for _, m := range ms {
-			if gj, ok := idx[m.SHA256]; ok {
-				match[gi][gj] = m
+			ga, ok := idx[m.SHA256]
+			if !ok || ga == gb {
+				continue
 			}
-		}
-	}
-	out := []Edge{}
-	for i := range group {
-		for j := i + 1; j < len(group); j++ {
-			a, b := i, j
+			// The pair's A is its earlier member (the first in member order on a tie); the edge is
+			// B's match towards A, so it is taken from B's matches only.
+			lo, hi := min(ga, gb), max(ga, gb)
+			a, b := lo, hi
 			if all[group[b]].first.Before(all[group[a]].first) {
 				a, b = b, a
 			}
-			if m, ok := match[b][a]; ok {
-				out = append(out, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform})
+			if b != gb {
+				continue
 			}
+			found = append(found, pair{lo, hi, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform}})
 		}
+	}
+	slices.SortFunc(found, func(x, y pair) int {
+		if x.lo != y.lo {
+			return x.lo - y.lo
+		}
+		return x.hi - y.hi
+	})
+	out := make([]Edge, len(found))
+	for i, p := range found {
+		out[i] = p.e
 	}
 	return out, nil
 }
@@ -333,7 +350,7 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 // (unless exact) those with an edge within the threshold (stored) or with a usable hash (not
 // stored: only a search can tell). The image_batches and edges buckets are both keyed by SHA-256
 // first, so one cursor over each, read side by side, answers both questions in one pass.
-func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
+func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
 	var out []dupeEntry
 	ecur := tx.Bucket(bucketEdges).Cursor()
 	ek, ev := ecur.First()
@@ -389,6 +406,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, cache map[BatchID]*Batch, 
 	c := tx.Bucket(bucketImageBatches).Cursor()
 	count := 0
 	for k, v := c.First(); k != nil; k, v = c.Next() {
+		watch.step()
 		if count%4096 == 0 && ctx.Err() != nil {
 			return nil, ErrInterrupted
 		}

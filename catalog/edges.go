@@ -315,7 +315,9 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 		return nil
 	}
 	n := 0
+	watch := mapWatch{tx: tx}
 	err := pb.ForEach(func(k, v []byte) error {
+		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}
@@ -335,6 +337,7 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 		return err
 	}
 	err = nb.ForEach(func(k, v []byte) error {
+		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}
@@ -359,6 +362,7 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 	haveA := false
 	cur := eb.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}

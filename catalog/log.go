@@ -229,8 +229,10 @@ func checkLog(tx *bolt.Tx) []string {
 	var problems []string
 	prev := ""
 	var want uint64 = 1
+	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
 		var e LogEntry
 		if err := json.Unmarshal(v, &e); err != nil {
 			problems = append(problems, fmt.Sprintf("log entry %x: unreadable: %v", k, err))

@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"fmt"
 	"os"
 
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,3 +15,26 @@ func mapPrivate(f *os.File, size int) ([]byte, error) {
 }
 
 func unmapPrivate(b []byte) error { return unix.Munmap(b) }
+
+// fileResident is how many bytes of files this process has mapped and resident (/proc/self/statm,
+// the shared pages).
+func fileResident() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, resident, shared int64
+	if _, err := fmt.Sscan(string(b), &size, &resident, &shared); err != nil {
+		return 0
+	}
+	return shared * int64(os.Getpagesize())
+}
+
+// releaseMapped lets go of the pages of tx's database mapped in this process (mapped.go).
+func releaseMapped(tx *bolt.Tx) {
+	data, n := tx.DB().Info().Data, uintptr(tx.Size())
+	if data == 0 || n == 0 {
+		return
+	}
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, data, n, unix.MADV_DONTNEED)
+}

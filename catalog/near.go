@@ -78,7 +78,9 @@ func buildIndex(tx *bolt.Tx, top uint64) (*nearIndex, error) {
 	n := &nearIndex{ix: hindex.New(0)}
 	var ids []uint32
 	var hashes [][32]byte
+	watch := mapWatch{tx: tx}
 	err := tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
+		watch.step()
 		// Only the quality, the primary hash and the id are needed: read them in place.
 		id, ok := pdqNearID(v)
 		if !ok || len(k) != 32 || id == 0 || id > maxNearID {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -211,7 +212,11 @@ func (c *Catalog) persistIndex(force bool) error {
 		if nb == nil || tx.Bucket(bucketMeta) == nil {
 			return nil // a catalog of an older schema: reindex writes it
 		}
-		hashes = nb.Stats().KeyN
+		// The last near id stands for the number of hashes (ids are handed out in order; removals
+		// leave gaps): counting the bucket would walk all its pages at every writer's Close.
+		if k, _ := nb.Cursor().Last(); len(k) == 8 {
+			hashes = int(min(binary.BigEndian.Uint64(k), maxNearID))
+		}
 		if hashes < persistMinHashes {
 			return nil
 		}
@@ -349,13 +354,23 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 }
 
 // checkNearFile compares a current near.idx with the index built from the pdq bucket (a stale file
-// is no problem: it is not used, and the next writer rewrites it) and says what it found.
+// is no problem: it is not used, and the next writer rewrites it) and says what it found. The file
+// is read as a stream and compared with the rebuilt index as that is written out, so only the
+// rebuilt index is held in memory.
 func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) string {
-	data, err := os.ReadFile(filepath.Join(c.dir, nearFileName))
+	f, err := os.Open(filepath.Join(c.dir, nearFileName))
 	if err != nil {
 		return "none"
 	}
-	h, err := parseNearHeader(data)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "none"
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	hdr := make([]byte, nearFileHeader)
+	n, _ := io.ReadFull(r, hdr)
+	h, err := parseNearHeader(hdr[:n])
 	if err != nil {
 		add("index", nearFileName, "%v (it is not used; the next ingest or `relcat reindex` rewrites it)", err)
 		return "damaged"
@@ -367,30 +382,74 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	if err != nil {
 		return "not checked: " + err.Error() // reported with the hashes
 	}
-	var buf bytes.Buffer
-	if _, err := want.ix.WriteTo(&buf); err != nil {
-		add("index", nearFileName, "cannot rebuild it to compare: %v", err)
-		return "not checked"
-	}
 	slots := int(h.slots)
-	end := nearFileHeader + int(h.indexLen)
-	if len(data) != end+align64(32*slots)+slots || !bytes.Equal(data[nearFileHeader:end], buf.Bytes()) {
+	if fi.Size() != int64(nearFileHeader)+int64(h.indexLen)+int64(align64(32*slots))+int64(slots) {
 		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
 		return "damaged"
 	}
-	for id := 0; id < slots; id++ {
-		var s SHA256
-		copy(s[:], data[end+32*id:])
-		q := data[end+align64(32*slots)+id]
+	cw := &compareWriter{r: io.LimitReader(r, int64(h.indexLen)), same: true}
+	if _, err := want.ix.WriteTo(cw); err != nil {
+		add("index", nearFileName, "cannot rebuild it to compare: %v", err)
+		return "not checked"
+	}
+	if !cw.same || cw.n != int64(h.indexLen) {
+		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
+		return "damaged"
+	}
+	// The image of each id, then (after the padding) the quality of each id, read as they come.
+	mismatch := func(id int) string {
 		var ws SHA256
 		var wq uint8
 		if id < len(want.shas) {
 			ws, wq = want.shas[id], want.qual[id]
 		}
-		if s != ws || q != wq {
-			add("index", nearFileName, "near id %d: image %s quality %d, the catalog has %s quality %d (run `relcat reindex`)", id, s, q, ws, wq)
-			return "damaged"
+		add("index", nearFileName, "near id %d: the file disagrees with the catalog's %s quality %d (run `relcat reindex`)", id, ws, wq)
+		return "damaged"
+	}
+	var s SHA256
+	for id := 0; id < slots; id++ {
+		if _, err := io.ReadFull(r, s[:]); err != nil {
+			return mismatch(id)
+		}
+		if (id < len(want.shas) && s != want.shas[id]) || (id >= len(want.shas) && s != SHA256{}) {
+			return mismatch(id)
+		}
+	}
+	if _, err := r.Discard(align64(32*slots) - 32*slots); err != nil {
+		return mismatch(slots)
+	}
+	for id := 0; id < slots; id++ {
+		q, err := r.ReadByte()
+		if err != nil {
+			return mismatch(id)
+		}
+		if (id < len(want.qual) && q != want.qual[id]) || (id >= len(want.qual) && q != 0) {
+			return mismatch(id)
 		}
 	}
 	return fmt.Sprintf("current (%d hashes, near ids up to %d)", want.ix.Len(), h.top)
+}
+
+// compareWriter compares what is written to it with what r holds (same: so far, equal).
+type compareWriter struct {
+	r    io.Reader
+	n    int64
+	same bool
+	buf  []byte
+}
+
+func (w *compareWriter) Write(p []byte) (int, error) {
+	if !w.same {
+		return len(p), nil
+	}
+	if cap(w.buf) < len(p) {
+		w.buf = make([]byte, len(p))
+	}
+	b := w.buf[:len(p)]
+	n, _ := io.ReadFull(w.r, b)
+	w.n += int64(n)
+	if n != len(p) || !bytes.Equal(b, p) {
+		w.same = false
+	}
+	return len(p), nil
 }

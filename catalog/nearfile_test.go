@@ -157,6 +157,35 @@ func TestNearFile(t *testing.T) {
 		t.Errorf("verify did not name the damaged index file: %v", rep.Problems)
 	}
 	r.Close()
+	// The image and the quality of each near id, after the index, are compared too (streamed).
+	h, err := parseNearHeader(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int{nearFileHeader + int(h.indexLen) + 32*int(h.top) + 5, len(data) - 1} {
+		d := append([]byte(nil), data...)
+		d[nearFileHeader+64+40] ^= 0xff // the index as written
+		d[off] ^= 0x01
+		if err := os.WriteFile(path, d, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = reader()
+		rep, err := r.Verify(context.Background(), VerifyOptions{Quick: true})
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range rep.Problems {
+			found = found || (p.Subject == nearFileName && strings.Contains(p.Detail, "disagrees"))
+		}
+		if !found {
+			t.Errorf("slot byte %d of %d altered: %v", off, len(d), rep.Problems)
+		}
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	data[20] ^= 0xff // the header: checksum mismatch, never used
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)

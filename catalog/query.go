@@ -118,6 +118,61 @@ type batchKey struct {
 	Ingested  time.Time `json:"ingested"`
 }
 
+// batchKeyOf reads what ordering needs of a stored batch record: directly from the fields
+// json.Marshal writes for a Batch (affiliate and released early, before any free text; ingested
+// later), else, for any record that does not read plainly (an escape in a value, another order),
+// with json.Unmarshal. A key cannot be matched inside a string value: its quotes would be escaped.
+func batchKeyOf(v []byte) (batchKey, error) {
+	if k, ok := scanBatchKey(v); ok {
+		return k, nil
+	}
+	var k batchKey
+	err := json.Unmarshal(v, &k)
+	return k, err
+}
+
+func scanBatchKey(v []byte) (k batchKey, ok bool) {
+	if len(v) == 0 || v[0] != '{' {
+		return k, false
+	}
+	aff, rest, ok := scanJSONString(v, `"affiliate":"`)
+	if !ok {
+		return k, false
+	}
+	rel, rest, ok := scanJSONString(rest, `"released":"`)
+	if !ok {
+		return k, false
+	}
+	ing, _, ok := scanJSONString(rest, `"ingested":"`)
+	if !ok {
+		return k, false
+	}
+	r, err := ParseReleased(string(rel))
+	if err != nil || rel == nil {
+		return k, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(ing))
+	if err != nil {
+		return k, false
+	}
+	return batchKey{Affiliate: string(aff), Released: r, Ingested: t}, true
+}
+
+// scanJSONString finds key (`"name":"`) in v and returns the string value after it, without escapes
+// (ok false when it has one), and what follows.
+func scanJSONString(v []byte, key string) (val, rest []byte, ok bool) {
+	i := bytes.Index(v, []byte(key))
+	if i < 0 {
+		return nil, nil, false
+	}
+	v = v[i+len(key):]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 || bytes.IndexByte(v[:j], '\\') >= 0 {
+		return nil, nil, false
+	}
+	return v[:j], v[j+1:], true
+}
+
 // BatchesEach calls fn for the batches, earliest release first (then ingest time). It reads each
 // record once in full only for the batches it hands to fn: ordering needs just the release and
 // ingest times (a few dozen bytes per batch kept), so --limit 50 over a million images decodes 50
@@ -139,8 +194,8 @@ func (c *Catalog) BatchesEach(o BatchListOptions, fn func(Batch) error) error {
 		var refs []ref
 		bb := tx.Bucket(bucketBatches)
 		err := bb.ForEach(func(k, v []byte) error {
-			var b batchKey
-			if err := json.Unmarshal(v, &b); err != nil || len(k) != 8 {
+			b, err := batchKeyOf(v)
+			if err != nil || len(k) != 8 {
 				return fmt.Errorf("batch %x record: %v", k, err)
 			}
 			if (o.Affiliate != "" && b.Affiliate != o.Affiliate) || (!o.Since.IsZero() && b.Released.Time.Before(o.Since.Time)) {

@@ -176,9 +176,36 @@ func (c *Catalog) UpgradeSearchIndex(ctx context.Context) (int, error) {
 	}
 }
 
-// checkSearch holds the search bucket against the image records, for verify, in constant memory:
-// every entry an image record gives must be stored, and the bucket must hold no other entry.
-func checkSearch(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
+// Verify holds the search bucket against the image records in constant memory (searchCheck): every
+// entry an image record gives must be stored, and the bucket must hold no other entry.
+
+// searchCheck counts, image by image, the search entries the records give and those missing;
+// strays then names the entries no record gives. Verify calls image as it reads each record (one
+// decode of each), in chunks.
+type searchCheck struct{ want, missing int }
+
+// image checks the entries of one image record (pv: its pdq value, nil when none).
+func (sc *searchCheck) image(tx *bolt.Tx, img *Image, pv []byte, add func(kind, subject, format string, args ...any)) {
+	si := *img
+	if len(pv) > 0 {
+		si.PDQ = &PDQInfo{Quality: int(pv[0])}
+	}
+	sb := tx.Bucket(bucketSearch)
+	if sb == nil {
+		return // a missing bucket is reported by strays
+	}
+	for _, e := range searchEntries(&si) {
+		sc.want++
+		if sb.Get(e) == nil {
+			sc.missing++
+			add("index", si.SHA256.String(), "metadata search index lacks entry %q: run `relcat reindex`", e[:len(e)-32])
+		}
+	}
+}
+
+// strays names the search entries that no readable image record gives, when there are more
+// entries than the records gave (one problem per image).
+func (sc *searchCheck) strays(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
 	sb := tx.Bucket(bucketSearch)
 	pdqs := tx.Bucket(bucketPDQ)
 	images := tx.Bucket(bucketImages)
@@ -192,21 +219,7 @@ func checkSearch(tx *bolt.Tx, add func(kind, subject, format string, args ...any
 		}
 		return &img, true
 	}
-	wantN, missing := 0, 0
-	_ = images.ForEach(func(k, _ []byte) error {
-		img, ok := recordOf(k)
-		if !ok {
-			return nil // reported with the records
-		}
-		for _, e := range searchEntries(img) {
-			wantN++
-			if sb.Get(e) == nil {
-				missing++
-				add("index", img.SHA256.String(), "metadata search index lacks entry %q: run `relcat reindex`", e[:len(e)-32])
-			}
-		}
-		return nil
-	})
+	wantN, missing := sc.want, sc.missing
 	// Every stored key the records give was found; any further key is a stray one.
 	if n := sb.Stats().KeyN; n > wantN-missing {
 		// Name the images whose entries no readable image record gives (one problem per image).

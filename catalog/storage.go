@@ -94,6 +94,7 @@ func readBoltMeta(b []byte) boltMeta {
 // checkStorage checks the file at path (see the comment at the top of this file). An error means the
 // file could not be read at all; damage is reported in the StorageReport.
 func checkStorage(ctx context.Context, path string) (*StorageReport, error) {
+	storageChecks.Add(1)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,9 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -66,17 +69,22 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	// stops a verify of a million images within a second.
 	ticks := 0
 	stopped := false
+	var watch mapWatch // of the transaction in progress (mapped.go)
 	tick := func() bool {
+		watch.step()
 		if ticks++; ticks%1024 == 0 && ctx.Err() != nil {
 			stopped = true
 		}
 		return stopped
 	}
-	// Originals and thumbnails are checked as their image record is read: no list of every file
-	// is kept, and each record is decoded once.
+	// Originals and thumbnails are checked after their chunk of image records is read (outside the
+	// transaction): no list of every file is kept, and each record is decoded once.
 	checkFile := func(f fileCheck) {
 		if stopped {
 			return
+		}
+		if verifyFileHook != nil {
+			verifyFileHook()
 		}
 		path := filepath.Join(c.dir, filepath.FromSlash(f.rel))
 		if o.Quick {
@@ -115,17 +123,25 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		}
 		return r, nil
 	}
+	// With a bucket missing, the checks that need it stop at it (a nil bucket panics); each group of
+	// checks runs on its own so that the others still report. section reports whether it ran through.
+	section := func(what string, fn func()) (ok bool) {
+		defer func() {
+			if p := recover(); p != nil {
+				add("storage", "catalog.db", "%s not checked: %v (missing bucket?)", what, p)
+				ok = false
+			}
+		}()
+		fn()
+		return true
+	}
+	// The checks run in read transactions that a commit waits for (lock.go): the records' own
+	// consistency in a few passes, the images in short transactions of verifyChunk records, and
+	// the originals and thumbnails re-read between them, outside any transaction, so that an ingest
+	// running beside a full verify waits for one chunk, not for every original to be re-hashed.
 	err := c.view(func(tx *bolt.Tx) error {
-		// With a bucket missing, the checks that need it stop at it (a nil bucket panics); each
-		// group of checks runs on its own so that the others still report.
-		section := func(what string, fn func()) {
-			defer func() {
-				if p := recover(); p != nil {
-					add("storage", "catalog.db", "%s not checked: %v (missing bucket?)", what, p)
-				}
-			}()
-			fn()
-		}
+		watch = mapWatch{tx: tx}
+		defer func() { watch = mapWatch{} }()
 		batches := map[BatchID]*Batch{}
 		section("batch records", func() {
 			_ = tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
@@ -200,128 +216,209 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				return nil
 			})
 		})
-		section("images and their indexes", func() {
-			// images, md5 and pdq indexes.
-			pdqs := tx.Bucket(bucketPDQ)
-			md5s := tx.Bucket(bucketMD5)
-			total := tx.Bucket(bucketImages).Stats().KeyN
-			// Whether an image has a sighting: image_batches is keyed by the image's SHA-256 first,
-			// so a cursor over it moves along with the images (no set of every sighted image).
-			icur := tx.Bucket(bucketImageBatches).Cursor()
-			ik, _ := icur.First()
-			md5Found := 0
-			_ = tx.Bucket(bucketImages).ForEach(func(k, v []byte) error {
-				if tick() {
-					return ErrInterrupted
+		return nil
+	})
+	if err != nil && !stopped {
+		return nil, err
+	}
+	// Images, md5 and pdq indexes, a chunk at a time. Whether an image has a sighting: image_batches
+	// is keyed by the image's SHA-256 first, so a cursor over it moves along with the images (no set
+	// of every sighted image).
+	total := -1
+	md5Found := 0
+	var search searchCheck // the metadata search index, checked from the same records
+	var after []byte       // the last image checked
+	for !stopped {
+		var files []fileCheck
+		done := false
+		err := c.view(func(tx *bolt.Tx) error {
+			watch = mapWatch{tx: tx}
+			defer func() { watch = mapWatch{} }()
+			ok := section("images and their indexes", func() {
+				images := tx.Bucket(bucketImages)
+				pdqs, md5s := tx.Bucket(bucketPDQ), tx.Bucket(bucketMD5)
+				if total < 0 {
+					total = images.Stats().KeyN
 				}
-				r.Images++
-				if o.Progress != nil && r.Images%1024 == 0 {
-					o.Progress(r.Images, total)
+				cur, icur := images.Cursor(), tx.Bucket(bucketImageBatches).Cursor()
+				var k, v []byte
+				if after == nil {
+					k, v = cur.First()
+				} else if k, v = cur.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = cur.Next()
 				}
-				for ik != nil && bytes.Compare(ik[:min(32, len(ik))], k) < 0 {
-					ik, _ = icur.Next()
+				var ik []byte
+				if k != nil {
+					ik, _ = icur.Seek(k[:min(32, len(k))])
 				}
-				sighted := ik != nil && len(k) == 32 && bytes.HasPrefix(ik, k)
-				var img Image
-				if err := json.Unmarshal(v, &img); err != nil || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
-					add("record", fmt.Sprintf("image %x", k), "unreadable or mismatched image record")
-					return nil
-				}
-				s := img.SHA256
-				if !sighted {
-					add("sighting", s.String(), "image has no sighting")
-				}
-				if md5s.Get(md5Key(img.MD5, s)) == nil {
-					add("index", s.String(), "md5 index lacks this image (md5 %s)", img.MD5)
-				} else {
-					md5Found++
-				}
-				pv := pdqs.Get(k)
-				if img.Pixels && pv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
-					add("index", s.String(), "decoded image has no perceptual hash entry")
-				}
-				if pv != nil {
-					if _, err := parsePDQValue(pv); err != nil {
-						add("index", s.String(), "pdq entry: %v", err)
+				for n := 0; k != nil && n < verifyChunk; k, v = cur.Next() {
+					n++
+					after = append(after[:0], k...)
+					if tick() {
+						return
 					}
-				}
-				if img.Object != "" {
-					checkFile(fileCheck{"object", s.String(), img.Object, s, img.Size, factsOf(&img)})
-				}
-				if img.Thumb != "" {
-					if img.ThumbSHA256 == nil {
-						add("thumbnail", s.String(), "thumbnail without a recorded hash")
+					r.Images++
+					if o.Progress != nil && r.Images%1024 == 0 {
+						o.Progress(r.Images, total)
+					}
+					for ik != nil && bytes.Compare(ik[:min(32, len(ik))], k) < 0 {
+						ik, _ = icur.Next()
+					}
+					sighted := ik != nil && len(k) == 32 && bytes.HasPrefix(ik, k)
+					var img Image
+					if err := json.Unmarshal(v, &img); err != nil || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
+						add("record", fmt.Sprintf("image %x", k), "unreadable or mismatched image record")
+						continue
+					}
+					s := img.SHA256
+					if !sighted {
+						add("sighting", s.String(), "image has no sighting")
+					}
+					if md5s.Get(md5Key(img.MD5, s)) == nil {
+						add("index", s.String(), "md5 index lacks this image (md5 %s)", img.MD5)
 					} else {
-						checkFile(fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1, nil})
+						md5Found++
+					}
+					pv := pdqs.Get(k)
+					if img.Pixels && pv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
+						add("index", s.String(), "decoded image has no perceptual hash entry")
+					}
+					if pv != nil {
+						if _, err := parsePDQValue(pv); err != nil {
+							add("index", s.String(), "pdq entry: %v", err)
+						}
+					}
+					search.image(tx, &img, pv, add)
+					if img.Object != "" {
+						files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size, factsOf(&img)})
+					}
+					if img.Thumb != "" {
+						if img.ThumbSHA256 == nil {
+							add("thumbnail", s.String(), "thumbnail without a recorded hash")
+						} else {
+							files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1, nil})
+						}
 					}
 				}
-				return nil
+				done = k == nil
 			})
-			if o.Progress != nil && !stopped {
-				o.Progress(r.Images, total)
+			done = done || !ok
+			return nil
+		})
+		// Outside the transaction: a commit may pass while the files are read.
+		for _, f := range files {
+			checkFile(f)
+		}
+		if err != nil {
+			if stopped {
+				break
 			}
-			// Every image found its md5 entry: when the index holds no other entry, it is exact, and
-			// the image records need not be decoded a second time to name a stray one.
-			md5Entries := 0
-			mcur := md5s.Cursor()
-			for k, _ := mcur.First(); k != nil && !tick(); k, _ = mcur.Next() {
-				md5Entries++
-			}
-			if md5Entries != md5Found {
-				_ = md5s.ForEach(func(k, v []byte) error {
+			return nil, err
+		}
+		if done {
+			break
+		}
+	}
+	if o.Progress != nil && !stopped && total >= 0 {
+		o.Progress(r.Images, total)
+	}
+	if stopped {
+		return r, ErrInterrupted
+	}
+	// The remaining checks are each self-contained: one transaction each, so that a commit can pass
+	// between them.
+	steps := []func(tx *bolt.Tx) error{
+		func(tx *bolt.Tx) error {
+			section("the md5 and pdq indexes", func() {
+				pdqs, md5s := tx.Bucket(bucketPDQ), tx.Bucket(bucketMD5)
+				// Every image found its md5 entry: when the index holds no other entry, it is exact,
+				// and the image records need not be decoded a second time to name a stray one (an
+				// image committed between the chunks above only makes this pass run).
+				md5Entries := 0
+				mcur := md5s.Cursor()
+				for k, _ := mcur.First(); k != nil && !tick(); k, _ = mcur.Next() {
+					md5Entries++
+				}
+				if md5Entries != md5Found {
+					_ = md5s.ForEach(func(k, v []byte) error {
+						if tick() {
+							return ErrInterrupted
+						}
+						iv := tx.Bucket(bucketImages).Get(k[min(len(k), 16):])
+						var img Image
+						if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
+							add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
+						}
+						return nil
+					})
+				}
+				_ = pdqs.ForEach(func(k, v []byte) error {
 					if tick() {
 						return ErrInterrupted
 					}
-					iv := tx.Bucket(bucketImages).Get(k[min(len(k), 16):])
-					var img Image
-					if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
-						add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
+					if tx.Bucket(bucketImages).Get(k) == nil {
+						add("index", fmt.Sprintf("pdq %x", k), "perceptual hash of an image that has no record")
 					}
 					return nil
 				})
-			}
-			_ = pdqs.ForEach(func(k, v []byte) error {
-				if tick() {
-					return ErrInterrupted
-				}
-				if tx.Bucket(bucketImages).Get(k) == nil {
-					add("index", fmt.Sprintf("pdq %x", k), "perceptual hash of an image that has no record")
-				}
-				return nil
 			})
-		})
-		section("log", func() {
-			for _, p := range checkLog(tx) {
-				add("log", "log", "%s", p)
-			}
-			checkLogHead(tx, add)
-			checkLoggedSightings(tx, add)
-			r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
-		})
-		if stopped {
-			return ErrInterrupted
-		}
-		var nearErr error
-		section("near-duplicate index", func() {
-			if nearErr = checkNear(ctx, tx, add); nearErr == nil {
-				r.NearIndex = c.checkNearFile(tx, add)
-			}
-		})
-		if nearErr != nil {
+			return nil
+		},
+		func(tx *bolt.Tx) error {
+			var logErr error
+			section("log", func() {
+				for _, p := range checkLog(tx) {
+					add("log", "log", "%s", p)
+				}
+				checkLogHead(tx, add)
+				logErr = checkLoggedSightings(ctx, tx, add)
+				r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
+			})
+			return logErr
+		},
+		func(tx *bolt.Tx) error {
+			var nearErr error
+			section("near-duplicate index", func() {
+				if nearErr = checkNear(ctx, tx, add); nearErr == nil {
+					r.NearIndex = c.checkNearFile(tx, add)
+				}
+			})
 			return nearErr
+		},
+		func(tx *bolt.Tx) error {
+			section("search index", func() { search.strays(tx, add) })
+			section("affiliates", func() { checkAffiliates(tx, add) })
+			return nil
+		},
+	}
+	for _, step := range steps {
+		if stopped || ctx.Err() != nil {
+			return r, ErrInterrupted
 		}
-		section("search index", func() { checkSearch(tx, add) })
-		section("affiliates", func() { checkAffiliates(tx, add) })
-		return nil
-	})
+		err := c.view(func(tx *bolt.Tx) error {
+			watch = mapWatch{tx: tx}
+			defer func() { watch = mapWatch{} }()
+			return step(tx)
+		})
+		if err != nil {
+			if stopped || ctx.Err() != nil {
+				return r, ErrInterrupted
+			}
+			return nil, err
+		}
+	}
 	if stopped || ctx.Err() != nil {
 		return r, ErrInterrupted
 	}
-	if err != nil {
-		return nil, err
-	}
 	return r, nil
 }
+
+// verifyFileHook, when set (tests), runs before each original or thumbnail is checked.
+var verifyFileHook func()
+
+// verifyChunk is how many image records one of verify's read transactions checks; their files
+// are checked after it ends.
+const verifyChunk = 2048
 
 func hasWarning(ws []string, prefix string) bool {
 	for _, w := range ws {
@@ -330,6 +427,123 @@ func hasWarning(ws []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// checkLoggedSightings holds the sightings against the log: every ingest commits its sightings and
+// the log entry that records them in one transaction, so each stored sighting must appear in exactly
+// one log entry with the same image and name, and each sighting a log entry records must be stored.
+// This catches what the hash chain alone cannot: a sighting removed from both indexes (with its
+// batch count fixed up), and the last log entries deleted (a truncated chain is still a valid chain).
+//
+// Memory stays bounded at any size. First one pass over the log and one over the sightings sum a
+// keyed hash of every (batch, position, image, name) each side records (the key is drawn at random
+// for this run, so no stored content can be made to cancel out): equal sums, and no batch removal
+// in the log, prove the two sides hold the same sightings, each once. Otherwise the sightings are
+// matched one by one, a share of the batches at a time (loggedPartSize sightings a pass), naming
+// every difference.
+func checkLoggedSightings(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) error {
+	n, clean, err := loggedSightingsAgree(ctx, tx)
+	if err != nil || clean {
+		return err
+	}
+	parts := uint64(max(1, (n+loggedPartSize-1)/loggedPartSize))
+	for part := range parts {
+		if err := checkLoggedPart(ctx, tx, add, parts, part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loggedPartSize is how many sightings one pass of the one-by-one comparison holds (tests lower it).
+var loggedPartSize = 1 << 18
+
+// loggedEntry is the part of a log entry the comparison reads.
+type loggedEntry struct {
+	Seq    uint64    `json:"seq"`
+	Action string    `json:"action"`
+	Batch  string    `json:"batch,omitempty"`
+	Files  []LogFile `json:"files,omitempty"`
+}
+
+// sightingSum adds up a keyed hash of sightings, in four 64-bit lanes.
+type sightingSum struct {
+	key [32]byte
+	sum [4]uint64
+	buf []byte
+}
+
+func (s *sightingSum) add(id BatchID, pos int, sha SHA256, name string, sign uint64) {
+	s.buf = append(append(append(append(append(s.buf[:0], s.key[:]...), id[:]...), byte(pos>>24), byte(pos>>16), byte(pos>>8), byte(pos)), sha[:]...), name...)
+	h := sha256.Sum256(s.buf)
+	for i := range s.sum {
+		s.sum[i] += sign * binary.LittleEndian.Uint64(h[8*i:])
+	}
+}
+
+// loggedSightingsAgree reports whether the log and the stored sightings provably agree (see
+// checkLoggedSightings), and how many sightings are stored.
+func loggedSightingsAgree(ctx context.Context, tx *bolt.Tx) (stored int, clean bool, err error) {
+	logged, have := &sightingSum{}, &sightingSum{}
+	if _, err := rand.Read(logged.key[:]); err != nil {
+		return 0, false, nil
+	}
+	have.key = logged.key
+	clean = true
+	n := 0
+	watch := mapWatch{tx: tx}
+	cur := tx.Bucket(bucketLog).Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return 0, false, ErrInterrupted
+		}
+		var e loggedEntry
+		if json.Unmarshal(v, &e) != nil {
+			continue // reported by checkLog
+		}
+		if e.Action == ActionBatchRemove {
+			clean = false // a removal and a repeated record could cancel out: compare one by one
+			continue
+		}
+		if len(e.Files) == 0 {
+			continue
+		}
+		id, err := hexBatch(e.Batch)
+		if err != nil {
+			clean = false
+			continue
+		}
+		for _, f := range e.Files {
+			if f.Status == StatusRejected {
+				continue
+			}
+			sha, err := ParseSHA256(f.SHA256)
+			if err != nil {
+				clean = false
+				continue
+			}
+			logged.add(id, f.Position, sha, f.raw(), 1)
+		}
+	}
+	err = tx.Bucket(bucketBatchImages).ForEach(func(k, v []byte) error {
+		watch.step()
+		if stored++; stored%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		id, pos, err := parseBatchImageKey(k)
+		var rec sightingRecord
+		if err != nil || json.Unmarshal(v, &rec) != nil {
+			clean = false // reported with the sightings
+			return nil
+		}
+		have.add(id, pos, rec.SHA256, rec.raw(), 1)
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return stored, clean && logged.sum == have.sum, nil
 }
 
 // loggedSighting is the key of one sighting as an ingest log entry recorded it.
@@ -345,19 +559,24 @@ type loggedFile struct {
 	seq  uint64
 }
 
-// checkLoggedSightings holds the sightings against the log: every ingest commits its sightings and
-// the log entry that records them in one transaction, so each stored sighting must appear in exactly
-// one log entry with the same image and name, and each sighting a log entry records must be stored.
-// This catches what the hash chain alone cannot: a sighting removed from both indexes (with its
-// batch count fixed up), and the last log entries deleted (a truncated chain is still a valid chain).
-func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
+// checkLoggedPart compares, one by one, the sightings of the batches of one part (of parts; by
+// the batch id) with what the log records of them, naming every difference.
+func checkLoggedPart(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any), parts, part uint64) error {
+	inPart := func(id BatchID) bool { return binary.BigEndian.Uint64(id[:])%parts == part }
 	logged := map[loggedSighting]loggedFile{}
+	n := 0
+	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		var e LogEntry
-		if json.Unmarshal(v, &e) != nil {
+		watch.step()
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		var le loggedEntry
+		if json.Unmarshal(v, &le) != nil {
 			continue // reported by checkLog
 		}
+		e := LogEntry{Seq: le.Seq, Action: le.Action, Batch: le.Batch, Files: le.Files}
 		if e.Action == ActionBatchRemove {
 			forgetRemoved(logged, e) // sightings removed by `relcat batch rm`
 			continue
@@ -367,10 +586,15 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		if len(e.Files) > 0 {
 			b, err := hex.DecodeString(e.Batch)
 			if err != nil || len(b) != len(id) {
-				add("log", subject, "batch %q is not a batch id", e.Batch)
+				if part == 0 {
+					add("log", subject, "batch %q is not a batch id", e.Batch)
+				}
 				continue
 			}
 			copy(id[:], b)
+		}
+		if !inPart(id) {
+			continue
 		}
 		for _, f := range e.Files {
 			if f.Status == StatusRejected {
@@ -390,10 +614,14 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		}
 	}
 	bimg := tx.Bucket(bucketBatchImages)
-	_ = bimg.ForEach(func(k, v []byte) error {
+	err := bimg.ForEach(func(k, v []byte) error {
+		watch.step()
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
 		id, pos, err := parseBatchImageKey(k)
-		if err != nil {
-			return nil // reported with the sightings
+		if err != nil || !inPart(id) {
+			return nil // malformed keys are reported with the sightings
 		}
 		var rec sightingRecord
 		if json.Unmarshal(v, &rec) != nil {
@@ -411,6 +639,9 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		delete(logged, ls)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 	left := make([]loggedSighting, 0, len(logged))
 	for ls := range logged {
 		left = append(left, ls)
@@ -429,6 +660,7 @@ func checkLoggedSightings(tx *bolt.Tx, add func(kind, subject, format string, ar
 		f := logged[ls]
 		add("log", fmt.Sprintf("log entry %d", f.seq), "records image %s (%q) in batch %s #%d, which has no stored sighting (sighting deleted?)", f.sha, f.name, ls.batch, ls.pos)
 	}
+	return nil
 }
 
 // verifyStorage reports the storage check of catalog.db and the buckets the catalog lacks; it returns
@@ -510,8 +742,10 @@ func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, s
 	}
 	snaps := map[BatchID]snap{}
 	lastDigest := ""
+	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
 		var e LogEntry
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
