@@ -511,10 +511,15 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	img.PDQRef = ref
 	if err == nil && regionsAtIngest {
 		// Region hashes (issue 10) from the same work image: crops and bands are matched with them.
-		if rs, rerr := regionHashes(work); rerr != nil {
+		rs, rerr := regionHashes(work)
+		var ws []RegionHash
+		if rerr == nil {
+			ws, rerr = queryWindows(work)
+		}
+		if rerr != nil {
 			img.Warnings = append(img.Warnings, "no region hashes (crops and bands of it are not looked for): "+rerr.Error())
 		} else {
-			img.regions, img.hasRegions = rs, true
+			img.regions, img.windows, img.hasRegions = rs, ws, true
 		}
 	}
 	if err == nil && ref == nil && refPDQAtIngest {
@@ -793,7 +798,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.hasRegions); err != nil {
+					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.windows, p.img.hasRegions); err != nil {
 						return err
 					}
 				}
@@ -820,7 +825,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 							return err
 						}
 						if u.PDQ != nil {
-							if err := near.putWithRegions(s, u.PDQ, u.regions, u.hasRegions); err != nil {
+							if err := near.putWithRegions(s, u.PDQ, u.regions, u.windows, u.hasRegions); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ

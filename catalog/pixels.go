@@ -231,6 +231,7 @@ type FileHashes struct {
 	// regions are the region hashes of the work image (with HashOptions.Regions; hasRegions says
 	// they were computed).
 	regions    []RegionHash
+	windows    []RegionHash // query windows (never stored)
 	hasRegions bool
 }
 
@@ -328,7 +329,10 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 	}
 	if err == nil && o.Regions {
 		var rerr error
-		if h.regions, rerr = regionHashes(work); rerr != nil {
+		if h.regions, rerr = regionHashes(work); rerr == nil {
+			h.windows, rerr = queryWindows(work)
+		}
+		if rerr != nil {
 			h.Warnings = append(h.Warnings, "no region hashes (crops and bands are not looked for): "+rerr.Error())
 		} else {
 			h.hasRegions = true
