@@ -394,9 +394,15 @@ func BenchmarkIngestStages(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-		// regions: the region hashes of issue 10 (regions.go), from the same work image.
+		// regions: the region hashes of issue 10 (regions.go), from the same work image; workhashes:
+		// what ingest runs now, the whole-image PDQ and the regions from one blur (compare with pdq).
 		stage("regions", func() {
 			if _, err := regionHashes(work); err != nil {
+				b.Fatal(err)
+			}
+		})
+		stage("workhashes", func() {
+			if _, _, err := workHashes(work); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -507,15 +507,17 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 		img.Warnings = append(img.Warnings, "no thumbnail or perceptual hash: "+err.Error())
 		return
 	}
-	img.PDQ, err = hashWork(work)
+	var rs []RegionHash
+	if regionsAtIngest {
+		// The region hashes (issue 10) from the same luminance and blur as the whole-image hash
+		// (bit for bit hashWork's): crops and bands are matched with them.
+		img.PDQ, rs, err = workHashes(work)
+	} else {
+		img.PDQ, err = hashWork(work)
+	}
 	img.PDQRef = ref
 	if err == nil && regionsAtIngest {
-		// Region hashes (issue 10) from the same work image: crops and bands are matched with them.
-		rs, rerr := regionHashes(work)
-		var ws []RegionHash
-		if rerr == nil {
-			ws, rerr = queryWindows(work)
-		}
+		ws, rerr := queryWindows(work)
 		if rerr != nil {
 			img.Warnings = append(img.Warnings, "no region hashes (crops and bands of it are not looked for): "+rerr.Error())
 		} else {
