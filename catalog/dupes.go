@@ -118,7 +118,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// Resident memory stays bounded by what the answer holds, not by the pages read (mapped.go).
 		watch := &mapWatch{tx: tx}
 		cache := map[BatchID]*Batch{}
-		all, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
+		all, qualities, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
 		if err != nil {
 			return err
 		}
@@ -154,9 +154,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// (Sightings not filled): its stored edges, or a search.
 		neighbours := func(i int) ([]Match, *PDQInfo, error) {
 			e := all[i]
-			p, err := getPDQ(e.sha)
-			if err != nil || p == nil || !e.near || o.Exact {
+			var p *PDQInfo
+			var err error
+			if q, ok := qualities[e.sha]; ok && stored {
+				p = &PDQInfo{Quality: q} // all that reading edges needs: the quality the edges carry
+			} else if p, err = getPDQ(e.sha); err != nil || p == nil {
 				return nil, p, err
+			}
+			if !e.near || o.Exact {
+				return nil, p, nil
 			}
 			var ms []Match
 			if stored {
@@ -260,7 +266,6 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			group = append([]int{i}, group...)
 			cl := Cluster{Origin: e.first, Edges: []Edge{}}
 			batches := map[BatchID]bool{}
-			quality := map[SHA256]int{}
 			for gi, j := range group {
 				s := all[j].sha
 				sight, err := sightingsOf(tx, s, cache)
@@ -272,14 +277,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				if gi > 0 {
 					m.Distance, m.Transform, m.Region = oj.dist, oj.transform, oj.region
 				}
-				if gi == 0 && kp != nil {
+				if q, ok := qualities[s]; ok && stored {
+					m.Quality = q
+				} else if gi == 0 && kp != nil {
 					m.Quality = kp.Quality
 				} else if p, err := getPDQ(s); err != nil {
 					return err
 				} else if p != nil {
 					m.Quality = p.Quality
 				}
-				quality[s] = m.Quality
 				if gi == 0 && len(sight) > 0 {
 					cl.Origin = sight[0]
 				}
@@ -364,9 +370,12 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 // dupeCandidates lists, with their first sightings, the images sighted in two batches or more and
 // (unless exact) those with an edge within the threshold (stored) or with a usable hash (not
 // stored: only a search can tell). The image_batches and edges buckets are both keyed by SHA-256
-// first, so one cursor over each, read side by side, answers both questions in one pass.
-func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
+// first, so one cursor over each, read side by side, answers both questions in one pass. It also
+// returns the PDQ quality of every image an edge leads to, which the edges carry (stored): the pdq
+// records of the clusters need not be read.
+func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, map[SHA256]int, error) {
 	var out []dupeEntry
+	qualities := map[SHA256]int{}
 	ecur := tx.Bucket(bucketEdges).Cursor()
 	ek, ev := ecur.First()
 	pdqs := tx.Bucket(bucketPDQ)
@@ -392,12 +401,15 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 		}
 		found, foundRegion := false, false
 		for ; ek != nil && bytes.HasPrefix(ek, s[:]); ek, ev = ecur.Next() {
-			if len(ek) < 33 || (ek[32] != edgeWhole && ek[32] != edgeRegion) || (found && foundRegion) {
+			if len(ek) < 33 || (ek[32] != edgeWhole && ek[32] != edgeRegion) {
 				continue
 			}
 			e, err := parseEdge(ek, ev)
 			if err != nil {
 				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+			}
+			if e.kind == edgeWhole {
+				qualities[e.b] = e.qualityB // the whole-image hash's quality of the far end
 			}
 			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
 				if e.kind == edgeWhole {
@@ -435,16 +447,16 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		watch.step()
 		if count%4096 == 0 && ctx.Err() != nil {
-			return nil, ErrInterrupted
+			return nil, nil, ErrInterrupted
 		}
 		count++
 		s, bid, pos, err := parseImageBatchKey(k)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if s != cur || n == 0 {
 			if err := flush(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cur, n, batches = s, 0, 0
 		}
@@ -469,9 +481,9 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 		n++
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, qualities, nil
 }
 
 func keepCluster(cl *Cluster, o DupesOptions) bool {
