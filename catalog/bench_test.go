@@ -35,7 +35,8 @@ import (
 //   - ingest: a fresh catalog each iteration (Open, Ingest the folder, Close);
 //   - reingest: the catalog already holds every photo: files are recognised by their hash and never
 //     decoded again, so this must be far faster than the floor;
-//   - ingest-noref: without the reference full-resolution PDQ; ingest-exact: with --exact-pdq.
+//   - ingest-noref: without the reference full-resolution PDQ; ingest-exact: with --exact-pdq;
+//     ingest-noregions: without the region hashes.
 //
 // Each reports img/s, MB/s (of JPEG bytes read) and cpu-ms/img. Issue 11's targets are floor/ingest
 // in cpu-ms/img >= 1.3 for the 12 MP set and >= 0.8 for the 1600 px set, on 2 cores:
@@ -132,6 +133,26 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			report(b, cpu0)
 		})
+		// ingest-noregions: the same without the region hashes of issue 10, to measure what they
+		// cost in CPU and in bytes of catalog.db per image.
+		b.Run(s.name+"/ingest-noregions", func(b *testing.B) {
+			regionsAtIngest = false
+			defer func() { regionsAtIngest = true }()
+			cpu0 := cpuTime(b)
+			n := 0
+			for b.Loop() {
+				n++
+				dir := filepath.Join(b.TempDir(), fmt.Sprintf("cat%d", n))
+				benchIngestOnce(b, dir, s.folder, len(paths), StatusNew)
+				b.StopTimer()
+				reportDBSize(b, dir, len(paths))
+				if err := os.RemoveAll(dir); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			report(b, cpu0)
+		})
 		b.Run(s.name+"/reingest", func(b *testing.B) {
 			dir := filepath.Join(b.TempDir(), "cat")
 			benchIngestOnce(b, dir, s.folder, len(paths), StatusNew)
@@ -161,9 +182,12 @@ func reportDBSize(b *testing.B, dir string, files int) {
 	for _, bk := range []struct {
 		name   []byte
 		metric string
-	}{{bucketPDQ, "pdq-bytes/img"}, {bucketPDQRef, "pdqref-bytes/img"}} {
+	}{{bucketPDQ, "pdq-bytes/img"}, {bucketPDQRef, "pdqref-bytes/img"}, {bucketRegions, "regions-bytes/img"}} {
 		var n int
 		_ = c.view(func(tx *bolt.Tx) error {
+			if tx.Bucket(bk.name) == nil {
+				return nil
+			}
 			return tx.Bucket(bk.name).ForEach(func(k, v []byte) error { n += len(k) + len(v); return nil })
 		})
 		b.ReportMetric(float64(n)/float64(files), bk.metric)
@@ -391,6 +415,18 @@ func BenchmarkIngestStages(b *testing.B) {
 		})
 		stage("pdq", func() {
 			if _, err := hashWork(work); err != nil {
+				b.Fatal(err)
+			}
+		})
+		// regions: the region hashes of issue 10 (regions.go), from the same work image; workhashes:
+		// what ingest runs now, the whole-image PDQ and the regions from one blur (compare with pdq).
+		stage("regions", func() {
+			if _, err := regionHashes(work); err != nil {
+				b.Fatal(err)
+			}
+		})
+		stage("workhashes", func() {
+			if _, _, err := workHashes(work); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -54,7 +54,8 @@ type Catalog struct {
 
 	idxMu    sync.Mutex
 	idx      *nearIndex
-	idxDirty bool // hashes changed since the index was loaded
+	ridx     *regionIndex // region hashes (regionmatch.go), built on first use
+	idxDirty bool         // hashes changed since the index was loaded
 	// maps are the memory-mapped persisted index files in use (released by Close); idxFileTop is
 	// the largest near id the loaded file covered.
 	maps       [][]byte
@@ -159,7 +160,7 @@ func removeTempFiles(dir string) {
 			_ = os.Remove(m)
 		}
 	}
-	for _, name := range []string{nearFileName, verdictFileName} {
+	for _, name := range []string{nearFileName, verdictFileName, regionFileName} {
 		matches, _ := filepath.Glob(filepath.Join(dir, name+".tmp-*"))
 		for _, m := range matches {
 			_ = os.Remove(m)
@@ -193,7 +194,7 @@ func (c *Catalog) init() error {
 				// Writing into a catalog that lacks a bucket would make it worse: refuse, say why.
 				return fmt.Errorf("%w: %s lacks bucket(s) %s; it can be read, not written: %s", ErrDamaged, c.dir, strings.Join(c.missing, ", "), recoverAdvice(c.dir))
 			}
-			return nil
+			return createOptionalBuckets(tx)
 		}
 		if tx.Bucket(bucketImages) != nil || tx.Bucket(bucketBatches) != nil {
 			return fmt.Errorf("%w: %s has records but no meta bucket; %s", ErrDamaged, c.dir, recoverAdvice(c.dir))
@@ -203,6 +204,9 @@ func (c *Catalog) init() error {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if err := createOptionalBuckets(tx); err != nil {
+			return err
 		}
 		meta = tx.Bucket(bucketMeta)
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
@@ -216,6 +220,19 @@ func (c *Catalog) init() error {
 		}
 		return meta.Put(keyCreated, []byte(c.now().UTC().Format(time.RFC3339Nano)))
 	})
+}
+
+// createOptionalBuckets creates the buckets added to schema 2 after catalogs of it existed
+// (keys.go, optionalBuckets), when missing: a write only the first time.
+func createOptionalBuckets(tx *bolt.Tx) error {
+	for _, name := range optionalBuckets {
+		if tx.Bucket(name) == nil {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // oldestUpgradable is the oldest schema version Reindex upgrades.
@@ -265,6 +282,9 @@ func (c *Catalog) Close() error {
 		// The next process maps the near index instead of building it (nearfile.go). Before dbMu:
 		// persistIndex reads through c.view, which takes it.
 		perr = c.persistIndex(false)
+		if perr == nil {
+			perr = c.persistRegionIndex(false)
+		}
 	}
 	c.dbMu.Lock()
 	defer c.dbMu.Unlock()
@@ -276,6 +296,7 @@ func (c *Catalog) Close() error {
 		c.db = nil
 	}
 	c.idx = nil
+	c.ridx = nil
 	for _, m := range c.maps {
 		_ = unmapPrivate(m)
 	}

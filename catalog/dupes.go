@@ -30,6 +30,8 @@ type Member struct {
 	Sightings []Sighting `json:"sightings"`
 	// Uncertain: this image's origin (the cluster's) ties with another release of its family.
 	Uncertain bool `json:"uncertain,omitempty"`
+	// Region: this image matched the origin image through region hashes (a crop, a band).
+	Region *RegionMatch `json:"region,omitempty"`
 }
 
 // Edge is a near match between two members; A is the earlier one, Transform says how B relates to A.
@@ -38,6 +40,8 @@ type Edge struct {
 	B         SHA256 `json:"b"`
 	Distance  int    `json:"distance"`
 	Transform string `json:"transform"`
+	// Region: A and B matched through region hashes; described as how B relates to A.
+	Region *RegionMatch `json:"region,omitempty"`
 }
 
 // Cluster is a recycled photo: the origin (earliest sighting) and every copy.
@@ -79,8 +83,9 @@ type dupeEntry struct {
 type originInfo struct {
 	image     SHA256 // the image holding the origin sighting
 	uncertain bool
-	dist      int    // PairDistance to that image (when it is another)
-	transform string // how this image relates to it
+	dist      int          // PairDistance to that image (when it is another)
+	transform string       // how this image relates to it
+	region    *RegionMatch // when matched through region hashes
 }
 
 // DupesEach streams the clusters of Dupes to fn, origins in first-seen order, each as soon as it is
@@ -113,7 +118,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// Resident memory stays bounded by what the answer holds, not by the pages read (mapped.go).
 		watch := &mapWatch{tx: tx}
 		cache := map[BatchID]*Batch{}
-		all, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
+		all, qualities, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
 		if err != nil {
 			return err
 		}
@@ -149,9 +154,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// (Sightings not filled): its stored edges, or a search.
 		neighbours := func(i int) ([]Match, *PDQInfo, error) {
 			e := all[i]
-			p, err := getPDQ(e.sha)
-			if err != nil || p == nil || !e.near || o.Exact {
+			var p *PDQInfo
+			var err error
+			if q, ok := qualities[e.sha]; ok && stored {
+				p = &PDQInfo{Quality: q} // all that reading edges needs: the quality the edges carry
+			} else if p, err = getPDQ(e.sha); err != nil || p == nil {
 				return nil, p, err
+			}
+			if !e.near || o.Exact {
+				return nil, p, nil
 			}
 			var ms []Match
 			if stored {
@@ -159,14 +170,24 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				if err != nil {
 					return nil, p, err
 				}
-			} else if p.Quality >= mo.MinQuality {
-				for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
-					cp, err := getPDQ(cs)
-					if err != nil {
-						return nil, p, err
+			} else {
+				matched := map[SHA256]bool{}
+				if p.Quality >= mo.MinQuality {
+					for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
+						cp, err := getPDQ(cs)
+						if err != nil {
+							return nil, p, err
+						}
+						if m, ok := matchPair(p, cp, cs, mo); ok {
+							ms = append(ms, m)
+							matched[cs] = true
+						}
 					}
-					if m, ok := matchPair(p, cp, cs, mo); ok {
-						ms = append(ms, m)
+				}
+				// Region matches of a stored image are its region edges (appendRegionEdgeMatches).
+				if !mo.NoRegions {
+					if ms, err = appendRegionEdgeMatches(ms, tx, e.sha, mo, matched); err != nil {
+						return nil, p, err
 					}
 				}
 			}
@@ -204,7 +225,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				oi.image, oi.uncertain = og.Sighting.SHA256, og.Uncertain
 				for _, m := range near {
 					if m.SHA256 == oi.image {
-						oi.dist, oi.transform = m.Distance, m.Transform
+						oi.dist, oi.transform, oi.region = m.Distance, m.Transform, m.Region
 					}
 				}
 			}
@@ -245,7 +266,6 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			group = append([]int{i}, group...)
 			cl := Cluster{Origin: e.first, Edges: []Edge{}}
 			batches := map[BatchID]bool{}
-			quality := map[SHA256]int{}
 			for gi, j := range group {
 				s := all[j].sha
 				sight, err := sightingsOf(tx, s, cache)
@@ -255,16 +275,17 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				oj := origins[s]
 				m := Member{SHA256: s, Transform: pdq.AsIs.String(), Sightings: sight, Uncertain: oj.uncertain && oj.image == k}
 				if gi > 0 {
-					m.Distance, m.Transform = oj.dist, oj.transform
+					m.Distance, m.Transform, m.Region = oj.dist, oj.transform, oj.region
 				}
-				if gi == 0 && kp != nil {
+				if q, ok := qualities[s]; ok && stored {
+					m.Quality = q
+				} else if gi == 0 && kp != nil {
 					m.Quality = kp.Quality
 				} else if p, err := getPDQ(s); err != nil {
 					return err
 				} else if p != nil {
 					m.Quality = p.Quality
 				}
-				quality[s] = m.Quality
 				if gi == 0 && len(sight) > 0 {
 					cl.Origin = sight[0]
 				}
@@ -330,7 +351,7 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 			if b != gb {
 				continue
 			}
-			found = append(found, pair{lo, hi, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform}})
+			found = append(found, pair{lo, hi, Edge{A: all[group[a]].sha, B: all[group[b]].sha, Distance: m.Distance, Transform: m.Transform, Region: m.Region}})
 		}
 	}
 	slices.SortFunc(found, func(x, y pair) int {
@@ -349,9 +370,12 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 // dupeCandidates lists, with their first sightings, the images sighted in two batches or more and
 // (unless exact) those with an edge within the threshold (stored) or with a usable hash (not
 // stored: only a search can tell). The image_batches and edges buckets are both keyed by SHA-256
-// first, so one cursor over each, read side by side, answers both questions in one pass.
-func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
+// first, so one cursor over each, read side by side, answers both questions in one pass. It also
+// returns the PDQ quality of every image an edge leads to, which the edges carry (stored): the pdq
+// records of the clusters need not be read.
+func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, map[SHA256]int, error) {
 	var out []dupeEntry
+	qualities := map[SHA256]int{}
 	ecur := tx.Bucket(bucketEdges).Cursor()
 	ek, ev := ecur.First()
 	pdqs := tx.Bucket(bucketPDQ)
@@ -362,29 +386,44 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 		}
 		if !stored {
 			v := pdqs.Get(s[:])
-			return len(v) > 0 && int(v[0]) >= mo.MinQuality, nil
+			if len(v) > 0 && int(v[0]) >= mo.MinQuality {
+				return true, nil
+			}
+			// A region edge can join an image whose whole hash is too flat.
+			if len(v) == 0 || mo.NoRegions {
+				return false, nil
+			}
+			k, _ := tx.Bucket(bucketEdges).Cursor().Seek(edgePrefix(s, edgeRegion))
+			return bytes.HasPrefix(k, edgePrefix(s, edgeRegion)), nil
 		}
 		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
 			ek, ev = ecur.Next()
 		}
-		found := false
+		found, foundRegion := false, false
 		for ; ek != nil && bytes.HasPrefix(ek, s[:]); ek, ev = ecur.Next() {
-			if found || len(ek) < 33 || ek[32] != edgeWhole {
+			if len(ek) < 33 || (ek[32] != edgeWhole && ek[32] != edgeRegion) {
 				continue
 			}
 			e, err := parseEdge(ek, ev)
 			if err != nil {
 				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
 			}
+			if e.kind == edgeWhole {
+				qualities[e.b] = e.qualityB // the whole-image hash's quality of the far end
+			}
 			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
-				found = true
+				if e.kind == edgeWhole {
+					found = true
+				} else if !mo.NoRegions {
+					foundRegion = true // each side's quality is checked by edgeMatches
+				}
 			}
 		}
 		if found && mo.MinQuality > EdgeMinQuality {
 			v := pdqs.Get(s[:])
 			found = len(v) > 0 && int(v[0]) >= mo.MinQuality
 		}
-		return found, nil
+		return found || foundRegion, nil
 	}
 	var cur SHA256
 	var first Sighting
@@ -408,16 +447,16 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		watch.step()
 		if count%4096 == 0 && ctx.Err() != nil {
-			return nil, ErrInterrupted
+			return nil, nil, ErrInterrupted
 		}
 		count++
 		s, bid, pos, err := parseImageBatchKey(k)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if s != cur || n == 0 {
 			if err := flush(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cur, n, batches = s, 0, 0
 		}
@@ -442,9 +481,9 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 		n++
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, qualities, nil
 }
 
 func keepCluster(cl *Cluster, o DupesOptions) bool {

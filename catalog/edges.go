@@ -55,23 +55,54 @@ func edgesAnswer(o MatchOptions) bool {
 var searchOnly = false
 
 // edgeMatches lists the near matches of image s (whose hash has quality qa) from its stored edges,
-// within o (normalised, edgesAnswer(o) true), in key order (Sightings not filled).
+// within o (normalised, edgesAnswer(o) true), in key order (Sightings not filled): its whole-image
+// edges, then (unless o.NoRegions) its region edges (kind 1), whose qualities are those of the two
+// matching region records (the reverse entry holds s's).
 func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error) {
 	out := []Match{}
-	if qa < o.MinQuality {
+	eb := tx.Bucket(bucketEdges)
+	cur := eb.Cursor()
+	if qa >= o.MinQuality {
+		prefix := edgePrefix(s, edgeWhole)
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			e, err := parseEdge(k, v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+			}
+			if e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
+				continue
+			}
+			out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
+		}
+	}
+	if o.NoRegions {
 		return out, nil
 	}
-	prefix := edgePrefix(s, edgeWhole)
-	cur := tx.Bucket(bucketEdges).Cursor()
+	return appendRegionEdgeMatches(out, tx, s, o, nil)
+}
+
+// appendRegionEdgeMatches appends the region matches of stored image s read from its region edges
+// (kind 1), within o, leaving out the images in skip. A stored photo's region matches always come
+// from its edges, whatever the threshold: they were judged when the later photo of each pair arrived,
+// with its query windows, which are not stored (region thresholds are at most EdgeMaxDistance and
+// region qualities at least EdgeMinQuality, so the edges hold every region match any o admits).
+func appendRegionEdgeMatches(out []Match, tx *bolt.Tx, s SHA256, o MatchOptions, skip map[SHA256]bool) ([]Match, error) {
+	eb := tx.Bucket(bucketEdges)
+	cur := eb.Cursor()
+	prefix := edgePrefix(s, edgeRegion)
 	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
 		e, err := parseEdge(k, v)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
 		}
-		if e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
+		m, err := regionEdgeMatch(eb, e)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality || skip[m.SHA256] {
 			continue
 		}
-		out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
+		out = append(out, m)
 	}
 	return out, nil
 }
@@ -133,7 +164,8 @@ func putEdge(b *bolt.Bucket, a SHA256, qa int, o SHA256, qo int, dist int, t pdq
 type nearTx struct {
 	c       *Catalog
 	tx      *bolt.Tx
-	ix      *nearIndex // nil until the first put
+	ix      *nearIndex   // nil until the first put
+	rix     *regionIndex // nil until the first put with region hashes
 	added   []newImage
 	removed bool
 	next    uint64
@@ -148,6 +180,13 @@ func (c *Catalog) beginNear(tx *bolt.Tx) *nearTx {
 // put stores the hash of image s (an image without one so far) under the next near id and stores its
 // edges to every earlier image, including those put earlier in this transaction.
 func (w *nearTx) put(s SHA256, p *PDQInfo) error {
+	return w.putWithRegions(s, p, nil, nil, false)
+}
+
+// putWithRegions is put with the image's region hashes (issue 10) when it has them (have: the
+// image was hashed for regions, maybe with none): they are stored, their region edges found (with
+// its query windows too, which are not stored) and stored, and they join the region index.
+func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions, windows []RegionHash, have bool) error {
 	pb := w.tx.Bucket(bucketPDQ)
 	if pb.Get(s[:]) != nil {
 		if err := w.remove(s); err != nil {
@@ -183,11 +222,19 @@ func (w *nearTx) put(s SHA256, p *PDQInfo) error {
 	if err := w.edges(newImage{s, p, id}); err != nil {
 		return err
 	}
+	if have {
+		if err := w.regions(s, p, regions, windows, id); err != nil {
+			return err
+		}
+	}
 	// Into the index at once, so that the next image of this transaction finds it; abort drops the
 	// index if the transaction does not commit.
 	w.ix.mu.Lock()
 	w.ix.add(s, p, id)
 	w.ix.mu.Unlock()
+	if have && w.rix != nil {
+		w.rix.add(id, regions)
+	}
 	w.added = append(w.added, newImage{s, p, id})
 	return nil
 }
@@ -249,6 +296,11 @@ func (w *nearTx) remove(s SHA256) error {
 	}
 	if err := pb.Delete(s[:]); err != nil {
 		return err
+	}
+	if rb := w.tx.Bucket(bucketRegions); rb != nil && rb.Get(s[:]) != nil {
+		if err := rb.Delete(s[:]); err != nil {
+			return err
+		}
 	}
 	if err := deleteEdges(w.tx.Bucket(bucketEdges), s); err != nil {
 		return err

@@ -507,8 +507,23 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 		img.Warnings = append(img.Warnings, "no thumbnail or perceptual hash: "+err.Error())
 		return
 	}
-	img.PDQ, err = hashWork(work)
+	var rs []RegionHash
+	if regionsAtIngest {
+		// The region hashes (issue 10) from the same luminance and blur as the whole-image hash
+		// (bit for bit hashWork's): crops and bands are matched with them.
+		img.PDQ, rs, err = workHashes(work)
+	} else {
+		img.PDQ, err = hashWork(work)
+	}
 	img.PDQRef = ref
+	if err == nil && regionsAtIngest {
+		ws, rerr := queryWindows(work)
+		if rerr != nil {
+			img.Warnings = append(img.Warnings, "no region hashes (crops and bands of it are not looked for): "+rerr.Error())
+		} else {
+			img.regions, img.windows, img.hasRegions = rs, ws, true
+		}
+	}
 	if err == nil && ref == nil && refPDQAtIngest {
 		img.Warnings = append(img.Warnings, "no reference full-resolution PDQ: the image plus its hash buffers are over the decode-memory budget")
 	}
@@ -540,6 +555,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 // refPDQAtIngest: ingest stores the reference full-resolution PDQ beside the work-image one (a
 // variable only so that BenchmarkIngest can measure what it costs).
 var refPDQAtIngest = true
+
+// regionsAtIngest: ingest computes and stores region hashes (a variable so that BenchmarkIngest can
+// measure what they cost, and tests can make a catalog as a build before them did).
+var regionsAtIngest = true
 
 // readRegular opens only a regular file (never blocking on a FIFO) and reads it whole into a buffer
 // of its size if it is at most max bytes.
@@ -781,7 +800,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := near.put(s, p.img.PDQ); err != nil {
+					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.windows, p.img.hasRegions); err != nil {
 						return err
 					}
 				}
@@ -808,7 +827,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 							return err
 						}
 						if u.PDQ != nil {
-							if err := near.put(s, u.PDQ); err != nil {
+							if err := near.putWithRegions(s, u.PDQ, u.regions, u.windows, u.hasRegions); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ

@@ -10,6 +10,7 @@ package catalog
 //	catalog.gate         commits take it exclusively, readers shared while opening (lock.go)
 //	objects/ab/<sha256>  preserved original bytes, read-only, content-addressed
 //	thumbs/ab/<sha256>.jpg
+//	near.idx, regions.idx  persisted indexes (caches, never evidence: nearfile.go, regionfile.go)
 //
 // Buckets (all keys are raw bytes, big-endian integers so that cursors walk in order):
 //
@@ -39,8 +40,19 @@ package catalog
 //	               images' PDQ; the transform is how A relates to B (pdq.Transform, as Match.Transform
 //	               says for a query A), the reverse entry holds its inverse. Kind 0 edges exist for
 //	               every pair within EdgeMaxDistance whose hashes both reach EdgeMinQuality. Other
-//	               kinds (region hashes, issue 10) append their own suffix (e.g. the two region
-//	               numbers) after B and keep the same value layout.
+//	               kinds append their own suffix after B and keep the same value layout.
+//	               Kind 1 (edgeRegion, issue 10): the two images match through their region hashes
+//	               (regionmatch.go) and have no kind-0 edge. Suffix (4 bytes, the SAME in both
+//	               directions, so that the reverse key is A and B swapped): region code and param of
+//	               the image with the smaller SHA-256, then those of the other. The distance is
+//	               RegionDistance of that pair of hash records, the transform as-is or flipy (its own
+//	               inverse), the quality that of B's record. At most one kind-1 edge per pair: the best
+//	               pair of records (regionPairMatch).
+//	regions        sha256 (32) -> region hashes of the image (schema 2, additive: created by the first
+//	               writable open that lacks it; an image without an entry is matched whole-image only):
+//	               set version (1, RegionSetVersion) | count (1) | count x [region code (1) | param (1)
+//	               | quality (1) | as-is hash (32) | mirrored (flipy) hash (32)]. A count of 0 records
+//	               that the image was hashed and has no region worth a hash.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries,
 //	               "complete" ends it; schema 2: each entry carries the record of its batch and the
 //	               digest of all batch records, see appendLog)
@@ -61,6 +73,7 @@ package catalog
 // and the digest of all batch records (UpgradeLogHeadV2 records the head for a schema-1 catalog).
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -102,10 +115,15 @@ var (
 	bucketSearch       = []byte("search")
 	bucketWatchlists   = []byte("watchlists")
 	bucketWatchEntries = []byte("watch_entries")
+	bucketRegions      = []byte("regions")
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges,
 		bucketSearch}
+
+	// optionalBuckets were added to schema 2 after catalogs of it existed: a writable open creates
+	// them when missing; readers treat a missing one as empty.
+	optionalBuckets = [][]byte{bucketRegions}
 
 	keySchema    = []byte("schema")
 	keyCreated   = []byte("created")
@@ -117,8 +135,70 @@ var (
 
 // Edge kinds (the byte after A in an edges key).
 const (
-	edgeWhole byte = 0 // whole-image PDQ
+	edgeWhole  byte = 0 // whole-image PDQ
+	edgeRegion byte = 1 // region hashes (issue 10)
 )
+
+// regionRecordLen is the stored size of one region hash record.
+const regionRecordLen = 3 + 2*32
+
+// maxStoredRegions bounds the region hashes of one image (the region index gives each image 8 slots).
+const maxStoredRegions = 1 << regionSlotBits
+
+// regionsValue encodes an image's region hashes (keys.go: bucket regions).
+func regionsValue(rs []RegionHash) []byte {
+	v := make([]byte, 0, 2+len(rs)*regionRecordLen)
+	v = append(v, RegionSetVersion, byte(len(rs)))
+	for _, r := range rs {
+		v = append(v, byte(r.Region), r.Param, byte(r.Quality))
+		v = append(v, r.AsIs[:]...)
+		v = append(v, r.Mirror[:]...)
+	}
+	return v
+}
+
+// parseRegionsValue decodes a regions bucket value: the set version and the hashes.
+func parseRegionsValue(v []byte) (int, []RegionHash, error) {
+	if len(v) < 2 {
+		return 0, nil, &recordError{fmt.Errorf("regions value of %d bytes", len(v))}
+	}
+	n := int(v[1])
+	if n > maxStoredRegions || len(v) != 2+n*regionRecordLen {
+		return 0, nil, &recordError{fmt.Errorf("regions value of %d bytes for %d regions", len(v), n)}
+	}
+	rs := make([]RegionHash, n)
+	for i := range rs {
+		b := v[2+i*regionRecordLen:]
+		if b[0] == byte(RegionWhole) || b[2] > 100 {
+			return 0, nil, &recordError{fmt.Errorf("regions value: record %d has region %d, quality %d", i, b[0], b[2])}
+		}
+		rs[i] = RegionHash{Region: Region(b[0]), Param: b[1], Quality: int(b[2])}
+		copy(rs[i].AsIs[:], b[3:35])
+		copy(rs[i].Mirror[:], b[35:67])
+	}
+	return int(v[0]), rs, nil
+}
+
+// regionEdgeSuffix is the suffix of a kind-1 edge between a (record ra) and b (record rb): the
+// record of the image with the smaller SHA-256 first, so both directions carry the same suffix.
+func regionEdgeSuffix(a SHA256, ra RegionHash, b SHA256, rb RegionHash) []byte {
+	if bytes.Compare(a[:], b[:]) > 0 {
+		ra, rb = rb, ra
+	}
+	return []byte{byte(ra.Region), ra.Param, byte(rb.Region), rb.Param}
+}
+
+// parseRegionEdgeSuffix returns, from a kind-1 edge a -> b, a's region and param, then b's.
+func parseRegionEdgeSuffix(a, b SHA256, suffix []byte) (ra Region, pa uint8, rb Region, pb uint8, err error) {
+	if len(suffix) != 4 {
+		return 0, 0, 0, 0, fmt.Errorf("region edge suffix of %d bytes, want 4", len(suffix))
+	}
+	ra, pa, rb, pb = Region(suffix[0]), suffix[1], Region(suffix[2]), suffix[3]
+	if bytes.Compare(a[:], b[:]) > 0 {
+		ra, pa, rb, pb = rb, pb, ra, pa
+	}
+	return ra, pa, rb, pb, nil
+}
 
 // edgeKey is a | kind | b | suffix.
 func edgeKey(a SHA256, kind byte, b SHA256, suffix []byte) []byte {

@@ -27,6 +27,10 @@ type Match struct {
 	Quality   int        `json:"quality"`   // this image's PDQ quality
 	Query     int        `json:"query_quality"`
 	Sightings []Sighting `json:"sightings,omitempty"`
+	// Region: found through region hashes (issue 10; a crop, a caption band, a repost): which regions
+	// matched and what that means for the photo asked about. Distance is then the RegionDistance of
+	// that pair of regions, Transform as-is or flipy, Quality and Query the two regions' qualities.
+	Region *RegionMatch `json:"region,omitempty"`
 }
 
 // TransformDescription is the transform in the user's words ("mirrored left-right").
@@ -69,6 +73,7 @@ func (c *Catalog) index() (*nearIndex, error) {
 func (c *Catalog) dropIndex() {
 	c.idxMu.Lock()
 	c.idx = nil
+	c.ridx = nil
 	c.idxMu.Unlock()
 }
 
@@ -154,6 +159,8 @@ type MatchOptions struct {
 	// some rotation or mirror). Without it a zero MaxDistance means the default.
 	MaxDistanceSet bool
 	MinQuality     int // default DefaultMinQuality (when 0); both hashes must reach it; -1 accepts every quality
+	// NoRegions leaves out matches found through region hashes (crops, bands): whole-image PDQ only.
+	NoRegions bool
 }
 
 func (o MatchOptions) norm() (MatchOptions, error) {

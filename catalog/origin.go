@@ -42,6 +42,116 @@ func PairDistance(a, b *PDQInfo) (int, pdq.Transform) {
 	return max(dA, dB), tr
 }
 
+// RegionDistance is the distance of a pair of hash records of two photos when one of them (or both)
+// is a region's (issue 10; a whole image's record is its PDQ hash and its left-right mirror, see
+// wholeRecord): the smaller of the as-is distance and the mirrored one, where the mirrored one is,
+// as in PairDistance, the larger of the two one-way distances (a's mirror to b as-is, a as-is to b's
+// mirror). It is symmetric, computed from stored hashes alone, and an index of as-is hashes
+// searched with a record's as-is and mirrored hashes finds every pair within a threshold exactly,
+// whichever photo arrived first. The transform is AsIs or FlipY (its own inverse). Region records
+// carry no rotations: a rotated crop is not found (a rotated whole photo is, by PairDistance).
+func RegionDistance(a, b RegionHash) (int, pdq.Transform) {
+	dAs := pdq.Distance(a.AsIs, b.AsIs)
+	dMir := max(pdq.Distance(a.Mirror, b.AsIs), pdq.Distance(a.AsIs, b.Mirror))
+	if dMir < dAs {
+		return dMir, pdq.FlipY
+	}
+	return dAs, pdq.AsIs
+}
+
+// regionPair is the best matching pair of hash records of two photos a and b (ra from a, rb from b).
+type regionPair struct {
+	ra, rb RegionHash
+	dist   int
+	tr     pdq.Transform
+}
+
+// regionPairMatch is the one rule deciding whether two photos match through their region hashes:
+// some pair of their hash records (a region of one against the whole or a region of the other; never
+// whole against whole, which is PairDistance's; a query window of the photo arriving or looked up
+// against a stored record of the other, never against a window) that the region set compares
+// (regionThreshold not negative), both of quality RegionMinQuality or more, within regionThreshold by
+// RegionDistance. A stored pair is judged once, when the later photo arrives (with its windows), and
+// read back from its region edge by every command. The
+// pair reported is the closest; a tie goes to the smaller region codes, read from the photo with the
+// smaller SHA-256 first, so that regionPairMatch(b, a) reports the same pair seen from b.
+func regionPairMatch(as SHA256, a *hashSet, bs SHA256, b *hashSet) (regionPair, bool) {
+	var best regionPair
+	found := false
+	// Query windows (of a photo arriving or looked up) count against the other's stored records only.
+	ra, rb := append(a.records(), a.windows...), append(b.records(), b.windows...)
+	flip := bytes.Compare(as[:], bs[:]) > 0
+	tieKey := func(p regionPair) [4]uint8 {
+		x, y := p.ra, p.rb
+		if flip {
+			x, y = y, x
+		}
+		return [4]uint8{uint8(x.Region), x.Param, uint8(y.Region), y.Param}
+	}
+	for _, x := range ra {
+		if x.Quality < RegionMinQuality {
+			continue
+		}
+		for _, y := range rb {
+			if y.Quality < RegionMinQuality || (x.Region == RegionWhole && y.Region == RegionWhole) ||
+				(isQueryWindow(x.Region) && isQueryWindow(y.Region)) {
+				continue
+			}
+			thr := regionThreshold(x.Region, y.Region)
+			if thr < 0 {
+				continue
+			}
+			d, tr := RegionDistance(x, y)
+			if d > thr {
+				continue
+			}
+			p := regionPair{ra: x, rb: y, dist: d, tr: tr}
+			if !found || d < best.dist || (d == best.dist && lessKey(tieKey(p), tieKey(best))) {
+				best, found = p, true
+			}
+		}
+	}
+	return best, found
+}
+
+func lessKey(a, b [4]uint8) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// wholeEdge reports whether two photos are a whole-image pair as stored edges keep them (kind 0):
+// both hashes of quality EdgeMinQuality or more, PairDistance within EdgeMaxDistance. Such a pair is
+// never also a region match: its whole-image match says more.
+func wholeEdge(a, b *PDQInfo) bool {
+	if a == nil || b == nil || a.Quality < EdgeMinQuality || b.Quality < EdgeMinQuality {
+		return false
+	}
+	d, _ := PairDistance(a, b)
+	return d <= EdgeMaxDistance
+}
+
+// matchSets decides whether stored photo s (hashes sp) is a near match of the query q (hashes qp)
+// under o, whole-image first (matchPair: unchanged by region hashes), then through region hashes
+// when the pair is no whole-image edge, and describes it from the query's side.
+func matchSets(qs SHA256, q *hashSet, s SHA256, sp *hashSet, o MatchOptions) (Match, bool) {
+	if m, ok := matchPair(q.whole, sp.whole, s, o); ok {
+		return m, true
+	}
+	if o.NoRegions || len(q.regions)+len(sp.regions) == 0 || wholeEdge(q.whole, sp.whole) {
+		return Match{}, false
+	}
+	p, ok := regionPairMatch(qs, q, s, sp)
+	if !ok || p.dist > o.MaxDistance || p.ra.Quality < o.MinQuality || p.rb.Quality < o.MinQuality {
+		return Match{}, false
+	}
+	return Match{SHA256: s, Distance: p.dist, Transform: p.tr.String(), Quality: p.rb.Quality, Query: p.ra.Quality,
+		Region: newRegionMatch(p.ra, p.rb, p.tr)}, true
+}
+
 // Origin answers "who published this photo first": the earliest sighting over the photo's family
 // (its own sightings and those of its near-duplicates), ranked by Sighting.Before.
 type Origin struct {
@@ -56,6 +166,9 @@ type Origin struct {
 	Near      bool   `json:"near"`
 	Distance  int    `json:"distance"`
 	Transform string `json:"transform"`
+	// Region: the near-duplicate was found through region hashes (a crop, a band): which regions
+	// matched and what that means in words (Distance is then that pair's RegionDistance).
+	Region *RegionMatch `json:"region,omitempty"`
 }
 
 // OriginOf is the one origin rule. own are the photo's own sightings (none for a file that is not in
@@ -69,7 +182,7 @@ func OriginOf(own []Sighting, near []Match) *Origin {
 		}
 		o = &Origin{Sighting: s, Transform: pdq.AsIs.String()}
 		if m != nil {
-			o.Near, o.Distance, o.Transform = true, m.Distance, m.Transform
+			o.Near, o.Distance, o.Transform, o.Region = true, m.Distance, m.Transform, m.Region
 		}
 	}
 	for _, s := range own {
@@ -117,21 +230,37 @@ type Family struct {
 }
 
 // Family returns the family of a photo given its SHA-256 and perceptual hash (p may be nil: a photo
-// without pixels has only its exact sightings). The photo need not be in the catalog (lookup).
+// without pixels has only its exact sightings). The photo need not be in the catalog (lookup). Its
+// region hashes (issue 10) are the stored ones when it is in the catalog.
 func (c *Catalog) Family(s SHA256, p *PDQInfo, o MatchOptions) (*Family, error) {
+	return c.family(s, p, nil, o)
+}
+
+// family is Family with the query's region hashes given (regions not nil: a file being looked up)
+// or read from the catalog (nil).
+func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOptions) (*Family, error) {
 	o, err := o.norm()
 	if err != nil {
 		return nil, err
 	}
 	f := &Family{SHA256: s, Sightings: []Sighting{}, Near: []Match{}}
+	q := &hashSet{whole: p}
+	if regions != nil {
+		q.regions = *regions
+	}
 	// A stored image's near matches are its stored edges when they answer o (edges.go): no search.
-	stored := false
-	if p != nil && edgesAnswer(o) {
+	// Its region matches always are (appendRegionEdgeMatches).
+	stored, same := false, false
+	if p != nil {
 		err = c.view(func(tx *bolt.Tx) error {
 			v := tx.Bucket(bucketPDQ).Get(s[:])
 			if _, ok := pdqNearID(v); ok {
 				sp, err := parsePDQValue(v)
-				stored = err == nil && sp.Hash == p.Hash && sp.Quality == p.Quality
+				same = err == nil && sp.Hash == p.Hash && sp.Quality == p.Quality
+				stored = same && edgesAnswer(o)
+				if same && regions == nil {
+					q.regions, _ = storedRegions(tx, s)
+				}
 			}
 			return nil
 		})
@@ -140,12 +269,25 @@ func (c *Catalog) Family(s SHA256, p *PDQInfo, o MatchOptions) (*Family, error) 
 		}
 	}
 	var cands []SHA256
-	if p != nil && p.Quality >= o.MinQuality && !stored {
+	if p != nil && !stored {
 		ix, err := c.index()
 		if err != nil {
 			return nil, err
 		}
-		cands = ix.candidates(&p.Dihedral, s, o)
+		if p.Quality >= o.MinQuality {
+			cands = ix.candidates(&p.Dihedral, s, o)
+		}
+		if !o.NoRegions && !same {
+			rix, err := c.regionIndex()
+			if err != nil {
+				return nil, err
+			}
+			rc, err := c.regionCandidates(ix, rix, q, s, 0, nil)
+			if err != nil {
+				return nil, err
+			}
+			cands = appendNew(cands, rc)
+		}
 	}
 	err = c.view(func(tx *bolt.Tx) error {
 		cache := map[BatchID]*Batch{}
@@ -167,23 +309,41 @@ func (c *Catalog) Family(s SHA256, p *PDQInfo, o MatchOptions) (*Family, error) 
 			}
 			return nil
 		}
+		matched := map[SHA256]bool{}
 		for _, cs := range cands {
-			v := tx.Bucket(bucketPDQ).Get(cs[:])
-			if v == nil {
+			cp, err := storedHashSet(tx, cs)
+			if err != nil {
+				return err
+			}
+			if cp == nil {
 				continue
 			}
-			cp, err := parsePDQValue(v)
-			if err != nil {
-				return fmt.Errorf("image %s pdq record: %w", cs, err)
+			var m Match
+			var ok bool
+			if same {
+				m, ok = matchPair(q.whole, cp.whole, cs, o)
+			} else {
+				m, ok = matchSets(s, q, cs, cp, o)
 			}
-			m, ok := matchPair(p, cp, cs, o)
 			if !ok {
 				continue
 			}
 			if m.Sightings, err = sightingsOf(tx, cs, cache); err != nil {
 				return err
 			}
+			matched[cs] = true
 			f.Near = append(f.Near, m)
+		}
+		if same && !o.NoRegions {
+			n := len(f.Near)
+			if f.Near, err = appendRegionEdgeMatches(f.Near, tx, s, o, matched); err != nil {
+				return err
+			}
+			for i := n; i < len(f.Near); i++ {
+				if f.Near[i].Sightings, err = sightingsOf(tx, f.Near[i].SHA256, cache); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

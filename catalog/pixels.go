@@ -228,6 +228,11 @@ type FileHashes struct {
 	PDQ      *PDQInfo `json:"pdq,omitempty"`
 	PDQRef   *PDQInfo `json:"pdq_ref,omitempty"` // with HashOptions.Reference
 	Warnings []string `json:"warnings,omitempty"`
+	// regions are the region hashes of the work image (with HashOptions.Regions; hasRegions says
+	// they were computed).
+	regions    []RegionHash
+	windows    []RegionHash // query windows (never stored)
+	hasRegions bool
 }
 
 // HashOptions configure HashFile.
@@ -240,6 +245,9 @@ type HashOptions struct {
 	// Reference also computes the reference full-resolution PDQ (FileHashes.PDQRef) from the same
 	// decode as the work-image one (for checking watchlists, which hold the reference variant).
 	Reference bool
+	// Regions also computes the region hashes of the work image (issue 10; lookups match crops and
+	// bands with them). Not with Full.
+	Regions bool
 }
 
 // HashFile reads one file and returns its SHA-256, MD5, format and PDQ hash. A file that is not an
@@ -315,9 +323,20 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 	}
 	work, ref, cfg, err := workAndReference(ctx, data, f, o.MaxPixels, 0, nil, o.Reference, false)
 	h.Width, h.Height = cfg.Width, cfg.Height
-	if err == nil {
+	if err == nil && o.Regions {
+		h.PDQ, h.regions, err = workHashes(work)
+		h.PDQRef = ref
+	} else if err == nil {
 		h.PDQ, err = hashWork(work)
 		h.PDQRef = ref
+	}
+	if err == nil && o.Regions {
+		var rerr error
+		if h.windows, rerr = queryWindows(work); rerr != nil {
+			h.Warnings = append(h.Warnings, "no region hashes (crops and bands are not looked for): "+rerr.Error())
+		} else {
+			h.hasRegions = true
+		}
 	}
 	if err != nil {
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())

@@ -488,6 +488,7 @@ func (c *Catalog) Lookup(ctx context.Context, path string, o MatchOptions, ho Ha
 		return nil, err
 	}
 	ho.Full = false
+	ho.Regions = !o.NoRegions
 	h, err := HashFile(ctx, path, ho)
 	if err != nil {
 		return nil, err
@@ -503,7 +504,11 @@ func (c *Catalog) lookupHashes(path string, h *FileHashes, o MatchOptions) (*Loo
 	}
 	r := &LookupResult{Path: path, Hashes: h, Exact: []Sighting{}, Near: []Match{}, Warnings: h.Warnings}
 	r.LowQual = h.PDQ != nil && h.PDQ.Quality < o.MinQuality
-	f, err := c.Family(h.SHA256, h.PDQ, o)
+	var regions *[]RegionHash
+	if h.hasRegions {
+		regions = &h.regions
+	}
+	f, err := c.family(h.SHA256, h.PDQ, regions, o)
 	if err != nil {
 		return nil, err
 	}

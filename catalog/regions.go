@@ -51,6 +51,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 
 	"github.com/relcat/relcat/catalog/pdq"
 )
@@ -181,45 +182,62 @@ func regionThreshold(a, b Region) int {
 // deterministic; 0..MaxRegionHashes hashes ordered by Region code (none for a work image too small
 // to hold regionMinSide-pixel windows).
 func regionHashes(work image.Image) ([]RegionHash, error) {
+	if b := work.Bounds(); b.Dx() < regionMinSide || b.Dy() < regionMinSide {
+		return nil, nil
+	}
+	_, rs, err := workHashes(work)
+	return rs, err
+}
+
+// workHashes is hashWork and regionHashes at once, from one luminance and one blur of the work
+// image (what ingest needs: the regions cost about a window's DCT each beyond the whole-image hash).
+// The whole-image PDQ is bit for bit hashWork's (pdq.Windows of the whole image is pdq.FromImage).
+func workHashes(work image.Image) (*PDQInfo, []RegionHash, error) {
+	wants := regionWindows(work)
+	rects := []image.Rectangle{work.Bounds()}
+	for _, x := range wants {
+		rects = append(rects, x.rect)
+	}
+	res, err := pdq.Windows(work, rects)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &PDQInfo{Hash: res[0].Hash, Quality: res[0].Quality, Variant: pdq.VariantName(WorkSide), Dihedral: res[0].Dihedral}
+	var out []RegionHash
+	for i, x := range wants {
+		r := res[1+i]
+		out = append(out, RegionHash{Region: x.r, Param: x.param, Quality: r.Quality, AsIs: r.Hash, Mirror: r.Dihedral[pdq.FlipY]})
+	}
+	return p, out, nil
+}
+
+// regionWindow is a region to hash: its code, Param and rectangle in the work image.
+type regionWindow struct {
+	r     Region
+	param uint8
+	rect  image.Rectangle
+}
+
+// regionWindows lists the regions of a work image, in code order (none under regionMinSide).
+func regionWindows(work image.Image) []regionWindow {
 	b := work.Bounds()
 	w, h := b.Dx(), b.Dy()
-	type want struct {
-		r     Region
-		param uint8
-		rect  image.Rectangle
-	}
-	var wants []want
+	var wants []regionWindow
 	for _, r := range []Region{regionCentre95, regionCentre88, regionCentre80} {
 		k := centreKeep(r)
 		kw, kh := (w*k+50)/100, (h*k+50)/100
 		at := image.Pt(b.Min.X+(w-kw)/2, b.Min.Y+(h-kh)/2)
-		rect := image.Rectangle{Min: at, Max: at.Add(image.Pt(kw, kh))}
 		if kw >= regionMinSide && kh >= regionMinSide {
-			wants = append(wants, want{r: r, rect: rect})
+			wants = append(wants, regionWindow{r: r, rect: image.Rectangle{Min: at, Max: at.Add(image.Pt(kw, kh))}})
 		}
 	}
 	if t := findBands(work); t.sides != 0 {
 		rect := image.Rect(b.Min.X+t.left, b.Min.Y+t.top, b.Max.X-t.right, b.Max.Y-t.bottom)
 		if rect.Dx() >= regionMinSide && rect.Dy() >= regionMinSide {
-			wants = append(wants, want{r: regionContent + Region(t.sides), param: uint8(t.share), rect: rect})
+			wants = append(wants, regionWindow{r: regionContent + Region(t.sides), param: uint8(min(t.share, 255)), rect: rect})
 		}
 	}
-	if len(wants) == 0 {
-		return nil, nil
-	}
-	rects := make([]image.Rectangle, len(wants))
-	for i, x := range wants {
-		rects[i] = x.rect
-	}
-	res, err := pdq.Windows(work, rects)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RegionHash, len(wants))
-	for i, x := range wants {
-		out[i] = RegionHash{Region: x.r, Param: x.param, Quality: res[i].Quality, AsIs: res[i].Hash, Mirror: res[i].Dihedral[pdq.FlipY]}
-	}
-	return out, nil
+	return wants
 }
 
 // bandTrim is what findBands found: pixels to trim on each side, the sides (bitmask) and the
@@ -230,40 +248,39 @@ type bandTrim struct {
 }
 
 // Band detection parameters. A band runs from an edge of the image: its edge line is clean (at
-// least bandClean of its pixels within bandNear of the band's colour, the edge line's mean), the
+// least bandClean of its pixels within a tolerance of the band's colour, the edge line's mean), the
 // following lines are clean or carry text (at least bandLoose of them near: letters on the band),
 // its last clean line still has the band's colour (within bandDrift: a sky's gradient drifts, a
 // band does not), and within bandEdge lines after it the picture starts (a line with less than
 // bandOpen of its pixels near). A band covers bandMin..bandMax of the image's height (or width).
+// The tolerance follows the edge line's own noise (its 95th percentile deviation plus bandSlack,
+// within bandTight..bandNear): a flat band gets a tight one, so that a dark picture next to a
+// black band, or a pale sky under a white one, is told apart from the band.
 const (
-	bandNear  = 24   // largest channel difference of a pixel "of the band's colour"
+	bandNear  = 24   // loosest tolerance: channel difference of a pixel "of the band's colour"
+	bandTight = 8    // tightest tolerance
+	bandSlack = 6    // added to the edge line's 95th percentile deviation
 	bandClean = 0.95 // share of near pixels in a clean line
 	bandLoose = 0.30 // share of near pixels in a line with text on the band
 	bandDrift = 8    // largest channel difference between the band's first and last clean lines
-	bandOpen  = 0.60 // a line with fewer near pixels belongs to the picture
-	bandEdge  = 3    // lines of JPEG ringing allowed between the band and the picture
+	bandOpen  = 0.80 // a line with fewer near pixels belongs to the picture
+	bandEdge  = 8    // lines of JPEG ringing (up to a block) between the band and the picture
 	bandMin   = 0.02
 	bandMax   = 0.35
 )
 
-// findBands looks for a band (caption band, letterbox or pillarbox bar) at each edge of img.
+// findBands looks for bands at the edges of img: top and bottom first (caption bands, letterbox
+// bars), then left and right within what is left (pillarbox bars). A plain band on one side and the
+// same colour over as many lines on the opposite side make a letterbox (or pillarbox) even where the
+// picture's own edge has that colour (a dark picture in black bars).
 func findBands(img image.Image) bandTrim {
 	px := newRGBPlane(img)
 	var t bandTrim
 	if px.w < regionMinSide || px.h < regionMinSide {
 		return t
 	}
-	t.top = px.band(0, 1, true)
-	t.bottom = px.band(px.h-1, -1, true)
-	t.left = px.band(0, 1, false)
-	t.right = px.band(px.w-1, -1, false)
-	// What is left must be a picture: at least half of each side.
-	if t.top+t.bottom > px.h/2 {
-		t.top, t.bottom = 0, 0
-	}
-	if t.left+t.right > px.w/2 {
-		t.left, t.right = 0, 0
-	}
+	t.top, t.bottom = px.bandPair(true, 0, px.w)
+	t.left, t.right = px.bandPair(false, t.top, px.h-t.bottom)
 	for _, s := range []struct{ n, bit int }{{t.top, sideTop}, {t.bottom, sideBottom}, {t.left, sideLeft}, {t.right, sideRight}} {
 		if s.n > 0 {
 			t.sides |= s.bit
@@ -271,6 +288,27 @@ func findBands(img image.Image) bandTrim {
 	}
 	t.share = max(bandShare(t.top, t.bottom, px.h), bandShare(t.left, t.right, px.w))
 	return t
+}
+
+// bandPair finds the bands at both ends of the rows (rows set: top and bottom) or of the columns,
+// looking along each line only at positions lo..hi-1. What is left must be at least half.
+func (p rgbPlane) bandPair(rows bool, lo, hi int) (a, b int) {
+	n := p.h
+	if !rows {
+		n = p.w
+	}
+	ba := p.band(0, 1, rows, lo, hi)
+	bb := p.band(n-1, -1, rows, lo, hi)
+	// A plain band opposite an edge of its colour: the same size there (letterbox bars).
+	if ba.size > 0 && bb.size == 0 && !ba.text {
+		bb.size = p.same(n-1, -1, rows, lo, hi, ba)
+	} else if bb.size > 0 && ba.size == 0 && !bb.text {
+		ba.size = p.same(0, 1, rows, lo, hi, bb)
+	}
+	if ba.size+bb.size > n/2 {
+		return 0, 0
+	}
+	return ba.size, bb.size
 }
 
 // bandShare is the size of the bands a and b (pixels, either may be 0) trimmed from a dimension of
@@ -326,65 +364,90 @@ func newRGBPlane(img image.Image) rgbPlane {
 	return p
 }
 
-// each calls f with the offset in pix of every pixel of line i: a row when rows is set, else a
-// column.
-func (p rgbPlane) each(i int, rows bool, f func(off int)) {
+// each calls f with the colour of every other pixel of line i at positions lo..hi-1 along it (half
+// of them are plenty to measure shares): line i is a row when rows is set, else a column.
+func (p rgbPlane) each(i int, rows bool, lo, hi int, f func(c [3]int)) {
+	at := func(o int) [3]int { return [3]int{int(p.pix[o]), int(p.pix[o+1]), int(p.pix[o+2])} }
 	if rows {
-		for x := range p.w {
-			f(3 * (i*p.w + x))
+		for x := lo; x < hi; x += 2 {
+			f(at(3 * (i*p.w + x)))
 		}
 		return
 	}
-	for y := range p.h {
-		f(3 * (y*p.w + i))
+	for y := lo; y < hi; y += 2 {
+		f(at(3 * (y*p.w + i)))
 	}
 }
 
-// mean is the mean colour of line i.
-func (p rgbPlane) mean(i int, rows bool) [3]int {
+// mean is the mean colour of line i (positions lo..hi-1).
+func (p rgbPlane) mean(i int, rows bool, lo, hi int) [3]int {
 	var sum [3]int
 	n := 0
-	p.each(i, rows, func(o int) {
-		sum[0] += int(p.pix[o])
-		sum[1] += int(p.pix[o+1])
-		sum[2] += int(p.pix[o+2])
+	p.each(i, rows, lo, hi, func(c [3]int) {
+		sum[0] += c[0]
+		sum[1] += c[1]
+		sum[2] += c[2]
 		n++
 	})
-	return [3]int{sum[0] / n, sum[1] / n, sum[2] / n}
+	return [3]int{sum[0] / max(1, n), sum[1] / max(1, n), sum[2] / max(1, n)}
 }
 
-// near is the share of line i's pixels within bandNear of colour c.
-func (p rgbPlane) near(i int, rows bool, c [3]int) float64 {
+// near is the share of line i's pixels (every other one at positions lo..hi-1) within tol of
+// colour c. Written without each: it is the loop band detection spends its time in.
+func (p rgbPlane) near(i int, rows bool, lo, hi int, c [3]int, tol int) float64 {
+	off, stride := 3*(i*p.w+lo), 6
+	if !rows {
+		off, stride = 3*(lo*p.w+i), 6*p.w
+	}
 	nn, n := 0, 0
-	p.each(i, rows, func(o int) {
-		if colourDiff([3]int{int(p.pix[o]), int(p.pix[o+1]), int(p.pix[o+2])}, c) <= bandNear {
+	for k := lo; k < hi; k += 2 {
+		px := p.pix[off : off+3 : off+3]
+		d0, d1, d2 := int(px[0])-c[0], int(px[1])-c[1], int(px[2])-c[2]
+		if d0 <= tol && d0 >= -tol && d1 <= tol && d1 >= -tol && d2 <= tol && d2 >= -tol {
 			nn++
 		}
 		n++
-	})
-	return float64(nn) / float64(n)
+		off += stride
+	}
+	return float64(nn) / float64(max(1, n))
 }
 
 func colourDiff(a, b [3]int) int {
 	return max(absInt(a[0]-b[0]), absInt(a[1]-b[1]), absInt(a[2]-b[2]))
 }
 
-// band returns how many lines, from line `from` stepping by `step` (rows when rows is set, else
-// columns), form a band (see the band detection parameters); 0 when there is none.
-func (p rgbPlane) band(from, step int, rows bool) int {
+// edgeBand is a band found at one edge: its size in lines, its colour and tolerance, whether
+// lines with text were crossed.
+type edgeBand struct {
+	size int
+	bg   [3]int
+	tol  int
+	text bool
+}
+
+// band finds the band starting at line `from`, stepping by `step` (rows when rows is set, else
+// columns; positions lo..hi-1 along each line); size 0 when there is none.
+func (p rgbPlane) band(from, step int, rows bool, lo, hi int) edgeBand {
 	n := p.h
 	if !rows {
 		n = p.w
 	}
 	line := func(k int) int { return from + k*step }
-	bg := p.mean(from, rows)
-	if p.near(from, rows, bg) < bandClean {
-		return 0
+	e := edgeBand{bg: p.mean(from, rows, lo, hi)}
+	var devs []int
+	p.each(from, rows, lo, hi, func(c [3]int) { devs = append(devs, colourDiff(c, e.bg)) })
+	if len(devs) == 0 {
+		return edgeBand{}
+	}
+	slices.Sort(devs)
+	e.tol = min(max(devs[len(devs)*95/100]+bandSlack, bandTight), bandNear)
+	if p.near(from, rows, lo, hi, e.bg, e.tol) < bandClean {
+		return edgeBand{}
 	}
 	limit := int(bandMax * float64(n))
 	last := 0 // the last clean line
 	for k := 1; k <= limit+1 && k < n; k++ {
-		v := p.near(line(k), rows, bg)
+		v := p.near(line(k), rows, lo, hi, e.bg, e.tol)
 		if v >= bandClean {
 			last = k
 			continue
@@ -392,20 +455,48 @@ func (p rgbPlane) band(from, step int, rows bool) int {
 		if v < bandLoose {
 			break
 		}
+		e.text = true
 	}
 	count := last + 1
 	if count > limit || count < max(2, int(bandMin*float64(n)+0.5)) {
-		return 0
+		return edgeBand{}
 	}
-	if colourDiff(p.mean(line(last), rows), bg) > bandDrift {
-		return 0
+	if colourDiff(p.mean(line(last), rows, lo, hi), e.bg) > bandDrift {
+		return edgeBand{}
 	}
 	for end := count; end < n && end <= count+bandEdge; end++ {
-		if p.near(line(end), rows, bg) < bandOpen {
-			return end
+		if p.near(line(end), rows, lo, hi, e.bg, e.tol) < bandOpen {
+			// Text crossed only after the last clean line is the picture's, not the band's.
+			e.text = e.text && p.textBefore(line, rows, lo, hi, e, last)
+			e.size = end
+			return e
 		}
 	}
-	return 0
+	return edgeBand{}
+}
+
+// textBefore reports whether a line with text (not clean) lies before the last clean line.
+func (p rgbPlane) textBefore(line func(int) int, rows bool, lo, hi int, e edgeBand, last int) bool {
+	for k := 1; k < last; k++ {
+		if p.near(line(k), rows, lo, hi, e.bg, e.tol) < bandClean {
+			return true
+		}
+	}
+	return false
+}
+
+// same returns how many lines from line `from` (stepping by step) are clean in band o's colour,
+// when that is at least o's size (then o.size: the opposite bar of a letterbox); else 0.
+func (p rgbPlane) same(from, step int, rows bool, lo, hi int, o edgeBand) int {
+	if colourDiff(p.mean(from, rows, lo, hi), o.bg) > bandDrift {
+		return 0
+	}
+	for k := range o.size {
+		if p.near(from+k*step, rows, lo, hi, o.bg, o.tol) < bandClean {
+			return 0
+		}
+	}
+	return o.size
 }
 
 func absInt(x int) int {
@@ -440,8 +531,15 @@ func describeRegionMatch(qa Region, qp uint8, mb Region, mp uint8, mirrored bool
 		s = fmt.Sprintf("%s added%s (%s, %s)", bandWord(sa), andMirrored(mirrored), sideWords(sa), bandSize(sa, qp))
 	case cb && qa == RegionWhole:
 		s = fmt.Sprintf("%s removed%s (%s, %s)", bandWord(sb), andMirrored(mirrored), sideWords(sb), bandSize(sb, mp))
+	case ca && cb && sa == sb:
+		s = fmt.Sprintf("%s changed%s (%s, %s; the other's %s)", bandWord(sa), andMirrored(mirrored), sideWords(sa), bandSize(sa, qp), bandSize(sb, mp))
+	case ca && cb && sb&^sa == 0:
+		// The query has bands on more sides (the other's own bands, e.g. a dark edge, stay).
+		s = fmt.Sprintf("%s added%s (%s)", bandWord(sa&^sb), andMirrored(mirrored), sideWords(sa&^sb))
+	case ca && cb && sa&^sb == 0:
+		s = fmt.Sprintf("%s removed%s (%s)", bandWord(sb&^sa), andMirrored(mirrored), sideWords(sb&^sa))
 	case ca && cb:
-		s = fmt.Sprintf("%s%s (%s, %s) instead of the other's %s (%s, %s)", bandWord(sa), andMirrored(mirrored), sideWords(sa), bandSize(sa, qp), bandWord(sb), sideWords(sb), bandSize(sb, mp))
+		s = fmt.Sprintf("bands differ%s (this photo: %s; the other: %s)", andMirrored(mirrored), sideWords(sa), sideWords(sb))
 	case ca && kb > 0:
 		// The query's content is the other's centre kb: cropped, and a band added.
 		s = fmt.Sprintf("cropped (about %d %%, centre) and %s added%s (%s, %s)", kb, bandWord(sa), andMirrored(mirrored), sideWords(sa), bandSize(sa, qp))

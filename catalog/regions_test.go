@@ -67,6 +67,16 @@ func TestRegionHashesShape(t *testing.T) {
 		}
 		t.Logf("%s: quality %d, %d bits from the whole image", r.Region, r.Quality, pdq.Distance(r.AsIs, h.pdq.Hash))
 	}
+	work, _, err := workImage(t.Context(), data, media.Sniff(data), DefaultMaxPixels, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := regionHashes(work); err != nil || len(rs) != len(h.regions) || rs[0] != h.regions[0] {
+		t.Errorf("regionHashes differs from workHashes' regions: %v %v", rs, err)
+	}
+	if p, err := hashWork(work); err != nil || *p != *h.pdq {
+		t.Errorf("hashWork differs from workHashes' whole hash: %+v %v", p, err)
+	}
 	h2, err := hashForRegions(t, "again", data)
 	if err != nil {
 		t.Fatal(err)
@@ -278,9 +288,42 @@ func TestDescribeRegionMatch(t *testing.T) {
 		{RegionWhole, 0, bottom, 12, false, "caption band removed (bottom, 12 %)"},
 		{lb, 10, RegionWhole, 0, false, "letterbox added (top and bottom, 10 % each)"},
 		{bottom, 12, regionCentre95, 0, false, "cropped (about 95 %, centre) and caption band added (bottom, 12 %)"},
+		{regionContent + sideBottom + sideLeft, 12, regionContent + sideLeft, 4, false, "caption band added (bottom)"},
+		{regionContent + sideLeft, 4, regionContent + sideBottom + sideLeft, 12, true, "caption band removed and mirrored (bottom)"},
+		{regionContent + sideTop, 19, regionContent + sideTop, 43, false, "caption band changed (top, 19 %; the other's 43 %)"},
+		{regionContent + sideTop, 19, regionContent + sideLeft, 4, false, "bands differ (this photo: top; the other: left)"},
 	} {
 		if got := describeRegionMatch(c.qa, c.qp, c.mb, c.mp, c.mir); got != c.want {
 			t.Errorf("describeRegionMatch(%s, %d, %s, %d, %v) = %q, want %q", c.qa, c.qp, c.mb, c.mp, c.mir, got, c.want)
 		}
 	}
+}
+
+// BenchmarkRegionHashes: the region hashes of one 1024-px work image (what ingest adds per image),
+// against hashWork on the same work image (the whole-image PDQ ingest computes anyway).
+//
+//	go test -run '^$' -bench RegionHashes -benchtime 50x ./catalog
+func BenchmarkRegionHashes(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(b), "samples", "releases", "2019-11-02-sinai", "01-receipt.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	work, _, err := workImage(b.Context(), data, media.Sniff(data), DefaultMaxPixels, 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("work image %v", work.Bounds().Size())
+	// cpu-ms/op: user+system time of the process per operation (steadier than wall time on a
+	// shared machine).
+	cpu := func(b *testing.B, f func()) {
+		c0 := cpuTime(b)
+		for b.Loop() {
+			f()
+		}
+		b.ReportMetric(float64(cpuTime(b)-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	}
+	b.Run("regionHashes", func(b *testing.B) { cpu(b, func() { _, _ = regionHashes(work) }) })
+	b.Run("workHashes", func(b *testing.B) { cpu(b, func() { _, _, _ = workHashes(work) }) })
+	b.Run("hashWork", func(b *testing.B) { cpu(b, func() { _, _ = hashWork(work) }) })
+	b.Run("findBands", func(b *testing.B) { cpu(b, func() { findBands(work) }) })
 }

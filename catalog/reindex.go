@@ -33,6 +33,11 @@ type ReindexReport struct {
 	Hashes     int      `json:"hashes"` // perceptual hashes given near ids
 	Edges      int      `json:"edges"`  // near-duplicate pairs stored
 	Steps      []string `json:"steps"`  // one line per step run
+	// RegionEdges are the pairs stored that match through region hashes (issue 10).
+	RegionEdges int `json:"region_edges"`
+	// NotUpgraded lists the images left without region hashes (no preserved original, or a failed
+	// decode): they are matched whole-image only.
+	NotUpgraded []string `json:"not_upgraded,omitempty"`
 }
 
 // upgradeStep rebuilds or upgrades one kind of derived stored data. Run gets the open, writable
@@ -46,6 +51,8 @@ type upgradeStep struct {
 // upgradeSteps is the one place that lists what `relcat reindex` rebuilds, in order. Whoever adds
 // stored data derived from other records (an index, a hash computed at ingest) adds its step here.
 var upgradeSteps = []upgradeStep{
+	// Before the edges: rebuildNear stores the region edges of the region hashes this step adds.
+	{"region hashes", regionStep},
 	{"near-duplicate edges", rebuildNear},
 	{"metadata search index", func(ctx context.Context, c *Catalog, _ *ReindexOptions, _ *ReindexReport) (string, error) {
 		n, err := c.UpgradeSearchIndex(ctx)
@@ -83,7 +90,7 @@ func (c *Catalog) Reindex(ctx context.Context, o ReindexOptions) (*ReindexReport
 				return err
 			}
 		}
-		return nil
+		return createOptionalBuckets(tx)
 	})
 	if err != nil {
 		return nil, err
@@ -120,6 +127,9 @@ func (c *Catalog) Reindex(ctx context.Context, o ReindexOptions) (*ReindexReport
 	c.dropIndex()
 	if err := c.persistIndex(true); err != nil {
 		return r, fmt.Errorf("reindex: write the near index file: %w", err)
+	}
+	if err := c.persistRegionIndex(true); err != nil {
+		return r, fmt.Errorf("reindex: write the region index file: %w", err)
 	}
 	return r, nil
 }
@@ -178,8 +188,11 @@ func rebuildNear(ctx context.Context, c *Catalog, o *ReindexOptions, r *ReindexR
 		}
 		return bytes.Compare(a.sha[:], b.sha[:])
 	})
-	// New ids 1..n in that order; the near_ids and edges buckets start again.
+	// New ids 1..n in that order; the near_ids and edges buckets start again, but for the region edges
+	// found with query windows, which cannot be recomputed from the catalog (kept, see below).
+	var kept [][2][]byte
 	err = c.update(func(tx *bolt.Tx) error {
+		kept = windowEdges(tx)
 		for _, name := range [][]byte{bucketNearIDs, bucketEdges} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
@@ -229,12 +242,86 @@ func rebuildNear(ctx context.Context, c *Catalog, o *ReindexOptions, r *ReindexR
 	if err != nil {
 		return "", err
 	}
-	pairs, err := c.rebuildEdges(ctx, ix, len(recs), o)
+	rix, err := c.regionIndex()
 	if err != nil {
 		return "", err
 	}
-	r.Edges = pairs
-	return fmt.Sprintf("%d hashes, %d pairs within distance %d", len(recs), pairs, EdgeMaxDistance), nil
+	pairs, regionPairs, err := c.rebuildEdges(ctx, ix, rix, len(recs), o)
+	if err != nil {
+		return "", err
+	}
+	restored, err := c.restoreWindowEdges(kept)
+	if err != nil {
+		return "", err
+	}
+	r.Edges, r.RegionEdges = pairs, regionPairs+restored
+	line := fmt.Sprintf("%d hashes, %d pairs within distance %d, %d more through region hashes", len(recs), pairs, EdgeMaxDistance, regionPairs)
+	if restored > 0 {
+		line += fmt.Sprintf(" (and %d found with query windows at arrival, kept)", restored)
+	}
+	return line, nil
+}
+
+// windowEdges lists the region edges found with a query window (both directions: key, value).
+func windowEdges(tx *bolt.Tx) [][2][]byte {
+	var out [][2][]byte
+	eb := tx.Bucket(bucketEdges)
+	if eb == nil {
+		return nil
+	}
+	_ = eb.ForEach(func(k, v []byte) error {
+		if len(k) != 69 || k[32] != edgeRegion || !(isQueryWindow(Region(k[65])) || isQueryWindow(Region(k[67]))) {
+			return nil
+		}
+		out = append(out, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+		return nil
+	})
+	return out
+}
+
+// restoreWindowEdges puts back the kept window edges whose two images still have a perceptual hash
+// and no other edge between them (reindex found a whole-image or a stored-region pair instead). It
+// returns the pairs restored.
+func (c *Catalog) restoreWindowEdges(kept [][2][]byte) (int, error) {
+	if len(kept) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := c.update(func(tx *bolt.Tx) error {
+		eb, pb := tx.Bucket(bucketEdges), tx.Bucket(bucketPDQ)
+		for _, kv := range kept {
+			k := kv[0]
+			a, b := k[:32], k[33:65]
+			if pb.Get(a) == nil || pb.Get(b) == nil {
+				continue
+			}
+			var sa, sb SHA256
+			copy(sa[:], a)
+			copy(sb[:], b)
+			if other := edgeBetween(eb, sa, sb); other != nil && !bytes.Equal(other, k) {
+				continue
+			}
+			if err := eb.Put(k, kv[1]); err != nil {
+				return err
+			}
+			if bytes.Compare(a, b) < 0 {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// edgeBetween returns the key of an edge a -> b of any kind (nil when there is none).
+func edgeBetween(eb *bolt.Bucket, a, b SHA256) []byte {
+	for _, kind := range []byte{edgeWhole, edgeRegion} {
+		p := edgeKey(a, kind, b, nil)
+		if k, _ := eb.Cursor().Seek(p); k != nil && bytes.HasPrefix(k, p) {
+			return k
+		}
+	}
+	return nil
 }
 
 func cmpUint(a, b uint64) int {
@@ -247,17 +334,19 @@ func cmpUint(a, b uint64) int {
 	return 0
 }
 
-// edgePair is one edge found by reindex, from the later image a to the earlier b.
+// edgePair is one edge found by reindex, from the later image a to the earlier b (region set when
+// it is a region edge).
 type edgePair struct {
 	a, b   SHA256
 	qa, qb int
 	dist   int
 	tr     uint8
+	region *regionPair
 }
 
 // rebuildEdges finds the edges of every image towards the earlier ones (ids 1..n), as ingest did
 // when each arrived, with GOMAXPROCS searching goroutines and one writer.
-func (c *Catalog) rebuildEdges(ctx context.Context, ix *nearIndex, n int, o *ReindexOptions) (int, error) {
+func (c *Catalog) rebuildEdges(ctx context.Context, ix *nearIndex, rix *regionIndex, n int, o *ReindexOptions) (int, int, error) {
 	type chunk struct {
 		start int
 		pairs []edgePair
@@ -303,7 +392,29 @@ func (c *Catalog) rebuildEdges(ctx context.Context, ix *nearIndex, n int, o *Rei
 								return fmt.Errorf("image %s pdq record: %w", h.sha, err)
 							}
 							if d, t := edgeOf(s, pa, h.sha, po); d <= EdgeMaxDistance {
-								pairs = append(pairs, edgePair{s, h.sha, pa.Quality, po.Quality, d, uint8(t)})
+								pairs = append(pairs, edgePair{s, h.sha, pa.Quality, po.Quality, d, uint8(t), nil})
+							}
+						}
+						// Region edges, found as ingest finds them (regionmatch.go).
+						rs, err := storedRegions(tx, s)
+						if err != nil {
+							return err
+						}
+						q := &hashSet{whole: pa, regions: rs}
+						cands, err := c.regionCandidates(ix, rix, q, s, id, tx)
+						if err != nil {
+							return err
+						}
+						for _, cs := range cands {
+							cp, err := storedHashSet(tx, cs)
+							if err != nil {
+								return err
+							}
+							if cp == nil || wholeEdge(pa, cp.whole) {
+								continue
+							}
+							if rp, ok := regionPairMatch(s, q, cs, cp); ok {
+								pairs = append(pairs, edgePair{a: s, b: cs, dist: rp.dist, tr: uint8(rp.tr), region: &rp})
 							}
 						}
 					}
@@ -326,22 +437,29 @@ func (c *Catalog) rebuildEdges(ctx context.Context, ix *nearIndex, n int, o *Rei
 		close(results)
 		return err
 	})
-	total, done := 0, 0
+	total, regionTotal, done := 0, 0, 0
 	g.Go(func() error {
 		for ch := range results {
 			err := c.update(func(tx *bolt.Tx) error {
 				eb := tx.Bucket(bucketEdges)
 				for _, p := range ch.pairs {
+					if p.region != nil {
+						if err := putRegionEdge(eb, p.a, p.b, *p.region); err != nil {
+							return err
+						}
+						regionTotal++
+						continue
+					}
 					if err := putEdge(eb, p.a, p.qa, p.b, p.qb, p.dist, pdq.Transform(p.tr)); err != nil {
 						return err
 					}
+					total++
 				}
 				return nil
 			})
 			if err != nil {
 				return err
 			}
-			total += len(ch.pairs)
 			done += min(reindexChunk, n+1-ch.start)
 			if o.Progress != nil {
 				o.Progress("edges", done, n)
@@ -351,9 +469,9 @@ func (c *Catalog) rebuildEdges(ctx context.Context, ix *nearIndex, n int, o *Rei
 	})
 	if err := g.Wait(); err != nil {
 		if ctx.Err() != nil {
-			return total, ErrInterrupted
+			return total, regionTotal, ErrInterrupted
 		}
-		return total, err
+		return total, regionTotal, err
 	}
-	return total, nil
+	return total, regionTotal, nil
 }

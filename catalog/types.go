@@ -217,6 +217,12 @@ type Image struct {
 	Object       string    `json:"object,omitempty"` // relative path of the preserved original, "" with --no-copy
 	Warnings     []string  `json:"warnings,omitempty"`
 	Ingested     time.Time `json:"ingested"`
+
+	// regions are the region hashes of the work image (issue 10), computed at ingest (hasRegions)
+	// and stored in the regions bucket, not in the image record.
+	regions    []RegionHash
+	windows    []RegionHash // query windows (never stored)
+	hasRegions bool
 }
 
 // Sighting is "image X appeared in batch B as file F at position P".

@@ -47,6 +47,11 @@ type VerifyReport struct {
 	// hashes ("current"), is absent ("none": small catalogs have none) or is stale (with why; it is
 	// not used, and the next ingest or reindex rewrites it).
 	NearIndex string `json:"near_index"`
+	// RegionIndex says the same as NearIndex of the persisted region index (regions.idx).
+	RegionIndex string `json:"region_index"`
+	// WholeOnly counts the images with a perceptual hash but no region hashes (ingested before them,
+	// or with --no-copy and not upgraded by `relcat reindex`): matched whole-image only. Not a problem.
+	WholeOnly int `json:"whole_only"`
 }
 
 // Verify checks the catalog: the storage (catalog.db's structure, read by relcat's own bounded
@@ -384,6 +389,15 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				}
 			})
 			return nearErr
+		},
+		func(tx *bolt.Tx) error {
+			var regionErr error
+			section("region hashes", func() {
+				if r.WholeOnly, regionErr = checkRegions(ctx, tx, add); regionErr == nil {
+					r.RegionIndex = c.checkRegionFile(tx, add)
+				}
+			})
+			return regionErr
 		},
 		func(tx *bolt.Tx) error {
 			section("search index", func() { search.strays(tx, add) })

@@ -321,7 +321,8 @@ func TestVerifyFindsDamage(t *testing.T) {
 				update(t, c, func(tx *bolt.Tx) error { return tx.Bucket(bucketPDQ).Delete(img.SHA256[:]) })
 			},
 			want: []wantProblem{{"index", sha, "decoded image has no perceptual hash entry"},
-				{"index", sha, "names this image, whose hash has another near id or none"}},
+				{"index", sha, "names this image, whose hash has another near id or none"},
+				{"index", sha, "region hashes of an image without a perceptual hash"}},
 		},
 		{
 			name: "pdq entry truncated",

@@ -138,6 +138,7 @@ func (c *Catalog) LookupReader(ctx context.Context, name string, r io.Reader, o 
 		return nil, fmt.Errorf("%w: %s: over the limit of %d bytes", ErrBadArgument, name, ho.MaxFileSize)
 	}
 	ho.Full = false
+	ho.Regions = !o.NoRegions
 	h, err := hashBytes(ctx, name, buf.Bytes(), ho)
 	if err != nil {
 		return nil, err

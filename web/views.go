@@ -37,7 +37,7 @@ func seenOf(bi catalog.BatchImage, l links) *seenView {
 		v.Kind = "identical"
 	}
 	if o.Near {
-		v.Distance, v.Transform = o.Distance, catalog.Match{Transform: o.Transform}.TransformDescription()
+		v.Distance, v.Transform = o.Distance, o.Relation()
 	}
 	v.Uncertain = o.Uncertain
 	return v
@@ -92,6 +92,7 @@ type nearView struct {
 	Thumb     thumbView
 	Distance  int
 	Transform string
+	Region    string // the two matching regions when found through region hashes ("whole ~ centre80")
 	Quality   int
 	Query     int
 	Sightings []sightingView
@@ -109,7 +110,7 @@ func turnClass(t pdq.Transform) string {
 // turned by it): applying it to the match's thumbnail shows the match as q looks.
 func viewNear(c *catalog.Catalog, m catalog.Match, thumb thumbSource, l links) nearView {
 	v := nearView{SHA: m.SHA256.String(), Href: l.image(m.SHA256), Distance: m.Distance,
-		Transform: m.TransformDescription(), Quality: m.Quality, Query: m.Query}
+		Transform: m.Relation(), Region: m.Region.Regions(), Quality: m.Quality, Query: m.Query}
 	for _, s := range m.Sightings {
 		v.Sightings = append(v.Sightings, viewSighting(s, l))
 	}
@@ -208,7 +209,7 @@ func viewImage(c *catalog.Catalog, s catalog.SHA256, mo catalog.MatchOptions, th
 		o := viewSighting(*h.Origin, l)
 		v.Origin = &o
 		if om := h.OriginMatch; om != nil && om.Near {
-			v.OriginNear = fmt.Sprintf("near-duplicate, distance %d, %s", om.Distance, catalog.Match{Transform: om.Transform}.TransformDescription())
+			v.OriginNear = fmt.Sprintf("near-duplicate, distance %d, %s", om.Distance, om.Relation())
 		}
 	}
 	for _, n := range h.Near {
@@ -228,6 +229,7 @@ type memberView struct {
 	Thumb     thumbView
 	Distance  int
 	Transform string
+	Region    string // the two matching regions when found through region hashes
 	Quality   int
 	Sightings []sightingView
 }
@@ -307,9 +309,12 @@ func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thu
 	member := func(m catalog.Member) memberView {
 		mv := memberView{SHA: m.SHA256.String(), Href: l.image(m.SHA256), Distance: m.Distance, Quality: m.Quality}
 		tr, err := pdq.ParseTransform(m.Transform)
-		if err == nil {
+		switch {
+		case m.Region != nil:
+			mv.Transform, mv.Region = m.Region.Description, m.Region.Regions()
+		case err == nil:
 			mv.Transform = tr.Describe()
-		} else {
+		default:
 			mv.Transform = m.Transform
 		}
 		for _, s := range m.Sightings {
@@ -342,6 +347,9 @@ func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thu
 			ev := edgeView{A: e.A.String(), B: e.B.String(), AHref: l.image(e.A), BHref: l.image(e.B), Distance: e.Distance, Transform: e.Transform}
 			if tr, err := pdq.ParseTransform(e.Transform); err == nil {
 				ev.Transform = tr.Describe()
+			}
+			if e.Region != nil {
+				ev.Transform = e.Region.Description + " (regions " + e.Region.Regions() + ")"
 			}
 			cv.Edges = append(cv.Edges, ev)
 		}
@@ -545,7 +553,7 @@ func viewLookup(c *catalog.Catalog, r *catalog.LookupResult, thumb thumbSource, 
 		s := viewSighting(o.Sighting, l)
 		v.Origin, v.OriginNear, v.Uncertain = &s, o.Near, o.Uncertain
 		if o.Near {
-			v.OriginDistance, v.OriginTransform = o.Distance, catalog.Match{Transform: o.Transform}.TransformDescription()
+			v.OriginDistance, v.OriginTransform = o.Distance, o.Relation()
 		}
 	}
 	return v

@@ -206,7 +206,7 @@ func seenBefore(s *catalog.BatchSummary) string {
 		}
 		origins[f.First.Released.String()+" by "+f.First.Affiliate] = *f.First
 		if f.Seen == catalog.SeenNear {
-			near = append(near, fmt.Sprintf("d=%d%s", f.Origin.Distance, transformSuffix(f.Origin.Transform)))
+			near = append(near, fmt.Sprintf("d=%d%s", f.Origin.Distance, relationSuffix(f.Origin.Transform, f.Origin.Region)))
 		}
 	}
 	if s.Reused+s.NearCount == 0 {
@@ -232,7 +232,7 @@ func originText(o *catalog.Origin) string {
 	}
 	t := "first released " + sightingText(o.Sighting)
 	if o.Near {
-		t += fmt.Sprintf(", near-duplicate d=%d%s, sha256 %s", o.Distance, transformSuffix(o.Transform), short(o.Sighting.SHA256))
+		t += fmt.Sprintf(", near-duplicate d=%d%s, sha256 %s", o.Distance, relationSuffix(o.Transform, o.Region), short(o.Sighting.SHA256))
 	}
 	return t
 }
@@ -247,6 +247,16 @@ func identicalText(earlier *catalog.Sighting, o *catalog.Origin) string {
 		return originText(o)
 	}
 	return "identical to " + sightingText(*earlier) + "; " + originText(o)
+}
+
+// relationSuffix is transformSuffix for a whole-image match; for one found through region hashes
+// (issue 10) it is the description and the two matching regions: ", cropped (about 80 %, centre)
+// [whole ~ centre80]" (the distance printed beside it is that region pair's).
+func relationSuffix(t string, r *catalog.RegionMatch) string {
+	if r != nil {
+		return ", " + r.Description + " [" + r.Regions() + "]"
+	}
+	return transformSuffix(t)
 }
 
 // transformSuffix is ", mirrored left-right" for a transformed match, "" for an as-is one.

@@ -186,7 +186,7 @@ func printFamily(p *printer, o *catalog.Origin, exact []catalog.Sighting, near [
 		if m.Query >= 0 {
 			q = fmt.Sprint(m.Query)
 		}
-		p.textf("  ~ d=%d%s of %s (quality %s/%d)\n", m.Distance, transformSuffix(m.Transform), m.SHA256, q, m.Quality)
+		p.textf("  ~ d=%d%s of %s (quality %s/%d)\n", m.Distance, relationSuffix(m.Transform, m.Region), m.SHA256, q, m.Quality)
 		for _, s := range m.Sightings {
 			p.textf("      %s\n", sightingText(s))
 		}
@@ -261,7 +261,7 @@ func printCluster(p *printer, cl catalog.Cluster) {
 	for i, m := range cl.Members {
 		rel := "origin image"
 		if i > 0 {
-			rel = fmt.Sprintf("d=%d%s", m.Distance, transformSuffix(m.Transform))
+			rel = fmt.Sprintf("d=%d%s", m.Distance, relationSuffix(m.Transform, m.Region))
 		}
 		p.textf("  %s  %s\n", short(m.SHA256), rel)
 		for _, s := range m.Sightings {
@@ -271,6 +271,10 @@ func printCluster(p *printer, cl catalog.Cluster) {
 	if len(cl.Edges) > 0 {
 		p.textf("  edges:")
 		for _, e := range cl.Edges {
+			if e.Region != nil {
+				p.textf(" %s-%s d=%d %s [%s];", short(e.A)[:8], short(e.B)[:8], e.Distance, e.Region.Description, e.Region.Regions())
+				continue
+			}
 			p.textf(" %s-%s d=%d %s;", short(e.A)[:8], short(e.B)[:8], e.Distance, e.Transform)
 		}
 		p.textf("\n")

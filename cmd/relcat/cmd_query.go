@@ -187,7 +187,7 @@ func printBatch(a *app, p *printer, d *catalog.BatchDetail) error {
 			}
 			seen = fmt.Sprintf("%s %s %s", mark, o.Sighting.Released, o.Sighting.Affiliate)
 			if o.Near {
-				seen += fmt.Sprintf(" (d=%d%s)", o.Distance, transformSuffix(o.Transform))
+				seen += fmt.Sprintf(" (d=%d%s)", o.Distance, relationSuffix(o.Transform, o.Region))
 			}
 		}
 		if bi.Origin != nil && bi.Origin.Uncertain {
@@ -291,7 +291,7 @@ func printImage(p *printer, d *catalog.ImageDetail) error {
 		p.textf("near      %d near-duplicate(s), earliest release first\n", len(d.Near))
 	}
 	for _, n := range d.Near {
-		p.textf("  ~ d=%d%s of %s\n", n.Distance, transformSuffix(n.Transform), short(n.SHA256))
+		p.textf("  ~ d=%d%s of %s\n", n.Distance, relationSuffix(n.Transform, n.Region), short(n.SHA256))
 		for _, s := range n.Sightings {
 			p.textf("      %s\n", sightingText(s))
 		}
