@@ -63,7 +63,7 @@ func hashForRegions(t testing.TB, name string, data []byte) (*hashedImage, error
 	}
 	h := &hashedImage{sha: sha256.Sum256(data), pdq: p, regions: rs}
 	if evalQueryWindows {
-		if h.windows, err = queryWindows(work); err == nil {
+		if h.windows, err = protoWindows(work); err == nil {
 			h.core, err = protoCoreHash(work)
 		}
 		if err != nil {
@@ -107,7 +107,7 @@ func evalArrive(a, b *hashedImage) verdict {
 			continue
 		}
 		if !best.match || d < best.dist {
-			qw, _ := queryWindowOf(w.Region)
+			qw, _ := protoWindowOf(w.Region)
 			best = verdict{match: true, dist: d, ra: w.Region.String(), rb: "core60", mirrored: tr == pdq.FlipY,
 				words: qw.words(true, tr == pdq.FlipY)}
 		}
@@ -702,7 +702,7 @@ func corpusRegionHashes(t *testing.T, photos []*corpusPhoto) []*hashedImage {
 		parallelEach(len(photos), func(i int) {
 			work, _, err := workImage(t.Context(), photos[i].data, media.Sniff(photos[i].data), DefaultMaxPixels, 0, nil)
 			if err == nil {
-				ws[i], err = queryWindows(work)
+				ws[i], err = protoWindows(work)
 			}
 			if err == nil {
 				cores[i], err = protoCoreHash(work)

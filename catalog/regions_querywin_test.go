@@ -32,7 +32,7 @@ func protoCoreHash(work image.Image) (*RegionHash, error) {
 //     cut (4 sides), keeping k of the cut sides;
 //   - as the original: where a crop's core lies in it, for the same crops.
 //
-// k takes queryKeeps, spaced so that PDQ's tolerance (a few percent of a window) covers 80-100 %.
+// k takes protoKeeps, spaced so that PDQ's tolerance (a few percent of a window) covers 80-100 %.
 // Each window is compared with the other photo's core within DefaultMaxDistance. The windows would be
 // computed from pixels and not stored: a pair is found when the later of the two photos arrives.
 //
@@ -40,69 +40,69 @@ func protoCoreHash(work image.Image) (*RegionHash, error) {
 // crop arrives after its original, but only with k every 1 % (320 windows: about 70 ms of CPU to hash
 // and 640 index searches per arriving photo), over the ingest and lookup cost targets; with k every 5 %
 // almost nothing is found (PDQ's tolerance is narrower than a 2 % change of k).
-var queryKeeps = [...]int{99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 88, 87, 86, 85, 84, 83, 82, 81, 80}
+var protoKeeps = [...]int{99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 88, 87, 86, 85, 84, 83, 82, 81, 80}
 
-// Query window codes: queryWindowBase + ((half*8 + family) * len(queryKeeps) + keep index).
-const queryWindowBase = 64
+// Query window codes: protoWindowBase + ((half*8 + family) * len(protoKeeps) + keep index).
+const protoWindowBase = 64
 
-// queryFamilies are the crops the windows look for: a corner kept (tl, tr, bl, br) or one side cut.
-var queryFamilies = [8]string{"top-left", "top-right", "bottom-left", "bottom-right", "top", "bottom", "left", "right"}
+// protoFamilies are the crops the windows look for: a corner kept (tl, tr, bl, br) or one side cut.
+var protoFamilies = [8]string{"top-left", "top-right", "bottom-left", "bottom-right", "top", "bottom", "left", "right"}
 
-// queryWindow is the geometry behind a query window code.
-type queryWindow struct {
+// protoWindow is the geometry behind a query window code.
+type protoWindow struct {
 	asCrop bool // the arriving photo is the crop (else the original)
-	family int  // index in queryFamilies
+	family int  // index in protoFamilies
 	keep   int  // percent of the cut sides kept
 }
 
-// isQueryWindow reports whether r is a query window code (never stored).
-func isQueryWindow(r Region) bool {
-	_, ok := queryWindowOf(r)
+// protoIsWindow reports whether r is a query window code (never stored).
+func protoIsWindow(r Region) bool {
+	_, ok := protoWindowOf(r)
 	return ok
 }
 
-func queryWindowOf(r Region) (queryWindow, bool) {
-	i := int(r) - queryWindowBase
-	n := len(queryKeeps)
+func protoWindowOf(r Region) (protoWindow, bool) {
+	i := int(r) - protoWindowBase
+	n := len(protoKeeps)
 	if i < 0 || i >= 2*8*n {
-		return queryWindow{}, false
+		return protoWindow{}, false
 	}
-	return queryWindow{asCrop: i/(8*n) == 0, family: i / n % 8, keep: queryKeeps[i%n]}, true
+	return protoWindow{asCrop: i/(8*n) == 0, family: i / n % 8, keep: protoKeeps[i%n]}, true
 }
 
-func (w queryWindow) code() Region {
+func (w protoWindow) code() Region {
 	half := 1
 	if w.asCrop {
 		half = 0
 	}
 	ki := 0
-	for i, k := range queryKeeps {
+	for i, k := range protoKeeps {
 		if k == w.keep {
 			ki = i
 		}
 	}
-	return Region(queryWindowBase + (half*8+w.family)*len(queryKeeps) + ki)
+	return Region(protoWindowBase + (half*8+w.family)*len(protoKeeps) + ki)
 }
 
-func (w queryWindow) name() string {
+func (w protoWindow) name() string {
 	role := "orig"
 	if w.asCrop {
 		role = "crop"
 	}
-	return fmt.Sprintf("query-%s-%s-%d", role, queryFamilies[w.family], w.keep)
+	return fmt.Sprintf("query-%s-%s-%d", role, protoFamilies[w.family], w.keep)
 }
 
 // where says which part of the picture a crop of this family keeps.
-func (w queryWindow) where() string {
+func (w protoWindow) where() string {
 	if w.family < 4 {
-		return queryFamilies[w.family] + " corner kept"
+		return protoFamilies[w.family] + " corner kept"
 	}
-	return queryFamilies[w.family] + " side cut"
+	return protoFamilies[w.family] + " side cut"
 }
 
 // words says how the photo whose window this is relates to the other one (own: the window is the
 // asking photo's; else the other photo's, matched against the asking photo's core).
-func (w queryWindow) words(own, mirrored bool) string {
+func (w protoWindow) words(own, mirrored bool) string {
 	if w.asCrop == own {
 		return fmt.Sprintf("cropped%s (about %d %%, %s)", andMirrored(mirrored), w.keep, w.where())
 	}
@@ -110,7 +110,7 @@ func (w queryWindow) words(own, mirrored bool) string {
 }
 
 // crop is the crop of this family in the original's unit square: x0, y0, x1, y1.
-func (w queryWindow) crop() [4]float64 {
+func (w protoWindow) crop() [4]float64 {
 	k := float64(w.keep) / 100
 	switch w.family {
 	case 0:
@@ -132,7 +132,7 @@ func (w queryWindow) crop() [4]float64 {
 }
 
 // rect is the window in the arriving photo's unit square.
-func (w queryWindow) rect() [4]float64 {
+func (w protoWindow) rect() [4]float64 {
 	c := w.crop()
 	cw, ch := c[2]-c[0], c[3]-c[1]
 	const lo, hi = 0.2, 0.8 // the core
@@ -144,17 +144,17 @@ func (w queryWindow) rect() [4]float64 {
 	return [4]float64{c[0] + lo*cw, c[1] + lo*ch, c[0] + hi*cw, c[1] + hi*ch}
 }
 
-// queryWindows computes the query windows of a work image: hashes with codes disjoint from the
+// protoWindows computes the query windows of a work image: hashes with codes disjoint from the
 // stored ones, never stored, compared only with the other photo's core. None for a work image too
 // small for regionMinSide-pixel windows.
-func queryWindows(work image.Image) ([]RegionHash, error) {
+func protoWindows(work image.Image) ([]RegionHash, error) {
 	b := work.Bounds()
 	var codes []Region
 	var rects []image.Rectangle
 	for half := range 2 {
-		for f := range queryFamilies {
-			for _, k := range queryKeeps {
-				w := queryWindow{asCrop: half == 0, family: f, keep: k}
+		for f := range protoFamilies {
+			for _, k := range protoKeeps {
+				w := protoWindow{asCrop: half == 0, family: f, keep: k}
 				u := w.rect()
 				r := image.Rect(b.Min.X+int(u[0]*float64(b.Dx())+0.5), b.Min.Y+int(u[1]*float64(b.Dy())+0.5),
 					b.Min.X+int(u[2]*float64(b.Dx())+0.5), b.Min.Y+int(u[3]*float64(b.Dy())+0.5))

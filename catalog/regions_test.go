@@ -329,10 +329,10 @@ func BenchmarkRegionHashes(b *testing.B) {
 	b.Run("findBands", func(b *testing.B) { cpu(b, func() { findBands(work) }) })
 }
 
-// BenchmarkQueryWindows: the query windows of one 1024-px work image (what an arriving photo adds).
+// BenchmarkProtoWindows: the query windows of one 1024-px work image (what an arriving photo adds).
 //
-//	go test -run '^$' -bench QueryWindows -benchtime 20x ./catalog
-func BenchmarkQueryWindows(b *testing.B) {
+//	go test -run '^$' -bench ProtoWindows -benchtime 20x ./catalog
+func BenchmarkProtoWindows(b *testing.B) {
 	data, err := os.ReadFile(filepath.Join(repoRoot(b), "samples", "releases", "2019-11-02-sinai", "01-receipt.jpg"))
 	if err != nil {
 		b.Fatal(err)
@@ -344,7 +344,7 @@ func BenchmarkQueryWindows(b *testing.B) {
 	c0 := cpuTime(b)
 	n := 0
 	for b.Loop() {
-		ws, err := queryWindows(work)
+		ws, err := protoWindows(work)
 		if err != nil {
 			b.Fatal(err)
 		}
