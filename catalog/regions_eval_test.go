@@ -108,7 +108,7 @@ func evalArrive(a, b *hashedImage) verdict {
 		}
 		if !best.match || d < best.dist {
 			qw, _ := protoWindowOf(w.Region)
-			best = verdict{match: true, dist: d, ra: w.Region.String(), rb: "core60", mirrored: tr == pdq.FlipY,
+			best = verdict{match: true, dist: d, ra: fmt.Sprintf("window%d", w.Region), rb: "core60", mirrored: tr == pdq.FlipY,
 				words: qw.words(true, tr == pdq.FlipY)}
 		}
 	}

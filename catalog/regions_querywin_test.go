@@ -55,12 +55,6 @@ type protoWindow struct {
 	keep   int  // percent of the cut sides kept
 }
 
-// protoIsWindow reports whether r is a query window code (never stored).
-func protoIsWindow(r Region) bool {
-	_, ok := protoWindowOf(r)
-	return ok
-}
-
 func protoWindowOf(r Region) (protoWindow, bool) {
 	i := int(r) - protoWindowBase
 	n := len(protoKeeps)
@@ -82,14 +76,6 @@ func (w protoWindow) code() Region {
 		}
 	}
 	return Region(protoWindowBase + (half*8+w.family)*len(protoKeeps) + ki)
-}
-
-func (w protoWindow) name() string {
-	role := "orig"
-	if w.asCrop {
-		role = "crop"
-	}
-	return fmt.Sprintf("query-%s-%s-%d", role, protoFamilies[w.family], w.keep)
 }
 
 // where says which part of the picture a crop of this family keeps.
