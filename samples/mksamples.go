@@ -76,6 +76,12 @@ var releases = []release{
 		Title:  "DEMO 4 - is-sinai - the same affiliate four months later",
 		Notes:  "Demo data, not real propaganda. Release time given to the minute (UTC). Reposts one of its own demo-1 photos byte-identical, re-encodes another, reuses files of the other affiliates, and adds three new photos.",
 	},
+	{
+		Dir: "2020-04-18-repost", Affil: "repost-channel", Released: "2020-04-18",
+		Source: "demo: relcat samples/mksamples.go, public sample photos (see samples/NOTICE.md)",
+		Title:  "DEMO 5 - repost-channel - reframed reposts of demo-1 photos",
+		Notes:  "Demo data, not real propaganda. A channel reposting demo-1 photos the way channels do: a centred 10 % crop, a shrunk copy with a caption band and the channel's name burnt in, a letterboxed copy.",
+	},
 }
 
 // Collections and their terms (see /work/shared/corpus/NOTICE.md).
@@ -120,6 +126,12 @@ var (
 	brighter   = step{"brightness +10%", brightness(110)}
 	upright    = step{"turned upright as its EXIF Orientation 6 says", func(m image.Image) image.Image { return imaging.Rotate270(m) }}
 	watermarkS = step{"watermarked (semi-transparent box + text, bottom-right corner)", watermark}
+	// Release 5's reframings.
+	cropCentre90 = step{"cropped to its centred 90% (5% off each side)", cropCentre(90)}
+	sixty        = step{"resized 60%", scaleStep(3, 5)}
+	captioned    = step{"black caption band added below, 12% of the height, with white text", captionBand(12, "DEMO caption - relcat samples")}
+	channel      = step{"channel name burnt into the top-left corner", channelName("@demo_channel")}
+	letterboxed  = step{"letterboxed: black bars of 10% of the height above and below", letterbox(10)}
 )
 
 const (
@@ -127,6 +139,7 @@ const (
 	r2 = "2019-11-05-khorasan"
 	r3 = "2020-01-14-west-africa"
 	r4 = "2020-03-09-sinai"
+	r5 = "2020-04-18-repost"
 )
 
 func ref(rel, file string) string { return rel + "/" + file }
@@ -179,6 +192,11 @@ var plan = []item{
 	{rel: r4, file: "06-wisteria.jpg", corpus: "exif-samples/jpg/hdr/iphone_hdr_YES.jpg", relation: "new", steps: []step{quarter}, enc: "jpeg", q: 80},
 	{rel: r4, file: "07-lamp.jpg", corpus: "exif-samples/jpg/hdr/canon_hdr_YES.jpg", relation: "new", steps: []step{upright, quarter}, enc: "jpeg", q: 80},
 	{rel: r4, file: "08-ship.jpg", origin: ref(r1, "09-ship.jpg"), relation: "combined", steps: []step{half, mirror}, enc: "jpeg", q: 70},
+
+	// Release 5: reframed reposts, found through region hashes (issue 10).
+	{rel: r5, file: "01-ship.jpg", origin: ref(r1, "09-ship.jpg"), relation: "crop", steps: []step{cropCentre90}, enc: "jpeg", q: 80},
+	{rel: r5, file: "02-church.jpg", origin: ref(r1, "06-church.jpg"), relation: "caption", steps: []step{sixty, captioned, channel}, enc: "jpeg", q: 70},
+	{rel: r5, file: "03-dog.jpg", origin: ref(r1, "03-dog.jpg"), relation: "letterbox", steps: []step{letterboxed}, enc: "jpeg", q: 80},
 }
 
 func main() {
@@ -347,6 +365,78 @@ func cropStep(side byte, pct int) func(image.Image) image.Image {
 		}
 		dst := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 		draw.Draw(dst, dst.Bounds(), m, r.Min, draw.Src)
+		return dst
+	}
+}
+
+// cropCentre keeps the centred pct percent of each side.
+func cropCentre(pct int) func(image.Image) image.Image {
+	return func(m image.Image) image.Image {
+		b := m.Bounds()
+		w, h := b.Dx()*pct/100, b.Dy()*pct/100
+		at := image.Pt(b.Min.X+(b.Dx()-w)/2, b.Min.Y+(b.Dy()-h)/2)
+		dst := image.NewNRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(dst, dst.Bounds(), m, at, draw.Src)
+		return dst
+	}
+}
+
+// label renders text in white with basicfont, scaled by nearest neighbour to height px tall.
+func label(text string, height int) *image.NRGBA {
+	face := basicfont.Face7x13
+	tw := font.MeasureString(face, text).Ceil()
+	l := image.NewNRGBA(image.Rect(0, 0, tw+2, 15))
+	d := font.Drawer{Dst: l, Src: image.NewUniform(color.White), Face: face, Dot: fixed.P(1, 12)}
+	d.DrawString(text)
+	scale := max(1, height/15)
+	out := image.NewNRGBA(image.Rect(0, 0, l.Bounds().Dx()*scale, l.Bounds().Dy()*scale))
+	xdraw.NearestNeighbor.Scale(out, out.Bounds(), l, l.Bounds(), xdraw.Src, nil)
+	return out
+}
+
+// captionBand adds a black band of pct percent of the height below the picture, with text.
+func captionBand(pct int, text string) func(image.Image) image.Image {
+	return func(m image.Image) image.Image {
+		b := m.Bounds()
+		bh := b.Dy() * pct / 100
+		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()+bh))
+		draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
+		draw.Draw(dst, image.Rect(0, 0, b.Dx(), b.Dy()), m, b.Min, draw.Src)
+		l := label(text, bh/2)
+		at := image.Pt(bh/2, b.Dy()+(bh-l.Bounds().Dy())/2)
+		draw.Draw(dst, l.Bounds().Add(at), l, image.Point{}, draw.Over)
+		return dst
+	}
+}
+
+// channelName burns a channel name into the top-left corner (white text with a black outline).
+func channelName(name string) func(image.Image) image.Image {
+	return func(m image.Image) image.Image {
+		b := m.Bounds()
+		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(dst, dst.Bounds(), m, b.Min, draw.Src)
+		l := label(name, max(15, b.Dy()/20))
+		shadow := image.NewNRGBA(l.Bounds())
+		for i := 0; i < len(l.Pix); i += 4 {
+			shadow.Pix[i+3] = l.Pix[i+3]
+		}
+		at := image.Pt(b.Dx()/40, b.Dx()/40)
+		for _, o := range []image.Point{{-2, 0}, {2, 0}, {0, -2}, {0, 2}} {
+			draw.Draw(dst, l.Bounds().Add(at.Add(o)), shadow, image.Point{}, draw.Over)
+		}
+		draw.Draw(dst, l.Bounds().Add(at), l, image.Point{}, draw.Over)
+		return dst
+	}
+}
+
+// letterbox adds black bars of pct percent of the height above and below the picture.
+func letterbox(pct int) func(image.Image) image.Image {
+	return func(m image.Image) image.Image {
+		b := m.Bounds()
+		bh := b.Dy() * pct / 100
+		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()+2*bh))
+		draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
+		draw.Draw(dst, image.Rect(0, bh, b.Dx(), bh+b.Dy()), m, b.Min, draw.Src)
 		return dst
 	}
 }
