@@ -14,8 +14,8 @@ func TestTimelineOnSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tl) != 4 {
-		t.Fatalf("%d releases, want 4", len(tl))
+	if len(tl) != 5 {
+		t.Fatalf("%d releases, want 5", len(tl))
 	}
 	for i, r := range tl {
 		s := sums[r.Batch.Folder]

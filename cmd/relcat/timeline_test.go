@@ -15,7 +15,7 @@ func TestTimelineCommand(t *testing.T) {
 	}
 	out, _, code := relcat(t, "--catalog", cat, "timeline")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != exitOK || len(lines) != 5 || !strings.HasPrefix(lines[1], "2019-11-02") ||
+	if code != exitOK || len(lines) != 6 || !strings.HasPrefix(lines[1], "2019-11-02") ||
 		!strings.Contains(lines[2], "2019-11-02 is-sinai (3 identical, 6 near)") ||
 		!strings.Contains(lines[4], "2019-11-05 is-khorasan (1 identical); 2020-01-14 is-west-africa (1 near)") {
 		t.Errorf("timeline: exit %d\n%s", code, out)
