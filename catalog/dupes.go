@@ -109,9 +109,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 	}
 	stored := edgesAnswer(mo)
 	var ix *nearIndex
+	var rix *regionIndex
 	if !o.Exact && !stored {
 		if ix, err = c.index(); err != nil {
 			return err
+		}
+		if !mo.NoRegions {
+			if rix, err = c.regionIndex(); err != nil {
+				return err
+			}
 		}
 	}
 	return c.view(func(tx *bolt.Tx) error {
@@ -171,23 +177,31 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 					return nil, p, err
 				}
 			} else {
-				matched := map[SHA256]bool{}
-				if p.Quality >= mo.MinQuality {
-					for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
-						cp, err := getPDQ(cs)
-						if err != nil {
-							return nil, p, err
-						}
-						if m, ok := matchPair(p, cp, cs, mo); ok {
-							ms = append(ms, m)
-							matched[cs] = true
-						}
-					}
+				q, err := storedHashSet(tx, e.sha)
+				if err != nil {
+					return nil, p, err
 				}
-				// Region matches of a stored image are its region edges (appendRegionEdgeMatches).
+				var cands []SHA256
+				if p.Quality >= mo.MinQuality {
+					cands = ix.candidates(&p.Dihedral, e.sha, mo)
+				}
 				if !mo.NoRegions {
-					if ms, err = appendRegionEdgeMatches(ms, tx, e.sha, mo, matched); err != nil {
+					rc, err := c.regionCandidates(ix, rix, q, e.sha, 0, tx)
+					if err != nil {
 						return nil, p, err
+					}
+					cands = appendNew(cands, rc)
+				}
+				for _, cs := range cands {
+					cp, err := storedHashSet(tx, cs)
+					if err != nil {
+						return nil, p, err
+					}
+					if cp == nil {
+						continue
+					}
+					if m, ok := matchSets(e.sha, q, cs, cp, mo); ok {
+						ms = append(ms, m)
 					}
 				}
 			}
@@ -379,6 +393,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	ecur := tx.Bucket(bucketEdges).Cursor()
 	ek, ev := ecur.First()
 	pdqs := tx.Bucket(bucketPDQ)
+	regions := tx.Bucket(bucketRegions)
 	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold.
 	hasNear := func(s SHA256) (bool, error) {
 		if exact {
@@ -389,12 +404,8 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 			if len(v) > 0 && int(v[0]) >= mo.MinQuality {
 				return true, nil
 			}
-			// A region edge can join an image whose whole hash is too flat.
-			if len(v) == 0 || mo.NoRegions {
-				return false, nil
-			}
-			k, _ := tx.Bucket(bucketEdges).Cursor().Seek(edgePrefix(s, edgeRegion))
-			return bytes.HasPrefix(k, edgePrefix(s, edgeRegion)), nil
+			// Region hashes can match where the whole image's hash is too flat.
+			return len(v) > 0 && !mo.NoRegions && regions != nil && regions.Get(s[:]) != nil, nil
 		}
 		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
 			ek, ev = ecur.Next()
