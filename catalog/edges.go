@@ -59,17 +59,29 @@ var searchOnly = false
 // edges, then (unless o.NoRegions) its region edges (kind 1), whose qualities are those of the two
 // matching region records (the reverse entry holds s's).
 func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error) {
-	out := []Match{}
 	eb := tx.Bucket(bucketEdges)
+	var es []storedEdge
 	cur := eb.Cursor()
+	for k, v := cur.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
+		if len(k) < 33 || (k[32] != edgeWhole && k[32] != edgeRegion) {
+			continue
+		}
+		e, err := parseEdge(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		es = append(es, e)
+	}
+	return matchesOfEdges(eb, s, qa, o, es)
+}
+
+// matchesOfEdges is edgeMatches over the stored edges es of image s, read already (in key order):
+// the whole-image matches, then the region matches.
+func matchesOfEdges(eb *bolt.Bucket, s SHA256, qa int, o MatchOptions, es []storedEdge) ([]Match, error) {
+	out := []Match{}
 	if qa >= o.MinQuality {
-		prefix := edgePrefix(s, edgeWhole)
-		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-			e, err := parseEdge(k, v)
-			if err != nil {
-				return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
-			}
-			if e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
+		for _, e := range es {
+			if e.kind != edgeWhole || e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
 				continue
 			}
 			out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
@@ -78,11 +90,9 @@ func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error)
 	if o.NoRegions {
 		return out, nil
 	}
-	prefix := edgePrefix(s, edgeRegion)
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		e, err := parseEdge(k, v)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+	for _, e := range es {
+		if e.kind != edgeRegion {
+			continue
 		}
 		m, err := regionEdgeMatch(eb, e)
 		if err != nil {
