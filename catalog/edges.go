@@ -59,24 +59,31 @@ var searchOnly = false
 // edges, then (unless o.NoRegions) its region edges (kind 1), whose qualities are those of the two
 // matching region records (the reverse entry holds s's).
 func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error) {
+	out := []Match{}
 	eb := tx.Bucket(bucketEdges)
-	var es []storedEdge
 	cur := eb.Cursor()
-	for k, v := cur.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
-		if len(k) < 33 || (k[32] != edgeWhole && k[32] != edgeRegion) {
-			continue
+	if qa >= o.MinQuality {
+		prefix := edgePrefix(s, edgeWhole)
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			e, err := parseEdge(k, v)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+			}
+			if e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
+				continue
+			}
+			out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
 		}
-		e, err := parseEdge(k, v)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
-		}
-		es = append(es, e)
 	}
-	return matchesOfEdges(eb, s, qa, o, es)
+	if o.NoRegions {
+		return out, nil
+	}
+	return appendRegionEdgeMatches(out, tx, s, o, nil)
 }
 
-// matchesOfEdges is edgeMatches over the stored edges es of image s, read already (in key order):
-// the whole-image matches, then the region matches.
+// matchesOfEdges is edgeMatches over the stored edges es of image s, read already in key order
+// (dupes reads them in its one pass): the whole-image matches, then the region matches, each kept
+// by the same rules.
 func matchesOfEdges(eb *bolt.Bucket, s SHA256, qa int, o MatchOptions, es []storedEdge) ([]Match, error) {
 	out := []Match{}
 	if qa >= o.MinQuality {
@@ -99,6 +106,32 @@ func matchesOfEdges(eb *bolt.Bucket, s SHA256, qa int, o MatchOptions, es []stor
 			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
 		}
 		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// appendRegionEdgeMatches appends the region matches of stored image s read from its region edges
+// (kind 1), within o, leaving out the images in skip. A stored photo's region matches always come
+// from its edges, whatever the threshold: they were judged when the later photo of each pair arrived,
+// with its query windows, which are not stored (region thresholds are at most EdgeMaxDistance and
+// region qualities at least EdgeMinQuality, so the edges hold every region match any o admits).
+func appendRegionEdgeMatches(out []Match, tx *bolt.Tx, s SHA256, o MatchOptions, skip map[SHA256]bool) ([]Match, error) {
+	eb := tx.Bucket(bucketEdges)
+	cur := eb.Cursor()
+	prefix := edgePrefix(s, edgeRegion)
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		e, err := parseEdge(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		m, err := regionEdgeMatch(eb, e)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality || skip[m.SHA256] {
 			continue
 		}
 		out = append(out, m)
@@ -179,13 +212,13 @@ func (c *Catalog) beginNear(tx *bolt.Tx) *nearTx {
 // put stores the hash of image s (an image without one so far) under the next near id and stores its
 // edges to every earlier image, including those put earlier in this transaction.
 func (w *nearTx) put(s SHA256, p *PDQInfo) error {
-	return w.putWithRegions(s, p, nil, false)
+	return w.putWithRegions(s, p, nil, nil, false)
 }
 
 // putWithRegions is put with the image's region hashes (issue 10) when it has them (have: the
-// image was hashed for regions, maybe with none): they are stored, their region edges found and
-// stored, and they join the region index.
-func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions []RegionHash, have bool) error {
+// image was hashed for regions, maybe with none): they are stored, their region edges found (with
+// its query windows too, which are not stored) and stored, and they join the region index.
+func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions, windows []RegionHash, have bool) error {
 	pb := w.tx.Bucket(bucketPDQ)
 	if pb.Get(s[:]) != nil {
 		if err := w.remove(s); err != nil {
@@ -222,7 +255,7 @@ func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions []RegionHash, have
 		return err
 	}
 	if have {
-		if err := w.regions(s, p, regions, id); err != nil {
+		if err := w.regions(s, p, regions, windows, id); err != nil {
 			return err
 		}
 	}

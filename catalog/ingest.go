@@ -507,14 +507,21 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 		img.Warnings = append(img.Warnings, "no thumbnail or perceptual hash: "+err.Error())
 		return
 	}
-	img.PDQ, err = hashWork(work)
+	var rs []RegionHash
+	if regionsAtIngest {
+		// The region hashes (issue 10) from the same luminance and blur as the whole-image hash
+		// (bit for bit hashWork's): crops and bands are matched with them.
+		img.PDQ, rs, err = workHashes(work)
+	} else {
+		img.PDQ, err = hashWork(work)
+	}
 	img.PDQRef = ref
 	if err == nil && regionsAtIngest {
-		// Region hashes (issue 10) from the same work image: crops and bands are matched with them.
-		if rs, rerr := regionHashes(work); rerr != nil {
+		ws, rerr := queryWindows(work)
+		if rerr != nil {
 			img.Warnings = append(img.Warnings, "no region hashes (crops and bands of it are not looked for): "+rerr.Error())
 		} else {
-			img.regions, img.hasRegions = rs, true
+			img.regions, img.windows, img.hasRegions = rs, ws, true
 		}
 	}
 	if err == nil && ref == nil && refPDQAtIngest {
@@ -793,7 +800,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.hasRegions); err != nil {
+					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.windows, p.img.hasRegions); err != nil {
 						return err
 					}
 				}
@@ -820,7 +827,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 							return err
 						}
 						if u.PDQ != nil {
-							if err := near.putWithRegions(s, u.PDQ, u.regions, u.hasRegions); err != nil {
+							if err := near.putWithRegions(s, u.PDQ, u.regions, u.windows, u.hasRegions); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ

@@ -231,6 +231,7 @@ type FileHashes struct {
 	// regions are the region hashes of the work image (with HashOptions.Regions; hasRegions says
 	// they were computed).
 	regions    []RegionHash
+	windows    []RegionHash // query windows (never stored)
 	hasRegions bool
 }
 
@@ -322,13 +323,16 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 	}
 	work, ref, cfg, err := workAndReference(ctx, data, f, o.MaxPixels, 0, nil, o.Reference, false)
 	h.Width, h.Height = cfg.Width, cfg.Height
-	if err == nil {
+	if err == nil && o.Regions {
+		h.PDQ, h.regions, err = workHashes(work)
+		h.PDQRef = ref
+	} else if err == nil {
 		h.PDQ, err = hashWork(work)
 		h.PDQRef = ref
 	}
 	if err == nil && o.Regions {
 		var rerr error
-		if h.regions, rerr = regionHashes(work); rerr != nil {
+		if h.windows, rerr = queryWindows(work); rerr != nil {
 			h.Warnings = append(h.Warnings, "no region hashes (crops and bands are not looked for): "+rerr.Error())
 		} else {
 			h.hasRegions = true

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/relcat/relcat/catalog/media"
@@ -26,7 +27,7 @@ type refCase struct {
 // photos (two of 2400x1800; with RELCAT_EVAL=1 also the 16 photos of 4000x3000 that BenchmarkIngest
 // makes). Every distance and the worst are logged; the bar is the worst seen plus a margin.
 // Smaller JPEGs decode at full size and their stored reference hash is exact
-// (TestIngestStoresReferencePDQ).
+// (TestIngestStoresReferencePDQ). `relcat hash` gives the exact hash (checked on the generated ones).
 func TestReducedReferencePDQ(t *testing.T) {
 	var cases []refCase
 	gen := func(w, h, n int, seed uint64) {
@@ -100,6 +101,17 @@ func TestReducedReferencePDQ(t *testing.T) {
 		}
 		if b := full.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 			t.Fatalf("%s: the full decode is %v", c.name, b)
+		}
+		if strings.HasPrefix(c.name, "generated") {
+			// `relcat hash` (HashFile with Full) decodes at full size: the exact hash.
+			path := filepath.Join(t.TempDir(), "photo.jpg")
+			if err := os.WriteFile(path, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			h, err := HashFile(context.Background(), path, HashOptions{Full: true})
+			if err != nil || h.PDQ == nil || h.PDQ.Hash != exact.Hash || h.PDQ.Dihedral != exact.Dihedral || h.PDQ.Variant != pdq.VariantFull {
+				t.Errorf("%s: relcat hash gives %+v (%v), the exact hash is %s", c.name, h, err, exact.Hash)
+			}
 		}
 		var dd [8]int
 		for i := range dd {

@@ -62,9 +62,13 @@ func FromLuma(luma []float32, rows, cols int) (Result, error) {
 // blurGrid runs the reference's blur over the rows x cols luma that fill writes row by row (in
 // order) and point-samples it to the 64x64 grid (see stream.go).
 func blurGrid(rows, cols int, fill func(y int, dst []float32), grid *[gridSize][gridSize]float32) {
-	s := newStream(rows, cols)
+	s := newStream(rows, cols, nil)
 	defer s.release()
-	s.run(fill, grid)
+	s.run(fill)
+	for i := range gridSize {
+		r := sampleIndex(i, rows)
+		copy(grid[i][:], s.d[r*gridSize:(r+1)*gridSize])
+	}
 }
 
 // windowSize is the box-filter window for a dimension: ceil(n / 128).
@@ -112,7 +116,7 @@ func boxRow(in, out []float32, w int) {
 
 // boxRowSampled is boxRow computing only the outputs at the sampled indexes idx (ascending, with
 // repeats), written to out[k] for idx[k].
-func boxRowSampled(in, out []float32, w int, idx *[gridSize]int) {
+func boxRowSampled(in, out []float32, w int, idx []int) {
 	n := len(in)
 	h := (w + 2) / 2
 	var sum float32
@@ -120,7 +124,7 @@ func boxRowSampled(in, out []float32, w int, idx *[gridSize]int) {
 	ri, li, oi := 0, 0, 0
 	k := 0
 	emit := func() {
-		for k < gridSize && idx[k] == oi {
+		for k < len(idx) && idx[k] == oi {
 			out[k] = sum / float32(cnt)
 			k++
 		}
@@ -140,7 +144,7 @@ func boxRowSampled(in, out []float32, w int, idx *[gridSize]int) {
 	for range n - w {
 		sum += in[ri]
 		sum -= in[li]
-		if k < gridSize && idx[k] == oi {
+		if k < len(idx) && idx[k] == oi {
 			emit()
 		}
 		ri++

@@ -218,20 +218,3 @@ func ycbcrRow(m *image.YCbCr, y int, d []float32, grey bool) uint8 {
 	}
 	return dif
 }
-
-// toLuma fills dst (rows x cols of img's bounds) with the luminance FromImage hashes, grey path
-// included (a second pass when every pixel turned out grey).
-func toLuma(img image.Image, dst []float32) {
-	b := img.Bounds()
-	cols := b.Dx()
-	s := newLumaSource(img)
-	for pass := 0; pass < 2; pass++ {
-		for y := range b.Dy() {
-			s.row(y, dst[y*cols:(y+1)*cols])
-		}
-		if s.diff != 0 || s.grey {
-			return
-		}
-		s.grey = true
-	}
-}

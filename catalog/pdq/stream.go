@@ -38,9 +38,11 @@ const batch = 4
 
 // blurStream holds the state of one streamed blur.
 type blurStream struct {
-	rows, cols     int
-	wH, wV, hV     int
-	colIdx, rowIdx [gridSize]int
+	rows, cols int
+	wH, wV, hV int
+	colIdx     []int // the columns the second horizontal pass outputs (ascending, repeats allowed)
+	n          int   // len(colIdx)
+	own        [gridSize]int
 
 	lum  [batch][]float32 // luma rows of the current batch
 	h1   [batch][]float32 // H1 output of the current batch (swapped into the ring by V1)
@@ -50,7 +52,7 @@ type blurStream struct {
 	pend [batch][]float32 // V1 output rows waiting for H2
 	npen int
 	out  int       // V1 output rows passed through H2
-	c, d []float32 // H2 output at the sampled columns (rows x 64), and V2's output
+	c, d []float32 // H2 output at the sampled columns (rows x n), and V2's output
 }
 
 var streamPool sync.Pool
@@ -64,7 +66,9 @@ func StreamMemory(w, h int) int64 {
 	return int64(windowSize(h)+4*batch+2)*int64(w)*4 + int64(h)*gridSize*4*2 + 64<<10
 }
 
-func newStream(rows, cols int) *blurStream {
+// newStream prepares the blur of a rows x cols image whose second horizontal pass outputs the
+// columns colIdx (ascending; nil: PDQ's 64 sampled columns).
+func newStream(rows, cols int, colIdx []int) *blurStream {
 	s, _ := streamPool.Get().(*blurStream)
 	if s == nil {
 		s = new(blurStream)
@@ -72,10 +76,13 @@ func newStream(rows, cols int) *blurStream {
 	s.rows, s.cols = rows, cols
 	s.wH, s.wV = windowSize(cols), windowSize(rows)
 	s.hV = (s.wV + 2) / 2
-	for i := range gridSize {
-		s.colIdx[i] = sampleIndex(i, cols)
-		s.rowIdx[i] = sampleIndex(i, rows)
+	if colIdx == nil {
+		for i := range gridSize {
+			s.own[i] = sampleIndex(i, cols)
+		}
+		colIdx = s.own[:]
 	}
+	s.colIdx, s.n = colIdx, len(colIdx)
 	row := func(b []float32) []float32 {
 		if cap(b) < cols {
 			return make([]float32, cols)
@@ -94,10 +101,10 @@ func newStream(rows, cols int) *blurStream {
 	}
 	s.vsum = row(s.vsum)
 	clear(s.vsum)
-	if n := rows * gridSize; cap(s.c) < n {
+	if n := rows * s.n; cap(s.c) < n {
 		s.c, s.d = make([]float32, n), make([]float32, n)
 	}
-	s.c, s.d = s.c[:rows*gridSize], s.d[:rows*gridSize]
+	s.c, s.d = s.c[:rows*s.n], s.d[:rows*s.n]
 	s.in, s.npen, s.out = 0, 0, 0
 	return s
 }
@@ -110,9 +117,9 @@ func (s *blurStream) release() {
 	}
 }
 
-// run feeds every luma row through the passes (fill writes row y, cols values, into dst) and
-// writes the decimated 64x64 grid.
-func (s *blurStream) run(fill func(y int, dst []float32), grid *[gridSize][gridSize]float32) {
+// run feeds every luma row through the passes (fill writes row y, cols values, into dst); the
+// blurred image at the columns colIdx is then s.d, rows x n.
+func (s *blurStream) run(fill func(y int, dst []float32)) {
 	for y := 0; y < s.rows; y += batch {
 		n := min(batch, s.rows-y)
 		for k := range n {
@@ -131,14 +138,11 @@ func (s *blurStream) run(fill func(y int, dst []float32), grid *[gridSize][gridS
 	}
 	s.v1Finish()
 	for k := range s.npen {
-		boxRowSampled(s.pend[k], s.c[s.out*gridSize:(s.out+1)*gridSize], s.wH, &s.colIdx)
+		boxRowSampled(s.pend[k], s.c[s.out*s.n:(s.out+1)*s.n], s.wH, s.colIdx)
 		s.out++
 	}
 	s.npen = 0
-	boxColumns(s.c, s.d, s.rows, gridSize, s.wV)
-	for i := range gridSize {
-		copy(grid[i][:], s.d[s.rowIdx[i]*gridSize:(s.rowIdx[i]+1)*gridSize])
-	}
+	boxColumns(s.c, s.d, s.rows, s.n, s.wV)
 }
 
 // v1 takes H1 output row s.h1[k] (row s.in) into the vertical pass, in the reference's phases
@@ -211,7 +215,7 @@ func (s *blurStream) pushed() {
 	if s.npen < batch {
 		return
 	}
-	boxRowsSampled4(&s.pend, s.c[s.out*gridSize:(s.out+batch)*gridSize], s.wH, &s.colIdx)
+	boxRowsSampled4(&s.pend, s.c[s.out*s.n:(s.out+batch)*s.n], s.wH, s.colIdx)
 	s.out += batch
 	s.npen = 0
 }
@@ -272,14 +276,15 @@ func boxRows4(in, out *[batch][]float32, w int) {
 	}
 }
 
-// boxRowsSampled4 is boxRowSampled over four rows at once; out holds the four rows' 64 outputs one
-// after the other. Between two sampled columns the running sums only add and subtract.
-func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx *[gridSize]int) {
+// boxRowsSampled4 is boxRowSampled over four rows at once; out holds the four rows' len(idx)
+// outputs one after the other. Between two sampled columns the running sums only add and subtract.
+func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx []int) {
 	a0 := in[0]
 	n := len(a0)
 	a1, a2, a3 := in[1][:n], in[2][:n], in[3][:n]
-	out = out[:batch*gridSize]
-	o0, o1, o2, o3 := out[:gridSize], out[gridSize:2*gridSize], out[2*gridSize:3*gridSize], out[3*gridSize:]
+	ni := len(idx)
+	out = out[:batch*ni]
+	o0, o1, o2, o3 := out[:ni], out[ni:2*ni], out[2*ni:3*ni], out[3*ni:]
 	h := (w + 2) / 2
 	var s0, s1, s2, s3 float32
 	k := 0
@@ -295,7 +300,7 @@ func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx *[gridSize]
 		s1 += a1[ri]
 		s2 += a2[ri]
 		s3 += a3[ri]
-		for k < gridSize && idx[k] == oi {
+		for k < ni && idx[k] == oi {
 			fc := float32(ri + 1)
 			o0[k], o1[k], o2[k], o3[k] = s0/fc, s1/fc, s2/fc, s3/fc
 			k++
@@ -304,7 +309,7 @@ func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx *[gridSize]
 	fw := float32(w)
 	for oi := w - h + 1; oi <= n-h; {
 		stop := n - h
-		if k < gridSize && idx[k] < stop {
+		if k < ni && idx[k] < stop {
 			stop = idx[k]
 		}
 		cnt := stop - oi + 1
@@ -321,7 +326,7 @@ func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx *[gridSize]
 			s3 += e3[t]
 			s3 -= l3[t]
 		}
-		for k < gridSize && idx[k] == stop {
+		for k < ni && idx[k] == stop {
 			o0[k], o1[k], o2[k], o3[k] = s0/fw, s1/fw, s2/fw, s3/fw
 			k++
 		}
@@ -334,7 +339,7 @@ func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx *[gridSize]
 		s2 -= a2[li]
 		s3 -= a3[li]
 		oi := n - h + 1 + t
-		for k < gridSize && idx[k] == oi {
+		for k < ni && idx[k] == oi {
 			fc := float32(w - 1 - t)
 			o0[k], o1[k], o2[k], o3[k] = s0/fc, s1/fc, s2/fc, s3/fc
 			k++

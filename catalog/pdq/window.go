@@ -40,9 +40,6 @@ func Windows(img image.Image, rects []image.Rectangle) (res []Result, err error)
 			res, err = nil, fmt.Errorf("pdq: reading pixels: %v", p)
 		}
 	}()
-	a := make([]float32, rows*cols)
-	tmp := make([]float32, rows*cols)
-	windowLuma(img, a)
 
 	// The columns any window samples, ascending and distinct, and each one's place among them.
 	var need []int
@@ -59,19 +56,20 @@ func Windows(img image.Image, rects []image.Rectangle) (res []Result, err error)
 	}
 	n := len(need)
 
-	// Iteration 1 over every pixel, iteration 2 only over the sampled columns (as blurAndDecimate
-	// does for the whole image's 64): the values computed are those of a full second iteration.
-	wH, wV := windowSize(cols), windowSize(rows)
-	for r := range rows {
-		boxRow(a[r*cols:(r+1)*cols], tmp[r*cols:(r+1)*cols], wH)
+	// The reference's blur, streamed row by row (see stream.go) with the second horizontal pass
+	// output at every sampled column: the values are those of a full second iteration.
+	src := newLumaSource(img)
+	s := newStream(rows, cols, need)
+	s.run(src.row)
+	if src.diff == 0 && !src.grey {
+		// Every pixel was grey: the grey path, as FromImage.
+		src.grey = true
+		s.release()
+		s = newStream(rows, cols, need)
+		s.run(src.row)
 	}
-	boxColumns(tmp, a, rows, cols, wV)
-	c := tmp[:rows*n] // tmp is free again: rows x n values, n <= cols
-	d := make([]float32, rows*n)
-	for r := range rows {
-		boxRowAt(a[r*cols:(r+1)*cols], c[r*n:(r+1)*n], wH, need)
-	}
-	boxColumns(c, d, rows, n, wV)
+	defer s.release()
+	d := s.d
 
 	res = make([]Result, len(win))
 	for k, r := range win {
@@ -91,9 +89,6 @@ func Windows(img image.Image, rects []image.Rectangle) (res []Result, err error)
 	return res, nil
 }
 
-// windowLuma fills dst with img's luminance exactly as FromImage reads it.
-func windowLuma(img image.Image, dst []float32) { toLuma(img, dst) }
-
 // hashGrid is the rest of the hash once the 64x64 grid is sampled: quality, DCT, dihedral hashes.
 func hashGrid(grid *[gridSize][gridSize]float32) Result {
 	var r Result
@@ -103,52 +98,4 @@ func hashGrid(grid *[gridSize][gridSize]float32) Result {
 	r.Dihedral = dihedral(&b)
 	r.Hash = r.Dihedral[AsIs]
 	return r
-}
-
-// boxRowAt is boxRow computing only the outputs at the indexes idx (strictly ascending), written
-// to out[k] for idx[k]: the same float32 operations in the same order as boxRow.
-func boxRowAt(in, out []float32, w int, idx []int) {
-	n := len(in)
-	h := (w + 2) / 2
-	var sum float32
-	cnt := 0
-	ri, li, oi := 0, 0, 0
-	k := 0
-	for range h - 1 {
-		sum += in[ri]
-		cnt++
-		ri++
-	}
-	for range w - h + 1 {
-		sum += in[ri]
-		cnt++
-		if k < len(idx) && idx[k] == oi {
-			out[k] = sum / float32(cnt)
-			k++
-		}
-		ri++
-		oi++
-	}
-	fc := float32(cnt)
-	for range n - w {
-		sum += in[ri]
-		sum -= in[li]
-		if k < len(idx) && idx[k] == oi {
-			out[k] = sum / fc
-			k++
-		}
-		ri++
-		li++
-		oi++
-	}
-	for range h - 1 {
-		sum -= in[li]
-		cnt--
-		if k < len(idx) && idx[k] == oi {
-			out[k] = sum / float32(cnt)
-			k++
-		}
-		li++
-		oi++
-	}
 }

@@ -42,7 +42,7 @@ func (c Config) Memory(scale int) int64 {
 		blocks := mx * int64(c.H[i]) * my * int64(c.V[i])
 		total += blocks * n * n
 		if c.Progressive {
-			total += blocks * 128
+			total += blocks * (128 + 8)
 		}
 	}
 	if c.Components == 4 || c.Components == 3 {
@@ -98,8 +98,11 @@ type component struct {
 	// Output: n x n samples per block.
 	plane  []uint8
 	stride int
-	// Progressive files: 64 coefficients per block, zig-zag order, not dequantized.
+	// Progressive files: 64 coefficients per block, zig-zag order, not dequantized, and per
+	// block a mask of the non-zero ones (bit k: coefficient k), so that refinement scans and
+	// the final inverse DCTs visit only those.
 	coef []int16
+	nz   []uint64
 }
 
 type decoder struct {
@@ -477,6 +480,7 @@ func (d *decoder) allocate() error {
 		c.plane = make([]uint8, c.stride*c.bh*n)
 		if d.progressive {
 			c.coef = make([]int16, 64*c.bw*c.bh)
+			c.nz = make([]uint64, c.bw*c.bh)
 		}
 	}
 	d.allocated = true

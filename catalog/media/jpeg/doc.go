@@ -47,5 +47,13 @@
 // and subsampled luma (it counts restart intervals wrongly there); this decoder decodes
 // them as libjpeg-turbo does.
 //
+// # Speed
+//
+// CPU per decode of a generated q90 4:2:0 photo (catalog's BenchmarkIngestStages, 2-core machine
+// under a load average of about 9): 4000x3000, image/jpeg 137 ms, this decoder 79 ms at full size
+// and 49 ms at 1/2; 1600x1200, 23 ms against 13. Ingest decodes a 12 MP photo at 1/2 (its work
+// image needs 1024 px a side) and hashes the reference PDQ from that decode (catalog/pdq
+// FromReduced); a 1600 px photo at full size.
+//
 // The package imports no other relcat package.
 package jpeg

@@ -166,9 +166,9 @@ func (r *bitReader) bit() bool {
 	if r.nbits == 0 {
 		r.fill()
 	}
-	v := r.acc>>63 != 0
-	r.acc <<= 1
 	r.nbits--
+	v := int64(r.acc) < 0
+	r.acc <<= 1
 	return v
 }
 

@@ -1,5 +1,7 @@
 package jpeg
 
+import "math/bits"
+
 // scanInfo is one scan header.
 type scanInfo struct {
 	comps  []*component
@@ -139,15 +141,19 @@ func (d *decoder) scan(s *scanInfo) error {
 								blk = [64]int32{}
 							}
 						case s.ss == 0 && s.ah == 0:
-							err = d.dcFirst(c, d.coefs(c, bx, by), s.al)
+							b := d.coefs(c, bx, by)
+							err = d.dcFirst(c, b, s.al)
+							c.nz[by*c.bw+bx] = c.nz[by*c.bw+bx]&^1 | nonZero(b[0])
 						case s.ss == 0:
 							if d.br.bit() {
-								d.coefs(c, bx, by)[0] |= 1 << s.al
+								b := d.coefs(c, bx, by)
+								b[0] |= 1 << s.al
+								c.nz[by*c.bw+bx] |= nonZero(b[0])
 							}
 						case s.ah == 0:
-							err = d.acFirst(c, d.coefs(c, bx, by), s)
+							err = d.acFirst(c, d.coefs(c, bx, by), &c.nz[by*c.bw+bx], s)
 						default:
-							err = d.acRefine(c, d.coefs(c, bx, by), s)
+							err = d.acRefine(c, d.coefs(c, bx, by), &c.nz[by*c.bw+bx], s)
 						}
 						if err != nil {
 							return err
@@ -307,7 +313,20 @@ func (d *decoder) dcFirst(c *component, b []int16, al uint8) error {
 	return nil
 }
 
-func (d *decoder) acFirst(c *component, b []int16, s *scanInfo) error {
+// nonZero is 1 when v is not zero.
+func nonZero(v int16) uint64 {
+	if v != 0 {
+		return 1
+	}
+	return 0
+}
+
+// bandMask has bits lo..hi (0 <= lo <= hi <= 63) set.
+func bandMask(lo, hi int) uint64 {
+	return (^uint64(0) >> (63 - hi)) &^ (1<<lo - 1)
+}
+
+func (d *decoder) acFirst(c *component, b []int16, nz *uint64, s *scanInfo) error {
 	if d.eobrun > 0 {
 		d.eobrun--
 		return nil
@@ -315,9 +334,18 @@ func (d *decoder) acFirst(c *component, b []int16, s *scanInfo) error {
 	r := &d.br
 	h := &d.ac[c.ta]
 	for k := s.ss; k <= s.se; k++ {
-		rs, ok := r.decode(h)
-		if !ok {
-			return formatError("bad Huffman code")
+		var rs uint8
+		if e := h.lut[r.acc>>(64-lutBits)]; e != 0 && r.nbits >= 16 {
+			// decode's common case, inline: enough bits buffered, a short code.
+			n := uint(e >> 8)
+			r.acc <<= n
+			r.nbits -= n
+			rs = uint8(e)
+		} else {
+			var ok bool
+			if rs, ok = r.decode(h); !ok {
+				return formatError("bad Huffman code")
+			}
 		}
 		run, size := int(rs>>4), uint(rs&15)
 		if size != 0 {
@@ -326,6 +354,7 @@ func (d *decoder) acFirst(c *component, b []int16, s *scanInfo) error {
 				break
 			}
 			b[k] = int16(r.receiveExtend(size) << s.al)
+			*nz = *nz&^(1<<k) | nonZero(b[k])<<k
 			continue
 		}
 		if run != 15 {
@@ -341,7 +370,7 @@ func (d *decoder) acFirst(c *component, b []int16, s *scanInfo) error {
 	return nil
 }
 
-func (d *decoder) acRefine(c *component, b []int16, s *scanInfo) error {
+func (d *decoder) acRefine(c *component, b []int16, nz *uint64, s *scanInfo) error {
 	r := &d.br
 	h := &d.ac[c.ta]
 	p1 := int16(1) << s.al
@@ -350,9 +379,18 @@ func (d *decoder) acRefine(c *component, b []int16, s *scanInfo) error {
 	if d.eobrun == 0 {
 	loop:
 		for ; k <= s.se; k++ {
-			rs, ok := r.decode(h)
-			if !ok {
-				return formatError("bad Huffman code")
+			var rs uint8
+			if e := h.lut[r.acc>>(64-lutBits)]; e != 0 && r.nbits >= 16 {
+				// decode's common case, inline: enough bits buffered, a short code.
+				n := uint(e >> 8)
+				r.acc <<= n
+				r.nbits -= n
+				rs = uint8(e)
+			} else {
+				var ok bool
+				if rs, ok = r.decode(h); !ok {
+					return formatError("bad Huffman code")
+				}
 			}
 			run, size := int(rs>>4), rs&15
 			var val int16
@@ -373,38 +411,46 @@ func (d *decoder) acRefine(c *component, b []int16, s *scanInfo) error {
 			default:
 				return formatError("unexpected Huffman code")
 			}
-			// Refine the non-zero coefficients passed over; place val after run zeros.
-			for ; k <= s.se; k++ {
-				if b[k] != 0 {
-					if r.bit() {
-						if b[k] >= 0 {
-							b[k] += p1
-						} else {
-							b[k] += m1
-						}
-					}
-					continue
-				}
-				if run == 0 {
-					break
-				}
-				run--
+			// Refine the non-zero coefficients passed over; place val after run zeros: at the
+			// (run+1)-th zero from k, found in the mask (fewer zeros left in the band: an error).
+			z := ^*nz & bandMask(k, s.se)
+			for ; run > 0 && z != 0; run-- {
+				z &= z - 1
 			}
-			if k > s.se {
+			if z == 0 {
 				return formatError("too many coefficients")
 			}
+			p := bits.TrailingZeros64(z)
+			for m := *nz & bandMask(k, p); m != 0; m &= m - 1 {
+				j := bits.TrailingZeros64(m)
+				if r.bit() {
+					if b[j] >= 0 {
+						b[j] += p1
+					} else {
+						b[j] += m1
+					}
+				}
+			}
+			k = p
 			if val != 0 {
 				b[k] = val
+				*nz |= 1 << k
 			}
 		}
 	}
 	if d.eobrun > 0 {
-		for ; k <= s.se; k++ {
-			if b[k] != 0 && r.bit() {
-				if b[k] >= 0 {
-					b[k] += p1
-				} else {
-					b[k] += m1
+		// Only the coefficients already non-zero get a correction bit, in order: visit them
+		// through the mask (a refinement never makes a non-zero coefficient zero: it adds
+		// 2^al away from zero, and |b| + 2^13 stays within int16's wrap-around range).
+		if k <= s.se {
+			for m := *nz & bandMask(k, s.se); m != 0; m &= m - 1 {
+				j := bits.TrailingZeros64(m)
+				if r.bit() {
+					if b[j] >= 0 {
+						b[j] += p1
+					} else {
+						b[j] += m1
+					}
 				}
 			}
 		}
@@ -434,23 +480,24 @@ func (d *decoder) finish() error {
 			}
 			for bx := range c.bw {
 				b := d.coefs(c, bx, by)
-				last := 0
-				limit := 64
+				mask := c.nz[by*c.bw+bx]
 				if n == 1 {
-					limit = 1
+					mask &= 1 // the DC term alone
 				}
-				for k := 0; k < limit; k++ {
-					if v := int32(b[k]); v != 0 {
-						v *= int32(q[k])
-						if uint32(v+maxCoef) > 2*maxCoef {
-							v = d.wildCoef(v)
-						}
-						blk[unzig[k]] = v
-						last = k
+				last := 0
+				for m := mask; m != 0; m &= m - 1 {
+					k := bits.TrailingZeros64(m)
+					v := int32(b[k]) * int32(q[k])
+					if uint32(v+maxCoef) > 2*maxCoef {
+						v = d.wildCoef(v)
 					}
+					blk[unzig[k]] = v
+					last = k
 				}
 				idct(&blk, last, n, c.plane[by*n*c.stride+bx*n:], c.stride)
-				blk = [64]int32{}
+				for m := mask; m != 0; m &= m - 1 {
+					blk[unzig[bits.TrailingZeros64(m)]] = 0
+				}
 			}
 		}
 	}
