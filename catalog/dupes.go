@@ -115,9 +115,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 	}
 	stored := edgesAnswer(mo)
 	var ix *nearIndex
+	var rix *regionIndex
 	if !o.Exact && !stored {
 		if ix, err = c.index(); err != nil {
 			return err
+		}
+		if !mo.NoRegions {
+			if rix, err = c.regionIndex(); err != nil {
+				return err
+			}
 		}
 	}
 	return c.view(func(tx *bolt.Tx) error {
@@ -179,23 +185,31 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 					return nil, p, err
 				}
 			} else {
-				matched := map[SHA256]bool{}
-				if p.Quality >= mo.MinQuality {
-					for _, cs := range ix.candidates(&p.Dihedral, e.sha, mo) {
-						cp, err := getPDQ(cs)
-						if err != nil {
-							return nil, p, err
-						}
-						if m, ok := matchPair(p, cp, cs, mo); ok {
-							ms = append(ms, m)
-							matched[cs] = true
-						}
-					}
+				q, err := storedHashSet(tx, e.sha)
+				if err != nil {
+					return nil, p, err
 				}
-				// Region matches of a stored image are its region edges (appendRegionEdgeMatches).
+				var cands []SHA256
+				if p.Quality >= mo.MinQuality {
+					cands = ix.candidates(&p.Dihedral, e.sha, mo)
+				}
 				if !mo.NoRegions {
-					if ms, err = appendRegionEdgeMatches(ms, tx, e.sha, mo, matched); err != nil {
+					rc, err := c.regionCandidates(ix, rix, q, e.sha, 0, tx)
+					if err != nil {
 						return nil, p, err
+					}
+					cands = appendNew(cands, rc)
+				}
+				for _, cs := range cands {
+					cp, err := storedHashSet(tx, cs)
+					if err != nil {
+						return nil, p, err
+					}
+					if cp == nil {
+						continue
+					}
+					if m, ok := matchSets(e.sha, q, cs, cp, mo); ok {
+						ms = append(ms, m)
 					}
 				}
 			}
@@ -384,6 +398,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	if !exact {
 		pdqs = tx.Bucket(bucketPDQ)
 	}
+	regions := tx.Bucket(bucketRegions)
 	var edgeBuf []storedEdge
 	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold; its
 	// stored edges are left in edgeBuf.
@@ -396,12 +411,8 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 			if hasPDQ && quality >= mo.MinQuality {
 				return true, nil
 			}
-			// A region edge can join an image whose whole hash is too flat.
-			if !hasPDQ || mo.NoRegions {
-				return false, nil
-			}
-			k, _ := tx.Bucket(bucketEdges).Cursor().Seek(edgePrefix(s, edgeRegion))
-			return bytes.HasPrefix(k, edgePrefix(s, edgeRegion)), nil
+			// Region hashes can match where the whole image's hash is too flat.
+			return hasPDQ && !mo.NoRegions && regions != nil && regions.Get(s[:]) != nil, nil
 		}
 		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
 			ek, ev = ecur.Next()

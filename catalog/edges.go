@@ -78,7 +78,22 @@ func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error)
 	if o.NoRegions {
 		return out, nil
 	}
-	return appendRegionEdgeMatches(out, tx, s, o, nil)
+	prefix := edgePrefix(s, edgeRegion)
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		e, err := parseEdge(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		m, err := regionEdgeMatch(eb, e)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // matchesOfEdges is edgeMatches over the stored edges es of image s, read already in key order
@@ -106,32 +121,6 @@ func matchesOfEdges(eb *bolt.Bucket, s SHA256, qa int, o MatchOptions, es []stor
 			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
 		}
 		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality {
-			continue
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-// appendRegionEdgeMatches appends the region matches of stored image s read from its region edges
-// (kind 1), within o, leaving out the images in skip. A stored photo's region matches always come
-// from its edges, whatever the threshold: they were judged when the later photo of each pair arrived,
-// with its query windows, which are not stored (region thresholds are at most EdgeMaxDistance and
-// region qualities at least EdgeMinQuality, so the edges hold every region match any o admits).
-func appendRegionEdgeMatches(out []Match, tx *bolt.Tx, s SHA256, o MatchOptions, skip map[SHA256]bool) ([]Match, error) {
-	eb := tx.Bucket(bucketEdges)
-	cur := eb.Cursor()
-	prefix := edgePrefix(s, edgeRegion)
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		e, err := parseEdge(k, v)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
-		}
-		m, err := regionEdgeMatch(eb, e)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
-		}
-		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality || skip[m.SHA256] {
 			continue
 		}
 		out = append(out, m)
@@ -212,13 +201,13 @@ func (c *Catalog) beginNear(tx *bolt.Tx) *nearTx {
 // put stores the hash of image s (an image without one so far) under the next near id and stores its
 // edges to every earlier image, including those put earlier in this transaction.
 func (w *nearTx) put(s SHA256, p *PDQInfo) error {
-	return w.putWithRegions(s, p, nil, nil, false)
+	return w.putWithRegions(s, p, nil, false)
 }
 
 // putWithRegions is put with the image's region hashes (issue 10) when it has them (have: the
-// image was hashed for regions, maybe with none): they are stored, their region edges found (with
-// its query windows too, which are not stored) and stored, and they join the region index.
-func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions, windows []RegionHash, have bool) error {
+// image was hashed for regions, maybe with none): they are stored, their region edges found and
+// stored, and they join the region index.
+func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions []RegionHash, have bool) error {
 	pb := w.tx.Bucket(bucketPDQ)
 	if pb.Get(s[:]) != nil {
 		if err := w.remove(s); err != nil {
@@ -255,7 +244,7 @@ func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions, windows []RegionH
 		return err
 	}
 	if have {
-		if err := w.regions(s, p, regions, windows, id); err != nil {
+		if err := w.regions(s, p, regions, id); err != nil {
 			return err
 		}
 	}

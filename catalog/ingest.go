@@ -517,12 +517,7 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	}
 	img.PDQRef = ref
 	if err == nil && regionsAtIngest {
-		ws, rerr := queryWindows(work)
-		if rerr != nil {
-			img.Warnings = append(img.Warnings, "no region hashes (crops and bands of it are not looked for): "+rerr.Error())
-		} else {
-			img.regions, img.windows, img.hasRegions = rs, ws, true
-		}
+		img.regions, img.hasRegions = rs, true
 	}
 	if err == nil && ref == nil && refPDQAtIngest {
 		img.Warnings = append(img.Warnings, "no reference full-resolution PDQ: the image plus its hash buffers are over the decode-memory budget")
@@ -800,7 +795,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.windows, p.img.hasRegions); err != nil {
+					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.hasRegions); err != nil {
 						return err
 					}
 				}
@@ -827,7 +822,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 							return err
 						}
 						if u.PDQ != nil {
-							if err := near.putWithRegions(s, u.PDQ, u.regions, u.windows, u.hasRegions); err != nil {
+							if err := near.putWithRegions(s, u.PDQ, u.regions, u.hasRegions); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ

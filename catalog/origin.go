@@ -68,18 +68,14 @@ type regionPair struct {
 
 // regionPairMatch is the one rule deciding whether two photos match through their region hashes:
 // some pair of their hash records (a region of one against the whole or a region of the other; never
-// whole against whole, which is PairDistance's; a query window of the photo arriving or looked up
-// against a stored record of the other, never against a window) that the region set compares
-// (regionThreshold not negative), both of quality RegionMinQuality or more, within regionThreshold by
-// RegionDistance. A stored pair is judged once, when the later photo arrives (with its windows), and
-// read back from its region edge by every command. The
+// whole against whole, which is PairDistance's) that the region set compares (regionThreshold not
+// negative), both of quality RegionMinQuality or more, within regionThreshold by RegionDistance. The
 // pair reported is the closest; a tie goes to the smaller region codes, read from the photo with the
 // smaller SHA-256 first, so that regionPairMatch(b, a) reports the same pair seen from b.
 func regionPairMatch(as SHA256, a *hashSet, bs SHA256, b *hashSet) (regionPair, bool) {
 	var best regionPair
 	found := false
-	// Query windows (of a photo arriving or looked up) count against the other's stored records only.
-	ra, rb := append(a.records(), a.windows...), append(b.records(), b.windows...)
+	ra, rb := a.records(), b.records()
 	flip := bytes.Compare(as[:], bs[:]) > 0
 	tieKey := func(p regionPair) [4]uint8 {
 		x, y := p.ra, p.rb
@@ -93,8 +89,7 @@ func regionPairMatch(as SHA256, a *hashSet, bs SHA256, b *hashSet) (regionPair, 
 			continue
 		}
 		for _, y := range rb {
-			if y.Quality < RegionMinQuality || (x.Region == RegionWhole && y.Region == RegionWhole) ||
-				(isQueryWindow(x.Region) && isQueryWindow(y.Region)) {
+			if y.Quality < RegionMinQuality || (x.Region == RegionWhole && y.Region == RegionWhole) {
 				continue
 			}
 			thr := regionThreshold(x.Region, y.Region)
@@ -249,14 +244,13 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 		q.regions = *regions
 	}
 	// A stored image's near matches are its stored edges when they answer o (edges.go): no search.
-	// Its region matches always are (appendRegionEdgeMatches).
-	stored, same := false, false
+	stored := false
 	if p != nil {
 		err = c.view(func(tx *bolt.Tx) error {
 			v := tx.Bucket(bucketPDQ).Get(s[:])
 			if _, ok := pdqNearID(v); ok {
 				sp, err := parsePDQValue(v)
-				same = err == nil && sp.Hash == p.Hash && sp.Quality == p.Quality
+				same := err == nil && sp.Hash == p.Hash && sp.Quality == p.Quality
 				stored = same && edgesAnswer(o)
 				if same && regions == nil {
 					q.regions, _ = storedRegions(tx, s)
@@ -277,7 +271,7 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 		if p.Quality >= o.MinQuality {
 			cands = ix.candidates(&p.Dihedral, s, o)
 		}
-		if !o.NoRegions && !same {
+		if !o.NoRegions {
 			rix, err := c.regionIndex()
 			if err != nil {
 				return nil, err
@@ -309,7 +303,6 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 			}
 			return nil
 		}
-		matched := map[SHA256]bool{}
 		for _, cs := range cands {
 			cp, err := storedHashSet(tx, cs)
 			if err != nil {
@@ -318,32 +311,14 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 			if cp == nil {
 				continue
 			}
-			var m Match
-			var ok bool
-			if same {
-				m, ok = matchPair(q.whole, cp.whole, cs, o)
-			} else {
-				m, ok = matchSets(s, q, cs, cp, o)
-			}
+			m, ok := matchSets(s, q, cs, cp, o)
 			if !ok {
 				continue
 			}
 			if m.Sightings, err = sightingsOf(tx, cs, cache); err != nil {
 				return err
 			}
-			matched[cs] = true
 			f.Near = append(f.Near, m)
-		}
-		if same && !o.NoRegions {
-			n := len(f.Near)
-			if f.Near, err = appendRegionEdgeMatches(f.Near, tx, s, o, matched); err != nil {
-				return err
-			}
-			for i := n; i < len(f.Near); i++ {
-				if f.Near[i].Sightings, err = sightingsOf(tx, f.Near[i].SHA256, cache); err != nil {
-					return err
-				}
-			}
 		}
 		return nil
 	})

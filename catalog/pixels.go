@@ -231,7 +231,6 @@ type FileHashes struct {
 	// regions are the region hashes of the work image (with HashOptions.Regions; hasRegions says
 	// they were computed).
 	regions    []RegionHash
-	windows    []RegionHash // query windows (never stored)
 	hasRegions bool
 }
 
@@ -331,12 +330,7 @@ func hashBytes(ctx context.Context, path string, data []byte, o HashOptions) (h 
 		h.PDQRef = ref
 	}
 	if err == nil && o.Regions {
-		var rerr error
-		if h.windows, rerr = queryWindows(work); rerr != nil {
-			h.Warnings = append(h.Warnings, "no region hashes (crops and bands are not looked for): "+rerr.Error())
-		} else {
-			h.hasRegions = true
-		}
+		h.hasRegions = true
 	}
 	if err != nil {
 		h.Warnings = append(h.Warnings, "no perceptual hash: "+err.Error())

@@ -78,13 +78,10 @@ func (m Member) Relation() string { return relationText(m.Transform, m.Region) }
 // Relation says in words how B relates to A.
 func (e Edge) Relation() string { return relationText(e.Transform, e.Region) }
 
-// hashSet is what matching compares of one photo: its whole-image PDQ and its region hashes; for a
-// photo arriving or looked up (never for one read from the catalog), also its query windows
-// (queryWindows: searched against stored region hashes, never stored).
+// hashSet is what matching compares of one photo: its whole-image PDQ and its region hashes.
 type hashSet struct {
 	whole   *PDQInfo
 	regions []RegionHash
-	windows []RegionHash
 }
 
 // wholeRecord is a whole image's PDQ as a region hash record (RegionDistance's terms).
@@ -297,7 +294,7 @@ func (c *Catalog) regionCandidates(ix *nearIndex, rix *regionIndex, q *hashSet, 
 	if plan.radius < 0 || q == nil {
 		return nil, nil
 	}
-	recs := append(q.records(), q.windows...)
+	recs := q.records()
 	if len(recs) == 0 {
 		return nil, nil
 	}
@@ -375,7 +372,7 @@ func (c *Catalog) regionCandidates(ix *nearIndex, rix *regionIndex, q *hashSet, 
 
 // regions stores the region hashes of newly put image s (near id id), and its region edges to the
 // earlier images (those put before it in this transaction included).
-func (w *nearTx) regions(s SHA256, p *PDQInfo, rs, windows []RegionHash, id uint64) error {
+func (w *nearTx) regions(s SHA256, p *PDQInfo, rs []RegionHash, id uint64) error {
 	if len(rs) > maxStoredRegions {
 		return fmt.Errorf("image %s: %d region hashes, at most %d", s, len(rs), maxStoredRegions)
 	}
@@ -393,7 +390,7 @@ func (w *nearTx) regions(s SHA256, p *PDQInfo, rs, windows []RegionHash, id uint
 		}
 		w.rix = rix
 	}
-	q := &hashSet{whole: p, regions: rs, windows: windows}
+	q := &hashSet{whole: p, regions: rs}
 	cands, err := w.c.regionCandidates(w.ix, w.rix, q, s, id, w.tx)
 	if err != nil {
 		return err
@@ -540,16 +537,14 @@ func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, form
 			add("index", subject, "the two images are a whole-image pair: no region edge expected (run `relcat reindex`)")
 			continue
 		}
-		if isQueryWindow(ra) || isQueryWindow(rb2) {
-			// Found with a query window of the later photo, which is not stored: the distance cannot be
-			// recomputed from the catalog; the stored side's record and the threshold can be checked.
-			checkWindowEdge(subject, e, ra, rb2, sb, add)
-		} else if p, ok := regionPairMatch(e.a, sa, e.b, sb); !ok {
+		p, ok := regionPairMatch(e.a, sa, e.b, sb)
+		switch {
+		case !ok:
 			add("index", subject, "their stored hashes do not match through regions (run `relcat reindex`)")
-		} else if p.dist != e.dist || p.tr != e.tr || p.ra.Region != ra || p.ra.Param != pa || p.rb.Region != rb2 || p.rb.Param != pb2 {
+		case p.dist != e.dist || p.tr != e.tr || p.ra.Region != ra || p.ra.Param != pa || p.rb.Region != rb2 || p.rb.Param != pb2:
 			add("index", subject, "stored %s~%s distance %d (%s), the hashes give %s~%s %d (%s) (run `relcat reindex`)",
 				ra, rb2, e.dist, e.tr, p.ra.Region, p.rb.Region, p.dist, p.tr)
-		} else if p.rb.Quality != e.qualityB {
+		case p.rb.Quality != e.qualityB:
 			add("index", subject, "stored quality %d, the region hash has %d (run `relcat reindex`)", e.qualityB, p.rb.Quality)
 		}
 		rv := eb.Get(edgeKey(e.b, edgeRegion, e.a, e.suffix))
@@ -558,32 +553,6 @@ func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, form
 		}
 	}
 	return wholeOnly, nil
-}
-
-// checkWindowEdge checks what can be checked of a region edge a -> b found with a query window: the
-// other side's record is stored (or is the whole image) with the quality the edge says, the pair of
-// regions is one the set compares, within its threshold, as-is or mirrored.
-func checkWindowEdge(subject string, e storedEdge, ra, rb Region, sb *hashSet, add func(kind, subject, format string, args ...any)) {
-	thr := regionThreshold(ra, rb)
-	if isQueryWindow(ra) && isQueryWindow(rb) || thr < 0 || e.dist > thr || (e.tr != pdq.AsIs && e.tr != pdq.FlipY) {
-		add("index", subject, "regions %s~%s, distance %d (%s): not a pair the region set matches (run `relcat reindex`)", ra, rb, e.dist, e.tr)
-		return
-	}
-	if isQueryWindow(rb) {
-		return // b's side is the window: a's record is checked from the reverse entry
-	}
-	found := false
-	for _, r := range sb.records() {
-		if r.Region == rb {
-			found = true
-			if r.Quality != e.qualityB {
-				add("index", subject, "stored quality %d, the region hash has %d (run `relcat reindex`)", e.qualityB, r.Quality)
-			}
-		}
-	}
-	if !found {
-		add("index", subject, "names region %s, which image %s does not store (run `relcat reindex`)", rb, e.b)
-	}
 }
 
 // regionSlot is the slot of the i-th region hash of the image with near id id.

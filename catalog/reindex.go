@@ -188,11 +188,8 @@ func rebuildNear(ctx context.Context, c *Catalog, o *ReindexOptions, r *ReindexR
 		}
 		return bytes.Compare(a.sha[:], b.sha[:])
 	})
-	// New ids 1..n in that order; the near_ids and edges buckets start again, but for the region edges
-	// found with query windows, which cannot be recomputed from the catalog (kept, see below).
-	var kept [][2][]byte
+	// New ids 1..n in that order; the near_ids and edges buckets start again.
 	err = c.update(func(tx *bolt.Tx) error {
-		kept = windowEdges(tx)
 		for _, name := range [][]byte{bucketNearIDs, bucketEdges} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
@@ -250,78 +247,8 @@ func rebuildNear(ctx context.Context, c *Catalog, o *ReindexOptions, r *ReindexR
 	if err != nil {
 		return "", err
 	}
-	restored, err := c.restoreWindowEdges(kept)
-	if err != nil {
-		return "", err
-	}
-	r.Edges, r.RegionEdges = pairs, regionPairs+restored
-	line := fmt.Sprintf("%d hashes, %d pairs within distance %d, %d more through region hashes", len(recs), pairs, EdgeMaxDistance, regionPairs)
-	if restored > 0 {
-		line += fmt.Sprintf(" (and %d found with query windows at arrival, kept)", restored)
-	}
-	return line, nil
-}
-
-// windowEdges lists the region edges found with a query window (both directions: key, value).
-func windowEdges(tx *bolt.Tx) [][2][]byte {
-	var out [][2][]byte
-	eb := tx.Bucket(bucketEdges)
-	if eb == nil {
-		return nil
-	}
-	_ = eb.ForEach(func(k, v []byte) error {
-		if len(k) != 69 || k[32] != edgeRegion || !(isQueryWindow(Region(k[65])) || isQueryWindow(Region(k[67]))) {
-			return nil
-		}
-		out = append(out, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
-		return nil
-	})
-	return out
-}
-
-// restoreWindowEdges puts back the kept window edges whose two images still have a perceptual hash
-// and no other edge between them (reindex found a whole-image or a stored-region pair instead). It
-// returns the pairs restored.
-func (c *Catalog) restoreWindowEdges(kept [][2][]byte) (int, error) {
-	if len(kept) == 0 {
-		return 0, nil
-	}
-	n := 0
-	err := c.update(func(tx *bolt.Tx) error {
-		eb, pb := tx.Bucket(bucketEdges), tx.Bucket(bucketPDQ)
-		for _, kv := range kept {
-			k := kv[0]
-			a, b := k[:32], k[33:65]
-			if pb.Get(a) == nil || pb.Get(b) == nil {
-				continue
-			}
-			var sa, sb SHA256
-			copy(sa[:], a)
-			copy(sb[:], b)
-			if other := edgeBetween(eb, sa, sb); other != nil && !bytes.Equal(other, k) {
-				continue
-			}
-			if err := eb.Put(k, kv[1]); err != nil {
-				return err
-			}
-			if bytes.Compare(a, b) < 0 {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
-}
-
-// edgeBetween returns the key of an edge a -> b of any kind (nil when there is none).
-func edgeBetween(eb *bolt.Bucket, a, b SHA256) []byte {
-	for _, kind := range []byte{edgeWhole, edgeRegion} {
-		p := edgeKey(a, kind, b, nil)
-		if k, _ := eb.Cursor().Seek(p); k != nil && bytes.HasPrefix(k, p) {
-			return k
-		}
-	}
-	return nil
+	r.Edges, r.RegionEdges = pairs, regionPairs
+	return fmt.Sprintf("%d hashes, %d pairs within distance %d, %d more through region hashes", len(recs), pairs, EdgeMaxDistance, regionPairs), nil
 }
 
 func cmpUint(a, b uint64) int {

@@ -221,7 +221,6 @@ type Image struct {
 	// regions are the region hashes of the work image (issue 10), computed at ingest (hasRegions)
 	// and stored in the regions bucket, not in the image record.
 	regions    []RegionHash
-	windows    []RegionHash // query windows (never stored)
 	hasRegions bool
 }
 

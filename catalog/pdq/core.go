@@ -189,7 +189,7 @@ func boxColumns(in, out []float32, rows, cols, w int) {
 		ri++
 		oi++
 	}
-	fc := float32(cnt)
+	inv := 1 / float64(cnt) // v/cnt exactly (see the division note in stream.go)
 	for range rows - w {
 		x, y := row(ri), row(li)
 		o := out[oi*cols : (oi+1)*cols]
@@ -200,7 +200,7 @@ func boxColumns(in, out []float32, rows, cols, w int) {
 			v := s[c] + x[c]
 			v -= y[c]
 			s[c] = v
-			o[c] = v / fc
+			o[c] = float32(float64(v) * inv)
 		}
 		ri++
 		li++

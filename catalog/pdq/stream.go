@@ -306,7 +306,7 @@ func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx []int) {
 			k++
 		}
 	}
-	fw := float32(w)
+	inv := 1 / float64(w) // x/w exactly, see the division note above
 	for oi := w - h + 1; oi <= n-h; {
 		stop := n - h
 		if k < ni && idx[k] < stop {
@@ -327,7 +327,8 @@ func boxRowsSampled4(in *[batch][]float32, out []float32, w int, idx []int) {
 			s3 -= l3[t]
 		}
 		for k < ni && idx[k] == stop {
-			o0[k], o1[k], o2[k], o3[k] = s0/fw, s1/fw, s2/fw, s3/fw
+			o0[k], o1[k] = float32(float64(s0)*inv), float32(float64(s1)*inv)
+			o2[k], o3[k] = float32(float64(s2)*inv), float32(float64(s3)*inv)
 			k++
 		}
 		oi = stop + 1
