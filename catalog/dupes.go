@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/relcat/relcat/catalog/pdq"
 
@@ -77,6 +78,11 @@ type dupeEntry struct {
 	sha   SHA256
 	first Sighting
 	near  bool // has an edge within the threshold (or, searched, may have a match)
+	// Read in the same pass (dupeCandidates), so that making the clusters reads nothing at random:
+	sights  []Sighting   // every sighting, earliest first (as sightingsOf)
+	edges   []storedEdge // its stored edges (stored thresholds)
+	quality int          // its PDQ quality, when hasPDQ
+	hasPDQ  bool
 }
 
 // originInfo is what a cluster needs to know of one image's origin (OriginOf over its family).
@@ -124,7 +130,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// Resident memory stays bounded by what the answer holds, not by the pages read (mapped.go).
 		watch := &mapWatch{tx: tx}
 		cache := map[BatchID]*Batch{}
-		all, qualities, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
+		all, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
 		if err != nil {
 			return err
 		}
@@ -141,7 +147,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		for i, e := range all {
 			pos[e.sha] = i
 		}
-		pdqs := tx.Bucket(bucketPDQ)
+		pdqs, edges := tx.Bucket(bucketPDQ), tx.Bucket(bucketEdges)
 		getPDQ := func(s SHA256) (*PDQInfo, error) {
 			if o.Exact {
 				return nil, nil // byte-identical reuse needs no perceptual hash (nor the pdq bucket)
@@ -162,17 +168,19 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			e := all[i]
 			var p *PDQInfo
 			var err error
-			if q, ok := qualities[e.sha]; ok && stored {
-				p = &PDQInfo{Quality: q} // all that reading edges needs: the quality the edges carry
-			} else if p, err = getPDQ(e.sha); err != nil || p == nil {
+			if stored || o.Exact {
+				if e.hasPDQ {
+					p = &PDQInfo{Quality: e.quality} // all that reading edges needs
+				}
+			} else if p, err = getPDQ(e.sha); err != nil {
 				return nil, p, err
 			}
-			if !e.near || o.Exact {
+			if p == nil || !e.near || o.Exact {
 				return nil, p, nil
 			}
 			var ms []Match
 			if stored {
-				ms, err = edgeMatches(tx, e.sha, p.Quality, mo)
+				ms, err = matchesOfEdges(edges, e.sha, p.Quality, mo, e.edges)
 				if err != nil {
 					return nil, p, err
 				}
@@ -220,18 +228,13 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			if oi, ok := origins[e.sha]; ok {
 				return oi, nil
 			}
-			sight, err := sightingsOf(tx, e.sha, cache)
-			if err != nil {
-				return originInfo{}, err
-			}
+			sight := e.sights
 			near, _, err := neighbours(i)
 			if err != nil {
 				return originInfo{}, err
 			}
 			for j := range near {
-				if near[j].Sightings, err = sightingsOf(tx, near[j].SHA256, cache); err != nil {
-					return originInfo{}, err
-				}
+				near[j].Sightings = all[pos[near[j].SHA256]].sights // neighbours keeps only candidates
 			}
 			og := OriginOf(sight, near)
 			oi := originInfo{image: e.sha}
@@ -282,17 +285,16 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			batches := map[BatchID]bool{}
 			for gi, j := range group {
 				s := all[j].sha
-				sight, err := sightingsOf(tx, s, cache)
-				if err != nil {
-					return err
-				}
+				sight := all[j].sights
 				oj := origins[s]
 				m := Member{SHA256: s, Transform: pdq.AsIs.String(), Sightings: sight, Uncertain: oj.uncertain && oj.image == k}
 				if gi > 0 {
 					m.Distance, m.Transform, m.Region = oj.dist, oj.transform, oj.region
 				}
-				if q, ok := qualities[s]; ok && stored {
-					m.Quality = q
+				if stored || o.Exact {
+					if all[j].hasPDQ {
+						m.Quality = all[j].quality
+					}
 				} else if gi == 0 && kp != nil {
 					m.Quality = kp.Quality
 				} else if p, err := getPDQ(s); err != nil {
@@ -381,31 +383,36 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 	return out, nil
 }
 
-// dupeCandidates lists, with their first sightings, the images sighted in two batches or more and
+// dupeCandidates lists, with their sightings, the images sighted in two batches or more and
 // (unless exact) those with an edge within the threshold (stored) or with a usable hash (not
-// stored: only a search can tell). The image_batches and edges buckets are both keyed by SHA-256
-// first, so one cursor over each, read side by side, answers both questions in one pass. It also
-// returns the PDQ quality of every image an edge leads to, which the edges carry (stored): the pdq
-// records of the clusters need not be read.
-func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, map[SHA256]int, error) {
+// stored: only a search can tell). The image_batches, edges and pdq buckets are all keyed by
+// SHA-256 first, so one cursor over each, read side by side, answers every question in one pass,
+// and each candidate keeps its sightings, stored edges and quality: making the clusters then reads
+// nothing at random (a million images spread over gigabytes of catalog.db).
+func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
 	var out []dupeEntry
-	qualities := map[SHA256]int{}
 	ecur := tx.Bucket(bucketEdges).Cursor()
 	ek, ev := ecur.First()
-	pdqs := tx.Bucket(bucketPDQ)
+	// Byte-identical reuse needs no perceptual hash (nor the pdq bucket).
+	var pdqs *bolt.Bucket
+	if !exact {
+		pdqs = tx.Bucket(bucketPDQ)
+	}
 	regions := tx.Bucket(bucketRegions)
-	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold.
-	hasNear := func(s SHA256) (bool, error) {
+	var edgeBuf []storedEdge
+	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold; its
+	// stored edges are left in edgeBuf.
+	hasNear := func(s SHA256, quality int, hasPDQ bool) (bool, error) {
+		edgeBuf = edgeBuf[:0]
 		if exact {
 			return false, nil
 		}
 		if !stored {
-			v := pdqs.Get(s[:])
-			if len(v) > 0 && int(v[0]) >= mo.MinQuality {
+			if hasPDQ && quality >= mo.MinQuality {
 				return true, nil
 			}
 			// Region hashes can match where the whole image's hash is too flat.
-			return len(v) > 0 && !mo.NoRegions && regions != nil && regions.Get(s[:]) != nil, nil
+			return hasPDQ && !mo.NoRegions && regions != nil && regions.Get(s[:]) != nil, nil
 		}
 		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
 			ek, ev = ecur.Next()
@@ -419,9 +426,8 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 			if err != nil {
 				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
 			}
-			if e.kind == edgeWhole {
-				qualities[e.b] = e.qualityB // the whole-image hash's quality of the far end
-			}
+			e.suffix = bytes.Clone(e.suffix)
+			edgeBuf = append(edgeBuf, e)
 			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
 				if e.kind == edgeWhole {
 					found = true
@@ -431,8 +437,7 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 			}
 		}
 		if found && mo.MinQuality > EdgeMinQuality {
-			v := pdqs.Get(s[:])
-			found = len(v) > 0 && int(v[0]) >= mo.MinQuality
+			found = hasPDQ && quality >= mo.MinQuality
 		}
 		return found || foundRegion, nil
 	}
@@ -440,16 +445,34 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	var first Sighting
 	var n, batches int
 	var lastBatch BatchID
+	var sights []Sighting
 	flush := func() error {
 		if n == 0 {
 			return nil
 		}
-		near, err := hasNear(cur)
+		// The quality of cur's hash: read when the question needs it, or cur is a candidate (a
+		// quarter of the images: not a pass over the whole pdq bucket).
+		quality, hasPDQ, read := 0, false, false
+		readPDQ := func() {
+			if !exact && !read { // a missing pdq bucket is damage (the boundary says so)
+				if v := pdqs.Get(cur[:]); len(v) > 0 {
+					quality, hasPDQ = int(v[0]), true
+				}
+			}
+			read = true
+		}
+		if !stored || mo.MinQuality > EdgeMinQuality {
+			readPDQ()
+		}
+		near, err := hasNear(cur, quality, hasPDQ)
 		if err != nil {
 			return err
 		}
 		if near || batches > 1 {
-			out = append(out, dupeEntry{sha: cur, first: first, near: near})
+			readPDQ()
+			sort.Slice(sights, func(i, j int) bool { return sights[i].Before(sights[j]) })
+			out = append(out, dupeEntry{sha: cur, first: first, near: near, sights: slices.Clone(sights),
+				edges: slices.Clone(edgeBuf), quality: quality, hasPDQ: hasPDQ})
 		}
 		return nil
 	}
@@ -458,18 +481,18 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		watch.step()
 		if count%4096 == 0 && ctx.Err() != nil {
-			return nil, nil, ErrInterrupted
+			return nil, ErrInterrupted
 		}
 		count++
 		s, bid, pos, err := parseImageBatchKey(k)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if s != cur || n == 0 {
 			if err := flush(); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			cur, n, batches = s, 0, 0
+			cur, n, batches, sights = s, 0, 0, sights[:0]
 		}
 		b := cache[bid]
 		if b == nil {
@@ -480,9 +503,9 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 			}
 			cache[bid] = b
 		}
-		sg := Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Position: pos, Ingested: b.Ingested}
+		sg := Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Name: textName(string(v)), Position: pos, Ingested: b.Ingested}
+		sights = append(sights, sg)
 		if n == 0 || sg.Before(first) {
-			sg.Name = textName(string(v))
 			first = sg
 		}
 		if n == 0 || bid != lastBatch {
@@ -492,9 +515,9 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 		n++
 	}
 	if err := flush(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return out, qualities, nil
+	return out, nil
 }
 
 func keepCluster(cl *Cluster, o DupesOptions) bool {

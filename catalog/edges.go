@@ -96,6 +96,38 @@ func edgeMatches(tx *bolt.Tx, s SHA256, qa int, o MatchOptions) ([]Match, error)
 	return out, nil
 }
 
+// matchesOfEdges is edgeMatches over the stored edges es of image s, read already in key order
+// (dupes reads them in its one pass): the whole-image matches, then the region matches, each kept
+// by the same rules.
+func matchesOfEdges(eb *bolt.Bucket, s SHA256, qa int, o MatchOptions, es []storedEdge) ([]Match, error) {
+	out := []Match{}
+	if qa >= o.MinQuality {
+		for _, e := range es {
+			if e.kind != edgeWhole || e.dist > o.MaxDistance || e.qualityB < o.MinQuality {
+				continue
+			}
+			out = append(out, Match{SHA256: e.b, Distance: e.dist, Transform: e.tr.String(), Quality: e.qualityB, Query: qa})
+		}
+	}
+	if o.NoRegions {
+		return out, nil
+	}
+	for _, e := range es {
+		if e.kind != edgeRegion {
+			continue
+		}
+		m, err := regionEdgeMatch(eb, e)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		if e.dist > o.MaxDistance || m.Quality < o.MinQuality || m.Query < o.MinQuality {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // hit is an image the index found for an arriving one.
 type hit struct {
 	id  uint64

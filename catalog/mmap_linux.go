@@ -38,3 +38,6 @@ func releaseMapped(tx *bolt.Tx) {
 	}
 	_, _, _ = unix.Syscall(unix.SYS_MADVISE, data, n, unix.MADV_DONTNEED)
 }
+
+// releaseBytes lets go of the resident pages of a shared file mapping (mapped.go).
+func releaseBytes(b []byte) { _ = unix.Madvise(b, unix.MADV_DONTNEED) }

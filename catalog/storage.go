@@ -327,6 +327,11 @@ func (w *storageWalker) tree(id uint64, depth int, what string) error {
 		if err := w.ctx.Err(); err != nil {
 			return ErrInterrupted
 		}
+		// Each page is read once: let go of the pages read so far (mapped.go), so that checking
+		// a file of gigabytes does not hold it all in this process's resident memory.
+		if fileResident() > mappedLimit {
+			releaseBytes(w.data)
+		}
 	}
 	b, ok := w.span(id, what)
 	if !ok {

@@ -432,7 +432,7 @@ var verifyFileHook func()
 
 // verifyChunk is how many image records one of verify's read transactions checks; their files
 // are checked after it ends.
-const verifyChunk = 2048
+const verifyChunk = 16384
 
 func hasWarning(ws []string, prefix string) bool {
 	for _, w := range ws {
