@@ -109,8 +109,10 @@ recycled, who published them first, and what their metadata gives away.
 
 What is measured: byte-identical copies always; re-encoded, resized, brightened, watermarked,
 mirrored and rotated copies by PDQ distance (on the corpus: 95-100% of such copies found, no false
-match among unrelated photos). Crops are not found beyond about 2% of one side: a 5% or 10% crop is
-as far from its original as an unrelated photo (see the README, "Matching").
+match among unrelated photos); by region hashes, centred crops keeping 80-95% (39 of 39 each), a
+caption band or letterbox added (38-39 of 39) and reposts (cropped, shrunk, captioned, re-encoded:
+38 of 39). Not found: a crop that keeps a corner, or cuts one side by more than about 2% (see the
+README, "Crops, caption bands and reposts").
 
 Catalog location: --catalog DIR, else $RELCAT_CATALOG, else $XDG_DATA_HOME/relcat
 (~/.local/share/relcat).
