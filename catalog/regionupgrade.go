@@ -2,14 +2,9 @@ package catalog
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
-	"runtime"
-	"sort"
 
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/relcat/relcat/catalog/media"
@@ -37,15 +32,7 @@ func (c *Catalog) upgradeRegions(ctx context.Context, o ReferenceUpgradeOptions)
 	if c.readOnly {
 		return nil, ErrReadOnly
 	}
-	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
-	}
-	if o.DecodeMemory <= 0 {
-		o.DecodeMemory = DefaultDecodeMemory
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
+	o = o.withDefaults()
 	res := &RegionUpgrade{}
 	var todo []Image
 	err := c.update(func(tx *bolt.Tx) error {
@@ -80,61 +67,28 @@ func (c *Catalog) upgradeRegions(ctx context.Context, o ReferenceUpgradeOptions)
 	if err != nil || len(todo) == 0 {
 		return res, err
 	}
-	type out struct {
-		sha SHA256
-		rs  []RegionHash
-		ok  bool
-		err string
-	}
-	results := make([]out, len(todo))
-	sem := semaphore.NewWeighted(o.DecodeMemory)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Workers)
-	for i := range todo {
-		g.Go(func() error {
-			img := &todo[i]
-			results[i].sha = img.SHA256
-			data, err := readStored(gctx, filepath.Join(c.dir, filepath.FromSlash(img.Object)), img.Size)
-			if err != nil {
-				results[i].err = err.Error()
-				return nil
-			}
-			if SHA256(sha256.Sum256(data)) != img.SHA256 {
-				results[i].err = "the preserved original does not hash to its name (run `relcat verify`)"
-				return nil
-			}
-			work, _, err := workImage(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem)
-			if gctx.Err() != nil {
-				return gctx.Err()
-			}
-			if err == nil {
-				results[i].rs, err = regionHashes(work)
-			}
-			if err != nil {
-				results[i].err = err.Error()
-				return nil
-			}
-			results[i].ok = true
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return res, ErrInterrupted
-	}
-	for _, r := range results {
-		if r.err != "" {
-			res.Failed = append(res.Failed, r.sha.String()+": "+r.err)
+	computed := make([][]RegionHash, len(todo))
+	done := make([]bool, len(todo))
+	res.Failed, err = c.fromOriginals(ctx, o, todo, func(gctx context.Context, i int, data []byte, sem *semaphore.Weighted) error {
+		work, _, err := workImage(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem)
+		if err == nil {
+			computed[i], err = regionHashes(work)
 		}
+		done[i] = err == nil
+		return err
+	})
+	if err != nil {
+		return res, err
 	}
-	sort.Strings(res.Failed)
 	err = c.update(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRegions)
 		pb := tx.Bucket(bucketPDQ)
-		for _, r := range results {
-			if !r.ok || pb.Get(r.sha[:]) == nil {
+		for i, rs := range computed {
+			sha := todo[i].SHA256
+			if !done[i] || pb.Get(sha[:]) == nil {
 				continue
 			}
-			if err := rb.Put(r.sha[:], regionsValue(r.rs)); err != nil {
+			if err := rb.Put(sha[:], regionsValue(rs)); err != nil {
 				return err
 			}
 			res.Computed++

@@ -45,15 +45,7 @@ func (c *Catalog) UpgradeReferencePDQ(ctx context.Context, o ReferenceUpgradeOpt
 	if c.readOnly {
 		return nil, ErrReadOnly
 	}
-	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
-	}
-	if o.DecodeMemory <= 0 {
-		o.DecodeMemory = DefaultDecodeMemory
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
+	o = o.withDefaults()
 	res := &ReferenceUpgrade{}
 	var todo []Image
 	err := c.update(func(tx *bolt.Tx) error {
@@ -84,70 +76,38 @@ func (c *Catalog) UpgradeReferencePDQ(ctx context.Context, o ReferenceUpgradeOpt
 	if err != nil || len(todo) == 0 {
 		return res, err
 	}
-	type out struct {
-		sha SHA256
-		p   *PDQInfo
-		err string
-	}
-	results := make([]out, len(todo))
-	sem := semaphore.NewWeighted(o.DecodeMemory)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Workers)
-	for i := range todo {
-		g.Go(func() error {
-			img := &todo[i]
-			results[i].sha = img.SHA256
-			data, err := readStored(gctx, filepath.Join(c.dir, filepath.FromSlash(img.Object)), img.Size)
-			if err != nil {
-				results[i].err = err.Error()
-				return nil
+	refs := make([]*PDQInfo, len(todo))
+	res.Failed, err = c.fromOriginals(ctx, o, todo, func(gctx context.Context, i int, data []byte, sem *semaphore.Weighted) error {
+		var ref *PDQInfo
+		var herr error
+		// The decode and the hash ingest makes (see workAndReference), so that an upgraded image
+		// holds what ingest would have stored.
+		_, err := decodeWith(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem, true, workDecodeSide(false), func(img image.Image, cfg media.Config, ok bool) {
+			if ok {
+				ref, herr = hashReference(img, cfg)
 			}
-			if SHA256(sha256.Sum256(data)) != img.SHA256 {
-				results[i].err = "the preserved original does not hash to its name (run `relcat verify`)"
-				return nil
-			}
-			var ref *PDQInfo
-			var herr error
-			// The decode and the hash ingest makes (see workAndReference), so that an upgraded
-			// image holds what ingest would have stored.
-			_, err = decodeWith(gctx, data, media.Sniff(data), o.MaxPixels, o.DecodeMemory, sem, true, workDecodeSide(false), func(img image.Image, cfg media.Config, ok bool) {
-				if ok {
-					ref, herr = hashReference(img, cfg)
-				}
-			})
-			if gctx.Err() != nil {
-				return gctx.Err()
-			}
-			if err == nil && herr != nil {
-				err = herr
-			}
-			if err == nil && ref == nil {
-				err = fmt.Errorf("the image plus its hash buffers are over the decode-memory budget")
-			}
-			if err != nil {
-				results[i].err = err.Error()
-				return nil
-			}
-			results[i].p = ref
-			return nil
 		})
-	}
-	if err := g.Wait(); err != nil {
-		return res, ErrInterrupted
-	}
-	for _, r := range results {
-		if r.err != "" {
-			res.Failed = append(res.Failed, r.sha.String()+": "+r.err)
+		if err == nil && herr != nil {
+			err = herr
 		}
+		if err == nil && ref == nil {
+			err = fmt.Errorf("the image plus its hash buffers are over the decode-memory budget")
+		}
+		if err == nil {
+			refs[i] = ref
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
 	}
-	sort.Strings(res.Failed)
 	err = c.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPDQRef)
-		for _, r := range results {
-			if r.p == nil {
+		for i, p := range refs {
+			if p == nil {
 				continue
 			}
-			if err := b.Put(r.sha[:], pdqValue(r.p)); err != nil {
+			if err := b.Put(todo[i].SHA256[:], pdqValue(p)); err != nil {
 				return err
 			}
 			res.Computed++
@@ -163,4 +123,63 @@ func (c *Catalog) UpgradeReferencePDQ(ctx context.Context, o ReferenceUpgradeOpt
 		return appendLog(tx, &e)
 	})
 	return res, err
+}
+
+// withDefaults fills the options' unset limits.
+func (o ReferenceUpgradeOptions) withDefaults() ReferenceUpgradeOptions {
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.DecodeMemory <= 0 {
+		o.DecodeMemory = DefaultDecodeMemory
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o
+}
+
+// fromOriginals is the loop of the upgrade steps that recompute something from the preserved
+// originals: for each image of todo (o.Workers at a time, decodes within one decode-memory budget)
+// it reads the original, checks that it hashes to the image's SHA-256, and calls compute(i, bytes).
+// It returns one line per image that failed ("sha: reason", sorted); a cancelled ctx is
+// ErrInterrupted.
+func (c *Catalog) fromOriginals(ctx context.Context, o ReferenceUpgradeOptions, todo []Image, compute func(ctx context.Context, i int, data []byte, sem *semaphore.Weighted) error) ([]string, error) {
+	errs := make([]string, len(todo))
+	sem := semaphore.NewWeighted(o.DecodeMemory)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Workers)
+	for i := range todo {
+		g.Go(func() error {
+			img := &todo[i]
+			data, err := readStored(gctx, filepath.Join(c.dir, filepath.FromSlash(img.Object)), img.Size)
+			if err != nil {
+				errs[i] = err.Error()
+				return nil
+			}
+			if SHA256(sha256.Sum256(data)) != img.SHA256 {
+				errs[i] = "the preserved original does not hash to its name (run `relcat verify`)"
+				return nil
+			}
+			err = compute(gctx, i, data, sem)
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			if err != nil {
+				errs[i] = err.Error()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, ErrInterrupted
+	}
+	var failed []string
+	for i, e := range errs {
+		if e != "" {
+			failed = append(failed, todo[i].SHA256.String()+": "+e)
+		}
+	}
+	sort.Strings(failed)
+	return failed, nil
 }
