@@ -382,14 +382,25 @@ func (w *nearTx) abort() {
 // EdgeMaxDistance), and its reverse entry exists with the inverse transform. Edges are read in key
 // order, so each image's hash is decoded once per run of its edges.
 func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) error {
+	_, err := checkNearCounted(ctx, tx, add)
+	return err
+}
+
+// checkNearCounted is checkNear, also naming the checks that looked records up one by one (their
+// two sides differed).
+func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) (lookedUp []string, err error) {
 	pb, nb, eb := tx.Bucket(bucketPDQ), tx.Bucket(bucketNearIDs), tx.Bucket(bucketEdges)
 	if nb == nil || eb == nil {
 		add("index", "catalog.db", "no near_ids or edges bucket (run `relcat reindex`)")
-		return nil
+		return lookedUp, nil
 	}
 	n := 0
 	watch := mapWatch{tx: tx}
-	err := pb.ForEach(func(k, v []byte) error {
+	// pdq -> near id and near_ids -> image, summed on both sides (verifysums.go): equal sums prove
+	// the two map each other; otherwise each is looked up in the other.
+	sums := newSetSums(4)
+	byHash, byID := sums[0], sums[1]
+	err = pb.ForEach(func(k, v []byte) error {
 		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
@@ -398,16 +409,15 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 			return nil // reported with the images
 		}
 		id, ok := pdqNearID(v)
-		switch {
-		case !ok || id == 0:
+		if !ok || id == 0 {
 			add("index", fmt.Sprintf("pdq %x", k), "hash without a near id (run `relcat reindex`)")
-		case !bytes.Equal(nb.Get(seqKey(id)), k):
-			add("index", fmt.Sprintf("pdq %x", k), "near id %d is not mapped back to this image (run `relcat reindex`)", id)
+			return nil
 		}
+		byHash.add(seqKey(id), k)
 		return nil
 	})
 	if err != nil {
-		return err
+		return lookedUp, err
 	}
 	err = nb.ForEach(func(k, v []byte) error {
 		watch.step()
@@ -418,18 +428,54 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 			add("index", fmt.Sprintf("near_ids %x", k), "malformed entry")
 			return nil
 		}
-		pv := pb.Get(v)
-		if _, err := parsePDQValue(pv); pv != nil && err != nil {
-			return nil // reported with the images
-		}
-		if id, ok := pdqNearID(pv); !ok || !bytes.Equal(seqKey(id), k) {
-			add("index", fmt.Sprintf("%x", v), "near id %d names this image, whose hash has another near id or none (run `relcat reindex`)", binary.BigEndian.Uint64(k))
-		}
+		byID.add(k, v)
 		return nil
 	})
 	if err != nil {
-		return err
+		return lookedUp, err
 	}
+	if !byHash.same(byID) {
+		lookedUp = append(lookedUp, "near ids")
+		err = pb.ForEach(func(k, v []byte) error {
+			watch.step()
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			if _, err := parsePDQValue(v); err != nil {
+				return nil
+			}
+			if id, ok := pdqNearID(v); ok && id != 0 && !bytes.Equal(nb.Get(seqKey(id)), k) {
+				add("index", fmt.Sprintf("pdq %x", k), "near id %d is not mapped back to this image (run `relcat reindex`)", id)
+			}
+			return nil
+		})
+		if err != nil {
+			return lookedUp, err
+		}
+		err = nb.ForEach(func(k, v []byte) error {
+			watch.step()
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			if len(k) != 8 || len(v) != 32 {
+				return nil
+			}
+			pv := pb.Get(v)
+			if _, err := parsePDQValue(pv); pv != nil && err != nil {
+				return nil // reported with the images
+			}
+			if id, ok := pdqNearID(pv); !ok || !bytes.Equal(seqKey(id), k) {
+				add("index", fmt.Sprintf("%x", v), "near id %d names this image, whose hash has another near id or none (run `relcat reindex`)", binary.BigEndian.Uint64(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return lookedUp, err
+		}
+	}
+	// Each whole-image edge, and the reverse each asks for, summed: equal sums prove every edge's
+	// reverse entry is stored with the inverse transform; otherwise each reverse is looked up.
+	edgesSum, reverseSum := sums[2], sums[3]
 	var curA SHA256
 	var pa *PDQInfo
 	haveA := false
@@ -437,7 +483,7 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
 		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ErrInterrupted
+			return lookedUp, ErrInterrupted
 		}
 		e, err := parseEdge(k, v)
 		if err != nil {
@@ -471,10 +517,36 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 		case e.qualityB != po.Quality:
 			add("index", subject, "stored quality %d, the hash has %d (run `relcat reindex`)", e.qualityB, po.Quality)
 		}
+		edgesSum.add(e.a[:], e.b[:], []byte{e.kind, byte(e.dist), byte(e.tr)}, e.suffix)
+		reverseSum.add(e.b[:], e.a[:], []byte{e.kind, byte(e.dist), byte(e.tr.Inverse())}, e.suffix)
+	}
+	if edgesSum.same(reverseSum) {
+		return lookedUp, nil
+	}
+	lookedUp = append(lookedUp, "reverse edges")
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return lookedUp, ErrInterrupted
+		}
+		e, err := parseEdge(k, v)
+		if err != nil || e.kind != edgeWhole || !hasPDQ(pb, e.a) || !hasPDQ(pb, e.b) {
+			continue // reported above
+		}
 		rv := eb.Get(edgeKey(e.b, e.kind, e.a, e.suffix))
 		if re, err := parseEdge(edgeKey(e.b, e.kind, e.a, e.suffix), rv); rv == nil || err != nil || re.dist != e.dist || re.tr != e.tr.Inverse() {
-			add("index", subject, "its reverse entry is missing or differs (run `relcat reindex`)")
+			add("index", fmt.Sprintf("edge %s-%s", e.a, e.b), "its reverse entry is missing or differs (run `relcat reindex`)")
 		}
 	}
-	return nil
+	return lookedUp, nil
+}
+
+// hasPDQ reports whether the image has a readable perceptual hash.
+func hasPDQ(pb *bolt.Bucket, s SHA256) bool {
+	v := pb.Get(s[:])
+	if v == nil {
+		return false
+	}
+	_, err := parsePDQValue(v)
+	return err == nil
 }
