@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/relcat/relcat/catalog/hindex"
@@ -476,6 +477,66 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 	// Each whole-image edge, and the reverse each asks for, summed: equal sums prove every edge's
 	// reverse entry is stored with the inverse transform; otherwise each reverse is looked up.
 	edgesSum, reverseSum := sums[2], sums[3]
+	// The hash of each edge's A comes in key order; those of the B side are read a chunk of edges
+	// at a time, in key order of B (a lookup per edge would read pages all over the pdq bucket).
+	type pendingEdge struct {
+		k   []byte
+		e   storedEdge
+		err error
+		pa  *PDQInfo
+		po  *PDQInfo
+	}
+	var pending []pendingEdge
+	byB := make([]int, 0, nearEdgeChunk)
+	pcur := pb.Cursor()
+	check := func() {
+		byB = byB[:0]
+		for i := range pending {
+			if pending[i].err == nil && pending[i].e.kind == edgeWhole {
+				byB = append(byB, i)
+			}
+		}
+		slices.SortFunc(byB, func(x, y int) int { return bytes.Compare(pending[x].e.b[:], pending[y].e.b[:]) })
+		var lastB SHA256
+		var po *PDQInfo
+		for j, i := range byB {
+			if b := pending[i].e.b; j == 0 || b != lastB {
+				watch.step()
+				lastB, po = b, nil
+				if k, v := pcur.Seek(b[:]); k != nil && bytes.Equal(k, b[:]) {
+					po, _ = parsePDQValue(v)
+				}
+			}
+			pending[i].po = po
+		}
+		for _, pe := range pending {
+			e, pa, po := pe.e, pe.pa, pe.po
+			if pe.err != nil {
+				add("index", fmt.Sprintf("edge %x", pe.k), "%v (run `relcat reindex`)", pe.err)
+				continue
+			}
+			if e.kind != edgeWhole {
+				continue // kinds this build does not compute are not checked
+			}
+			subject := fmt.Sprintf("edge %s-%s", e.a, e.b)
+			if pa == nil || po == nil {
+				add("index", subject, "joins an image without a perceptual hash (run `relcat reindex`)")
+				continue
+			}
+			d, t := edgeOf(e.a, pa, e.b, po)
+			switch {
+			case d != e.dist || t != e.tr:
+				add("index", subject, "stored distance %d (%s), the hashes give %d (%s) (run `relcat reindex`)", e.dist, e.tr, d, t)
+			case d > EdgeMaxDistance || pa.Quality < EdgeMinQuality || po.Quality < EdgeMinQuality:
+				add("index", subject, "distance %d, qualities %d and %d: outside what edges store (run `relcat reindex`)", d, pa.Quality, po.Quality)
+			case e.qualityB != po.Quality:
+				add("index", subject, "stored quality %d, the hash has %d (run `relcat reindex`)", e.qualityB, po.Quality)
+			}
+			edgesSum.add(e.a[:], e.b[:], []byte{e.kind, byte(e.dist), byte(e.tr)}, e.suffix)
+			reverseSum.add(e.b[:], e.a[:], []byte{e.kind, byte(e.dist), byte(e.tr.Inverse())}, e.suffix)
+		}
+		pending = pending[:0]
+	}
 	var curA SHA256
 	var pa *PDQInfo
 	haveA := false
@@ -486,40 +547,18 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 			return lookedUp, ErrInterrupted
 		}
 		e, err := parseEdge(k, v)
-		if err != nil {
-			add("index", fmt.Sprintf("edge %x", k), "%v (run `relcat reindex`)", err)
-			continue
-		}
-		subject := fmt.Sprintf("edge %s-%s", e.a, e.b)
-		if e.kind != edgeWhole {
-			continue // kinds this build does not compute are not checked
-		}
-		if !haveA || e.a != curA {
+		if err == nil && e.kind == edgeWhole && (!haveA || e.a != curA) {
 			curA, haveA, pa = e.a, true, nil
 			if v := pb.Get(e.a[:]); v != nil {
 				pa, _ = parsePDQValue(v)
 			}
 		}
-		var po *PDQInfo
-		if v := pb.Get(e.b[:]); v != nil {
-			po, _ = parsePDQValue(v)
+		pending = append(pending, pendingEdge{k: k, e: e, err: err, pa: pa})
+		if len(pending) == nearEdgeChunk {
+			check()
 		}
-		if pa == nil || po == nil {
-			add("index", subject, "joins an image without a perceptual hash (run `relcat reindex`)")
-			continue
-		}
-		d, t := edgeOf(e.a, pa, e.b, po)
-		switch {
-		case d != e.dist || t != e.tr:
-			add("index", subject, "stored distance %d (%s), the hashes give %d (%s) (run `relcat reindex`)", e.dist, e.tr, d, t)
-		case d > EdgeMaxDistance || pa.Quality < EdgeMinQuality || po.Quality < EdgeMinQuality:
-			add("index", subject, "distance %d, qualities %d and %d: outside what edges store (run `relcat reindex`)", d, pa.Quality, po.Quality)
-		case e.qualityB != po.Quality:
-			add("index", subject, "stored quality %d, the hash has %d (run `relcat reindex`)", e.qualityB, po.Quality)
-		}
-		edgesSum.add(e.a[:], e.b[:], []byte{e.kind, byte(e.dist), byte(e.tr)}, e.suffix)
-		reverseSum.add(e.b[:], e.a[:], []byte{e.kind, byte(e.dist), byte(e.tr.Inverse())}, e.suffix)
 	}
+	check()
 	if edgesSum.same(reverseSum) {
 		return lookedUp, nil
 	}
@@ -540,6 +579,10 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 	}
 	return lookedUp, nil
 }
+
+// nearEdgeChunk is how many edges verify holds while it reads the hashes of their B side (tests
+// lower it).
+var nearEdgeChunk = 1 << 15
 
 // hasPDQ reports whether the image has a readable perceptual hash.
 func hasPDQ(pb *bolt.Bucket, s SHA256) bool {
