@@ -297,20 +297,30 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				// cursors move along together. The md5 and search entries each record gives are
 				// summed, and held against the stored entries after the last chunk.
 				images := tx.Bucket(bucketImages)
-				cur, icur, pcur := images.Cursor(), tx.Bucket(bucketImageBatches).Cursor(), tx.Bucket(bucketPDQ).Cursor()
+				cur, icur := images.Cursor(), tx.Bucket(bucketImageBatches).Cursor()
+				// Without a pdq bucket (reported with the storage) the rest is still checked.
+				pdqs := tx.Bucket(bucketPDQ)
+				var pcur *bolt.Cursor // used only while pk is not nil
+				if pdqs != nil {
+					pcur = pdqs.Cursor()
+				}
 				var k, v, ik, pk, pv []byte
 				if after == nil {
 					k, v = cur.First()
 					ik, _ = icur.First()
-					pk, pv = pcur.First()
+					if pdqs != nil {
+						pk, pv = pcur.First()
+					}
 				} else {
 					if k, v = cur.Seek(after); k != nil && bytes.Equal(k, after) {
 						k, v = cur.Next()
 					}
 					for ik, _ = icur.Seek(after); ik != nil && bytes.HasPrefix(ik, after); ik, _ = icur.Next() {
 					}
-					if pk, pv = pcur.Seek(after); pk != nil && bytes.Equal(pk, after) {
-						pk, pv = pcur.Next()
+					if pdqs != nil {
+						if pk, pv = pcur.Seek(after); pk != nil && bytes.Equal(pk, after) {
+							pk, pv = pcur.Next()
+						}
 					}
 				}
 				// orphans names the sightings before key (all, when nil) whose image has no record.
@@ -358,7 +368,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 						add("sighting", s.String(), "image has no sighting")
 					}
 					md5Want.add(img.MD5[:], s[:])
-					if img.Pixels && pdqv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
+					if img.Pixels && pdqv == nil && pdqs != nil && !hasWarning(img.Warnings, "no perceptual hash") {
 						add("index", s.String(), "decoded image has no perceptual hash entry")
 					}
 					if pdqv != nil {
