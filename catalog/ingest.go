@@ -54,8 +54,8 @@ type IngestOptions struct {
 	DecodeMemory int64 // bound on decoder memory at once, all workers together (default 512 MiB); a larger image is stored without pixels
 	Workers      int   // default GOMAXPROCS
 	// ExactPDQ decodes every JPEG at full size so that the reference full-resolution PDQ is exact
-	// (pdq.FromImage). By default a JPEG with a long side of 2048 px or more is decoded at the
-	// reduction that still makes the work image (1/2, 1/4 or 1/8) and its reference PDQ is
+	// (pdq.FromImage). By default a JPEG with a long side of 1024 px or more is decoded at the
+	// largest reduction (1/2, 1/4 or 1/8) keeping 512 px and its reference PDQ is
 	// computed from that decode (pdq.FromReduced: a few bits from the exact hash; see the README).
 	ExactPDQ bool
 	// Progress, when set, is called after each file is committed or rejected (from one goroutine).
