@@ -487,13 +487,14 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 // besides the file's and held until the downscale and the reference hash are done.
 func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, rbuf *[]byte) {
 	need, refOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, refPDQAtIngest, workDecodeSide(refPDQAtIngest && opts.ExactPDQ))
-	var work image.Image
+	var work, small image.Image
 	var ref *PDQInfo
 	if err == nil {
 		if err = h.grow(ctx, need, rbuf); err == nil {
 			var decoded image.Image
 			if decoded, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
 				work, ref = useDecoded(decoded, cfg, refOK)
+				small = thumbSource(decoded, cfg, work)
 			}
 			decoded = nil
 			h.drop(need)
@@ -527,11 +528,12 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	} else if img.PDQ.Quality < DefaultMinQuality {
 		img.Warnings = append(img.Warnings, fmt.Sprintf("low quality perceptual hash (%d < %d): left out of near matching", img.PDQ.Quality, DefaultMinQuality))
 	}
-	// The thumbnail comes from a second area average, of the small work image (never of the full
-	// resolution): thumbs.Make then only applies the orientation. A Lanczos resize of the work image
-	// cost as much CPU as decoding a 1600 px JPEG (BenchmarkIngestStages).
+	// The thumbnail comes from a second area average, of the reduced decode or the work image
+	// (thumbSource; never of a full resolution larger than the work image): thumbs.Make then only
+	// applies the orientation. A Lanczos resize of the work image cost as much CPU as decoding a
+	// 1600 px JPEG (BenchmarkIngestStages).
 	var buf bytes.Buffer
-	if err := thumbs.Encode(&buf, thumbs.Make(media.Shrink(work, thumbs.MaxSide), img.EXIF.Orientation)); err != nil {
+	if err := thumbs.Encode(&buf, thumbs.Make(small, img.EXIF.Orientation)); err != nil {
 		img.PixelsError = "thumbnail: " + err.Error()
 		img.Warnings = append(img.Warnings, img.PixelsError)
 		return

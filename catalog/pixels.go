@@ -12,6 +12,7 @@ import (
 
 	"github.com/relcat/relcat/catalog/media"
 	"github.com/relcat/relcat/catalog/pdq"
+	"github.com/relcat/relcat/thumbs"
 )
 
 // workImage decodes data once (bounded) and returns the one area-average downscale (longest side
@@ -74,6 +75,28 @@ func useDecoded(img image.Image, cfg media.Config, ref bool) (work image.Image, 
 		refPDQ, _ = hashReference(img, cfg)
 	}
 	return media.ShrinkReduced(img, cfg.Width, cfg.Height, reductionOf(img.Bounds(), cfg), WorkSide), refPDQ
+}
+
+// thumbSource is the thumbnail's area average (thumbs.MaxSide, before orientation) of a decode,
+// made from whichever of the decoded image and the work image has fewer pixels: a JPEG decoded at
+// a reduction (a 1600 px photo's 800x600, a 12 MP one's 1000x750) is read as planes of luma and
+// subsampled chroma, cheaper than the 1024 px RGBA work image; a full-size decode larger than the
+// work image is not read again. Ingest and repair make thumbnails only here.
+func thumbSource(decoded image.Image, cfg media.Config, work image.Image) image.Image {
+	d, w := decoded.Bounds(), work.Bounds()
+	if d.Dx()*d.Dy() <= w.Dx()*w.Dy() {
+		return media.ShrinkReduced(decoded, cfg.Width, cfg.Height, reductionOf(d, cfg), thumbs.MaxSide)
+	}
+	return media.Shrink(work, thumbs.MaxSide)
+}
+
+// workAndThumb is workImage plus the thumbnail's source (thumbSource) from the same decode.
+func workAndThumb(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (work, thumb image.Image, cfg media.Config, err error) {
+	cfg, err = decodeWith(ctx, data, f, maxPixels, budget, sem, false, workDecodeSide(false), func(img image.Image, cfg media.Config, _ bool) {
+		work, _ = useDecoded(img, cfg, false)
+		thumb = thumbSource(img, cfg, work)
+	})
+	return work, thumb, cfg, err
 }
 
 // refMemory is what the reference hash of a w x h image decoded at 1/scale allocates.
