@@ -225,7 +225,7 @@ func seenBefore(s *catalog.BatchSummary) string {
 }
 
 // originText describes an origin: "first released 2019-11-02 by is-sinai (batch …, 09-ship.jpg)",
-// with ", near-duplicate d=16, mirrored left-right, sha256 31511061512a" when it is another image.
+// with ", near-duplicate d=14, mirrored left-right, sha256 31511061512a" when it is another image.
 func originText(o *catalog.Origin) string {
 	if o == nil {
 		return "no sighting"
