@@ -871,7 +871,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 			return nil
 		}
 		batch.Incomplete = !final
-		if err := putJSON(batches, batch.ID[:], batch); err != nil {
+		if err := putBatchRecord(tx, batch); err != nil {
 			return err
 		}
 		entry.Time = now

@@ -29,6 +29,7 @@ type refCase struct {
 // Smaller JPEGs decode at full size and their stored reference hash is exact
 // (TestIngestStoresReferencePDQ). `relcat hash` gives the exact hash (checked on the generated ones).
 func TestReducedReferencePDQ(t *testing.T) {
+	evaluation(t)
 	var cases []refCase
 	gen := func(w, h, n int, seed uint64) {
 		dir := t.TempDir()
