@@ -128,11 +128,19 @@ func reassignBatches(tx *bolt.Tx, from, to string) (int, error) {
 	for _, b := range moved {
 		b.Affiliate = to
 		b.addAka(BatchIdentity(b.Affiliate, b.Released, b.Folder))
-		if err := putJSON(tx.Bucket(bucketBatches), b.ID[:], b); err != nil {
+		if err := putBatchRecord(tx, b); err != nil {
 			return 0, err
 		}
 	}
 	return len(moved), nil
+}
+
+// identityHolds says whether the batch's id follows from its fields: it is the BatchIdentity of its
+// affiliate, release time and folder, or (after an affiliate rename or merge or a batch edit, which
+// keep the id) that identity is one of its Aka. Verify and bundle import hold records to it.
+func (b *Batch) identityHolds() bool {
+	ident := BatchIdentity(b.Affiliate, b.Released, b.Folder)
+	return ident == b.ID || slices.Contains(b.Aka, ident)
 }
 
 func (b *Batch) addAka(id BatchID) {

@@ -87,7 +87,7 @@ func (c *Catalog) EditBatch(id BatchID, e BatchEdit, o HousekeepingOptions) (*Ba
 			return nil
 		}
 		b.addAka(BatchIdentity(b.Affiliate, b.Released, b.Folder))
-		if err := putJSON(tx.Bucket(bucketBatches), b.ID[:], b); err != nil {
+		if err := putBatchRecord(tx, b); err != nil {
 			return err
 		}
 		return c.logChange(tx, o, LogEntry{Action: ActionBatchEdit, Batch: b.ID.String(), Affiliate: b.Affiliate,
@@ -178,7 +178,7 @@ func (c *Catalog) RemoveBatch(id BatchID, o HousekeepingOptions) (*RemoveReport,
 				files = append(files, img.Thumb)
 			}
 		}
-		if err := tx.Bucket(bucketBatches).Delete(id[:]); err != nil {
+		if err := deleteBatchRecord(tx, id); err != nil {
 			return err
 		}
 		entry.Notes = append(entry.Notes, fmt.Sprintf("%d sightings removed; %d images removed, %d kept (sighted in other batches)", r.Sightings, len(r.Removed), r.Kept))

@@ -380,9 +380,9 @@ func BenchmarkIngestStages(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-		// decode-scaled is what ingest decodes now (catalog/media/jpeg): full size (scale1) when
-		// the reference PDQ needs every pixel, else the largest reduction keeping WorkSide.
-		scale := media.Scale(s.w, s.h, WorkSide)
+		// decode-scaled is what ingest decodes now (catalog/media/jpeg): full size (scale1) with
+		// --exact-pdq, else the largest reduction keeping workMinSide.
+		scale := media.Scale(s.w, s.h, workDecodeSide(false))
 		stage("decode-scaled1", func() {
 			if _, _, err := media.DecodeScaled(b.Context(), data, media.JPEG, DefaultMaxPixels, 1); err != nil {
 				b.Fatal(err)
@@ -397,7 +397,8 @@ func BenchmarkIngestStages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		stage("shrink-scaled", func() { media.Shrink(reduced, WorkSide) })
+		// shrink-scaled: the work image from the reduced decode, as ingest makes it.
+		stage("shrink-scaled", func() { media.ShrinkReduced(reduced, s.w, s.h, scale, WorkSide) })
 		stage("hashes", func() { sha256.Sum256(data); md5.Sum(data) })
 		stage("exif", func() { readEXIF(data, media.JPEG) })
 		stage("shrink", func() { media.Shrink(full, WorkSide) })
@@ -430,9 +431,17 @@ func BenchmarkIngestStages(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-		// thumb is what ingest does (area average of the work image, then encode); thumb-lanczos is
-		// the Lanczos resize of the work image it replaced, for comparison.
+		// thumb is what ingest does (thumbSource: the area average of the reduced decode, or of the
+		// work image when the decode is larger, then encode); thumb-work is the area average of the
+		// work image it replaced for reduced decodes; thumb-lanczos the Lanczos resize of the work
+		// image before that.
 		stage("thumb", func() {
+			var buf bytes.Buffer
+			if err := thumbs.Encode(&buf, thumbs.Make(thumbSource(reduced, cfg, work), 1)); err != nil {
+				b.Fatal(err)
+			}
+		})
+		stage("thumb-work", func() {
 			var buf bytes.Buffer
 			if err := thumbs.Encode(&buf, thumbs.Make(media.Shrink(work, thumbs.MaxSide), 1)); err != nil {
 				b.Fatal(err)

@@ -666,7 +666,7 @@ func (cb *checkedBundle) addBatch(p, name string, data []byte) error {
 	if !ValidSlug(bt.Affiliate) || bt.Released.IsZero() || bt.Folder == "" || strings.ContainsAny(bt.Folder, "/\x00") {
 		return bundleErr("batch record %q: affiliate, release time or folder missing or malformed", p)
 	}
-	if BatchIdentity(bt.Affiliate, bt.Released, bt.Folder) != bt.ID {
+	if !bt.identityHolds() {
 		return bundleErr("batch record %q: its id is not the identity of its affiliate, release time and folder", p)
 	}
 	pos := map[int]bool{}
@@ -1027,7 +1027,7 @@ func (c *Catalog) mergeBundle(cb *checkedBundle, st *BundleStats, o BundleImport
 			if !bchanged {
 				continue
 			}
-			if err := putJSON(batches, b.ID[:], b); err != nil {
+			if err := putBatchRecord(tx, &b); err != nil {
 				return err
 			}
 			batchEntries = append(batchEntries, be)

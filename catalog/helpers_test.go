@@ -218,3 +218,13 @@ func dumpState(t testing.TB, c *Catalog, withLog bool) string {
 	}
 	return b.String()
 }
+
+// evaluation marks a measurement over many real photos (pixel arithmetic, no concurrency of its
+// own): skipped with -short, which CI uses for its race-detector pass; CI's full pass (the
+// README's go test ./..., without -race) runs it.
+func evaluation(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a measurement over many photos: runs without -short (CI's full pass)")
+	}
+}

@@ -54,8 +54,8 @@ type IngestOptions struct {
 	DecodeMemory int64 // bound on decoder memory at once, all workers together (default 512 MiB); a larger image is stored without pixels
 	Workers      int   // default GOMAXPROCS
 	// ExactPDQ decodes every JPEG at full size so that the reference full-resolution PDQ is exact
-	// (pdq.FromImage). By default a JPEG with a long side of 2048 px or more is decoded at the
-	// reduction that still makes the work image (1/2, 1/4 or 1/8) and its reference PDQ is
+	// (pdq.FromImage). By default a JPEG with a long side of 1024 px or more is decoded at the
+	// largest reduction (1/2, 1/4 or 1/8) keeping 512 px and its reference PDQ is
 	// computed from that decode (pdq.FromReduced: a few bits from the exact hash; see the README).
 	ExactPDQ bool
 	// Progress, when set, is called after each file is committed or rejected (from one goroutine).
@@ -487,13 +487,14 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 // besides the file's and held until the downscale and the reference hash are done.
 func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, rbuf *[]byte) {
 	need, refOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, refPDQAtIngest, workDecodeSide(refPDQAtIngest && opts.ExactPDQ))
-	var work image.Image
+	var work, small image.Image
 	var ref *PDQInfo
 	if err == nil {
 		if err = h.grow(ctx, need, rbuf); err == nil {
 			var decoded image.Image
 			if decoded, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
 				work, ref = useDecoded(decoded, cfg, refOK)
+				small = thumbSource(decoded, cfg, work)
 			}
 			decoded = nil
 			h.drop(need)
@@ -527,11 +528,12 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	} else if img.PDQ.Quality < DefaultMinQuality {
 		img.Warnings = append(img.Warnings, fmt.Sprintf("low quality perceptual hash (%d < %d): left out of near matching", img.PDQ.Quality, DefaultMinQuality))
 	}
-	// The thumbnail comes from a second area average, of the small work image (never of the full
-	// resolution): thumbs.Make then only applies the orientation. A Lanczos resize of the work image
-	// cost as much CPU as decoding a 1600 px JPEG (BenchmarkIngestStages).
+	// The thumbnail comes from a second area average, of the reduced decode or the work image
+	// (thumbSource; never of a full resolution larger than the work image): thumbs.Make then only
+	// applies the orientation. A Lanczos resize of the work image cost as much CPU as decoding a
+	// 1600 px JPEG (BenchmarkIngestStages).
 	var buf bytes.Buffer
-	if err := thumbs.Encode(&buf, thumbs.Make(media.Shrink(work, thumbs.MaxSide), img.EXIF.Orientation)); err != nil {
+	if err := thumbs.Encode(&buf, thumbs.Make(small, img.EXIF.Orientation)); err != nil {
 		img.PixelsError = "thumbnail: " + err.Error()
 		img.Warnings = append(img.Warnings, img.PixelsError)
 		return
@@ -869,7 +871,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 			return nil
 		}
 		batch.Incomplete = !final
-		if err := putJSON(batches, batch.ID[:], batch); err != nil {
+		if err := putBatchRecord(tx, batch); err != nil {
 			return err
 		}
 		entry.Time = now

@@ -55,7 +55,8 @@ package catalog
 //	               that the image was hashed and has no region worth a hash.
 //	log            sequence (8, BE) -> JSON LogEntry (hash-chained; "run" groups one ingest's entries,
 //	               "complete" ends it; schema 2: each entry carries the record of its batch and the
-//	               digest of all batch records, see appendLog)
+//	               digest of all batch records: batches_sum, the multiset hash of batchdigest.go,
+//	               or, in entries written before it, batches_digest; see appendLog)
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by UpgradeSearchIndex
@@ -131,6 +132,9 @@ var (
 	keyNearGen   = []byte("near_gen")
 	keyEdgesMax  = []byte("edges_max")
 	keyLogHead   = []byte("log_head") // schema 2: JSON {"seq","hash"} of the last log entry
+	// keyBatchesSum: the writer's running multiset hash of the batch records (batchdigest.go):
+	// uvarint length | the log_head value it is current at | 1,024 x uint16 LE lanes.
+	keyBatchesSum = []byte("batches_sum")
 )
 
 // Edge kinds (the byte after A in an edges key).

@@ -30,11 +30,15 @@ type LogEntry struct {
 	Run      uint64 `json:"run,omitempty"`
 	Complete bool   `json:"complete,omitempty"`
 	// BatchRecord is the record of Batch as this entry's transaction left it (absent: no record), and
-	// BatchesDigest the SHA-256 of every batch record then: verify holds the batch records against
-	// them, so a record changed behind the log's back (a release date, an affiliate) is found.
-	// appendLog fills both; it must be called after the transaction's record writes.
+	// BatchesSum the digest of every batch record then (the multiset hash of batchdigest.go): verify
+	// holds the batch records against them, so a record changed behind the log's back (a release
+	// date, an affiliate) is found. appendLog fills both; it must be called after the transaction's
+	// record writes. BatchesDigest is what entries written before BatchesSum carry instead (the
+	// SHA-256 of every batch record in key order, batchesDigest): verify still checks it when it is
+	// the last entry's; no entry gets it any more (computing it read every batch record).
 	BatchRecord   json.RawMessage `json:"batch_record,omitempty"`
 	BatchesDigest string          `json:"batches_digest,omitempty"`
+	BatchesSum    string          `json:"batches_sum,omitempty"`
 	Prev          string          `json:"prev"`
 	Hash          string          `json:"hash"`
 }
@@ -93,7 +97,9 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 			e.BatchRecord = append(json.RawMessage(nil), v...)
 		}
 	}
-	e.BatchesDigest = batchesDigest(tx)
+	sum := loadBatchSum(tx)
+	e.BatchesDigest = ""
+	e.BatchesSum = sum.digest()
 	k, v := b.Cursor().Last()
 	e.Seq = 1
 	e.Prev = ""
@@ -121,10 +127,14 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 	if err := putJSON(b, seqKey(e.Seq), e); err != nil {
 		return err
 	}
-	return putJSON(tx.Bucket(bucketMeta), keyLogHead, logHead{Seq: e.Seq, Hash: e.Hash})
+	if err := putJSON(tx.Bucket(bucketMeta), keyLogHead, logHead{Seq: e.Seq, Hash: e.Hash}); err != nil {
+		return err
+	}
+	return storeBatchSum(tx, sum)
 }
 
-// batchesDigest is the SHA-256 of every batch record (key and value, length-prefixed, in key order).
+// batchesDigest is the SHA-256 of every batch record (key and value, length-prefixed, in key order):
+// the digest of entries written before BatchesSum.
 func batchesDigest(tx *bolt.Tx) string {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte

@@ -27,8 +27,10 @@ import (
 //	header (128 bytes)   "RELCATNI", format version (4, LE), 0 (4), near_gen (8, LE),
 //	                     top: the largest near id covered (8, LE), the SHA-256 of that id's image
 //	                     (32), SHA-256 of meta "created" (32), index bytes (8, LE),
-//	                     id slots (8, LE), 0 (8), CRC-32C of the bytes before (4), 0 (4)
-//	index                hindex's persisted form (hindex.Index.WriteTo)
+//	                     id slots (8, LE: nearFileSlots(top)), 0 (8), CRC-32C of the bytes
+//	                     before (4), 0 (4)
+//	index                hindex's persisted form (hindex.Index.WriteTo), with room for the same
+//	                     id slots (Reserve)
 //	shas                 id slots x 32 bytes: the image of each near id (zeros: none)
 //	qualities            id slots x 1 byte
 //
@@ -38,10 +40,15 @@ import (
 // added in memory. Anything else (missing, stale, damaged, another version) and the index is
 // built from the pdq bucket as before, and the next writer rewrites the file. Written to a
 // temporary name, synced, then renamed: a crash leaves the old file or the new one.
+//
+// The file keeps room (absent ids, zeros) for the images added after it was written: a process
+// stores them in place in its private mapping, touching a few pages, instead of copying every
+// array of the index to grow it (format version 1 had no room: one new image copied ~33 MB of
+// whole-image index at 511,209 images, and the region index's ~165 MB of id space with it).
 const (
 	nearFileName    = "near.idx"
 	nearFileMagic   = "RELCATNI"
-	nearFileVersion = 1
+	nearFileVersion = 2
 	nearFileHeader  = 128
 )
 
@@ -83,7 +90,7 @@ func parseNearHeader(b []byte) (nearFileState, error) {
 	copy(h.created[:], b[64:])
 	h.indexLen = binary.LittleEndian.Uint64(b[96:])
 	h.slots = binary.LittleEndian.Uint64(b[104:])
-	if h.slots != h.top+1 || h.top > maxNearID {
+	if h.top > maxNearID || h.slots != uint64(nearFileSlots(h.top)) {
 		return h, fmt.Errorf("%d id slots for top id %d", h.slots, h.top)
 	}
 	return h, nil
@@ -199,6 +206,12 @@ func (n *nearIndex) addTail(tx *bolt.Tx, top uint64) error {
 // nearFileTail is how many images added since the file was written make a writer rewrite it.
 func nearFileTail(n int) int { return 4096 + n/32 }
 
+// nearFileSlots is the number of near id slots a file covering ids up to top has: those, and room
+// for twice the tail that makes a writer rewrite it.
+func nearFileSlots(top uint64) int {
+	return int(min(top+1+uint64(2*nearFileTail(int(top)+1)), maxNearID+1))
+}
+
 // persistIndex rewrites near.idx when it is missing, stale or far behind: a writer calls it when
 // it closes the catalog (and reindex when done). Catalogs below persistMinHashes have no file.
 func (c *Catalog) persistIndex(force bool) error {
@@ -289,7 +302,12 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 	if n.top > 0 && topSHA != n.shas[n.top] {
 		return errors.New("catalog: the near index does not match near_ids (not persisted)")
 	}
-	slots := int(n.top) + 1
+	slots := nearFileSlots(n.top)
+	n.ix.Reserve(slots)
+	if len(n.shas) < slots {
+		n.shas = append(n.shas, make([]SHA256, slots-len(n.shas))...)
+		n.qual = append(n.qual, make([]uint8, slots-len(n.qual))...)
+	}
 	tmp, err := os.CreateTemp(c.dir, nearFileName+".tmp-*")
 	if err != nil {
 		return err
@@ -316,10 +334,6 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 		return err
 	}
 	shas := n.shas[:slots:slots]
-	if len(n.shas) < slots {
-		tmp.Close()
-		return errors.New("catalog: near index shorter than its top id")
-	}
 	if _, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(&shas[0])), 32*slots)); err != nil {
 		tmp.Close()
 		return err
@@ -387,6 +401,7 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
 		return "damaged"
 	}
+	want.ix.Reserve(slots)
 	cw := &compareWriter{r: io.LimitReader(r, int64(h.indexLen)), same: true}
 	if _, err := want.ix.WriteTo(cw); err != nil {
 		add("index", nearFileName, "cannot rebuild it to compare: %v", err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -91,6 +92,12 @@ func TestNearFile(t *testing.T) {
 	}
 	if got := familyDump(t, r); got != want {
 		t.Errorf("families from the mapped index plus tail differ:\n got %s\nwant %s", got, want)
+	}
+	// The tail was stored in the file's room, in place: the arrays were not copied to grow.
+	if m := r.maps[0]; len(r.idx.shas) != nearFileSlots(r.idxFileTop) ||
+		uintptr(unsafe.Pointer(&r.idx.shas[0])) < uintptr(unsafe.Pointer(&m[0])) ||
+		uintptr(unsafe.Pointer(&r.idx.shas[0])) >= uintptr(unsafe.Pointer(&m[0]))+uintptr(len(m)) {
+		t.Errorf("the tail's images were not added in the mapped file's room (%d slots, want %d)", len(r.idx.shas), nearFileSlots(r.idxFileTop))
 	}
 	r.Close()
 

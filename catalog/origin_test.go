@@ -105,6 +105,7 @@ func TestLookupOriginOverFamily(t *testing.T) {
 
 // Issue 7 item 4: one pair of photos has one distance in every command.
 func TestPairDistanceSameEverywhere(t *testing.T) {
+	evaluation(t)
 	c := openTest(t)
 	sums := ingestSamples(t, c)
 	type pair struct{ a, b SHA256 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/relcat/relcat/catalog/media"
 	"github.com/relcat/relcat/catalog/pdq"
+	"github.com/relcat/relcat/thumbs"
 )
 
 // workImage decodes data once (bounded) and returns the one area-average downscale (longest side
@@ -40,19 +41,25 @@ func workAndReference(ctx context.Context, data []byte, f media.Format, maxPixel
 }
 
 // workMinSide is the smallest longest side a reduced JPEG decode for the work image may have (a
-// variable so tests can measure others; smaller work images miss the PDQ bars of
-// TestScaledDecodePDQ).
-var workMinSide = WorkSide
+// variable so tests can measure others: RELCAT_WORK_MIN_SIDE in TestScaledDecodePDQ). It is half
+// the work image's: the work image is made from the reduced decode at its full size (1024 px) by
+// media.ShrinkReduced, each reduced pixel read as constant over the pixels it replaces, so a
+// 1600x1200 photo decoded at 1/2 (800x600) still gives a 1024x768 work image, and a 4000x3000 one
+// is decoded at 1/4 (1000x750). Measured on every corpus JPEG (TestScaledDecodePDQ): with 512 the
+// work-image PDQ stays within 2 bits of the one of image/jpeg's full decode, as with 1024 (the
+// threshold before); with 384 (1/8 for 12 MP) up to 4 bits. A work image made smaller instead
+// (the reduced decode hashed as it is) missed the 4-bit bar by up to 10 bits at 768.
+var workMinSide = WorkSide / 2
 
-// workDecodeSide is the minSide of the decode that makes the work image: the work image needs no
-// more than WorkSide pixels a side, so a JPEG is decoded at the largest reduction that keeps that
-// many (a 4000x3000 photo at 1/2, 2000x1500), unless the exact reference hash needs every pixel.
+// workDecodeSide is the minSide of the decode that makes the work image: the largest reduction
+// whose longest side keeps workMinSide pixels (a 4000x3000 photo at 1/4, 1000x750; a 1600x1200
+// one at 1/2), unless the exact reference hash needs every pixel.
 //
-// The reference PDQ of a JPEG decoded at a reduction (a long side of 2048 pixels or more) is then
+// The reference PDQ of a JPEG decoded at a reduction (a long side of 1024 pixels or more) is then
 // computed from that reduced decode by pdq.FromReduced, which applies the reference's full-size
 // blur weights summed over each reduced pixel. It is not bit-exact: measured on every corpus photo
-// and on the benchmark's photos (TestReducedReferencePDQ), it lands a few bits from the exact hash,
-// inside the 10 bits of Meta's conformance rule and of the differences JPEG decoders make.
+// and on the benchmark's photos (TestReducedReferencePDQ), it lands 0 or 2 bits from the exact
+// hash, inside the 10 bits of Meta's conformance rule and of the differences JPEG decoders make.
 // `relcat hash` and `ingest --exact-pdq` decode at full size and hash exactly.
 func workDecodeSide(exactRef bool) int {
 	if exactRef {
@@ -61,12 +68,35 @@ func workDecodeSide(exactRef bool) int {
 	return workMinSide
 }
 
-// useDecoded makes the work image (and the reference PDQ when ref is set) from a decode.
+// useDecoded makes the work image (and the reference PDQ when ref is set) from a decode, at full
+// size or reduced: the work image is always the size a full decode's would be.
 func useDecoded(img image.Image, cfg media.Config, ref bool) (work image.Image, refPDQ *PDQInfo) {
 	if ref {
 		refPDQ, _ = hashReference(img, cfg)
 	}
-	return media.Shrink(img, WorkSide), refPDQ
+	return media.ShrinkReduced(img, cfg.Width, cfg.Height, reductionOf(img.Bounds(), cfg), WorkSide), refPDQ
+}
+
+// thumbSource is the thumbnail's area average (thumbs.MaxSide, before orientation) of a decode,
+// made from whichever of the decoded image and the work image has fewer pixels: a JPEG decoded at
+// a reduction (a 1600 px photo's 800x600, a 12 MP one's 1000x750) is read as planes of luma and
+// subsampled chroma, cheaper than the 1024 px RGBA work image; a full-size decode larger than the
+// work image is not read again. Ingest and repair make thumbnails only here.
+func thumbSource(decoded image.Image, cfg media.Config, work image.Image) image.Image {
+	d, w := decoded.Bounds(), work.Bounds()
+	if d.Dx()*d.Dy() <= w.Dx()*w.Dy() {
+		return media.ShrinkReduced(decoded, cfg.Width, cfg.Height, reductionOf(d, cfg), thumbs.MaxSide)
+	}
+	return media.Shrink(work, thumbs.MaxSide)
+}
+
+// workAndThumb is workImage plus the thumbnail's source (thumbSource) from the same decode.
+func workAndThumb(ctx context.Context, data []byte, f media.Format, maxPixels, budget int64, sem *semaphore.Weighted) (work, thumb image.Image, cfg media.Config, err error) {
+	cfg, err = decodeWith(ctx, data, f, maxPixels, budget, sem, false, workDecodeSide(false), func(img image.Image, cfg media.Config, _ bool) {
+		work, _ = useDecoded(img, cfg, false)
+		thumb = thumbSource(img, cfg, work)
+	})
+	return work, thumb, cfg, err
 }
 
 // refMemory is what the reference hash of a w x h image decoded at 1/scale allocates.

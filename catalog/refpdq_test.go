@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relcat/relcat/catalog/media"
 	"github.com/relcat/relcat/catalog/pdq"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,13 +34,15 @@ func refHashes(t *testing.T, c *Catalog) map[SHA256]PDQInfo {
 	return out
 }
 
-// Every decoded image gets the reference full-resolution PDQ beside the work-image one, and it is
-// exactly what `relcat hash` (HashFile with Full) computes from the same file.
+// Every decoded image gets the reference full-resolution PDQ beside the work-image one: exactly what
+// `relcat hash` (HashFile with Full) computes from the same file when ingest decodes it at full
+// size, within maxReducedRefBits of it (every dihedral hash; quality within 2) for the JPEGs ingest
+// decodes at a reduction (1024 px and more: pdq.FromReduced, see TestReducedReferencePDQ).
 func TestIngestStoresReferencePDQ(t *testing.T) {
 	c := openTest(t)
 	sums := ingestSamples(t, c)
 	refs := refHashes(t, c)
-	n := 0
+	n, reduced := 0, 0
 	for dir, s := range sums {
 		for _, f := range s.Files {
 			if f.Status != StatusNew {
@@ -64,7 +67,17 @@ func TestIngestStoresReferencePDQ(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.PDQ.Hash != img.PDQRef.Hash || h.PDQ.Quality != img.PDQRef.Quality || h.PDQ.Dihedral != img.PDQRef.Dihedral {
+			if img.Format == string(media.JPEG) && media.Scale(img.Width, img.Height, workDecodeSide(false)) > 1 {
+				reduced++
+				worst := 0
+				for i := range h.PDQ.Dihedral {
+					worst = max(worst, pdq.Distance(h.PDQ.Dihedral[i], img.PDQRef.Dihedral[i]))
+				}
+				if worst > maxReducedRefBits || abs(h.PDQ.Quality-img.PDQRef.Quality) > 2 {
+					t.Errorf("%s/%s (decoded reduced): stored reference %s q%d, relcat hash gives %s q%d (dihedral hashes up to %d bits apart)",
+						dir, f.Name, img.PDQRef.Hash, img.PDQRef.Quality, h.PDQ.Hash, h.PDQ.Quality, worst)
+				}
+			} else if h.PDQ.Hash != img.PDQRef.Hash || h.PDQ.Quality != img.PDQRef.Quality || h.PDQ.Dihedral != img.PDQRef.Dihedral {
 				t.Errorf("%s/%s: stored reference %s q%d, relcat hash gives %s q%d", dir, f.Name, img.PDQRef.Hash, img.PDQRef.Quality, h.PDQ.Hash, h.PDQ.Quality)
 			}
 			if d := pdq.Distance(img.PDQ.Hash, img.PDQRef.Hash); d > 16 {
@@ -72,8 +85,8 @@ func TestIngestStoresReferencePDQ(t *testing.T) {
 			}
 		}
 	}
-	if n < 10 || len(refs) != n {
-		t.Errorf("%d new images, %d reference hashes", n, len(refs))
+	if n < 10 || len(refs) != n || reduced == 0 || reduced == n {
+		t.Errorf("%d new images (%d decoded reduced), %d reference hashes", n, reduced, len(refs))
 	}
 }
 

@@ -26,11 +26,14 @@ import (
 //	header (128 bytes)  "RELCATRI", format version (4, LE), 0 (4), near_gen (8, LE), top near id
 //	                    covered (8, LE), the SHA-256 of that id's image (32), SHA-256 of meta
 //	                    "created" (32), index bytes (8, LE), 0 (16), CRC-32C of the bytes before (4), 0 (4)
-//	index               hindex's persisted form (slots: near id << 3 | region position)
+//	index               hindex's persisted form (slots: near id << 3 | region position), with room
+//	                    (Reserve) for the slots of near ids up to nearFileSlots(top) - 1 when it
+//	                    holds any region hash, so that the images added later are stored in place
+//	                    in the private mapping (reserveRegionRoom)
 const (
 	regionFileName    = "regions.idx"
 	regionFileMagic   = "RELCATRI"
-	regionFileVersion = 1
+	regionFileVersion = 2
 )
 
 // openRegionFile maps regions.idx and returns the index it holds with the images added since, or
@@ -216,6 +219,7 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
+	reserveRegionRoom(r.ix, r.top)
 	r.ix.Compact()
 	hdr := make([]byte, nearFileHeader)
 	copy(hdr, regionFileMagic)
@@ -276,6 +280,7 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 		return "not checked: " + err.Error() // reported with the regions records
 	}
 	var buf bytes.Buffer
+	reserveRegionRoom(want.ix, h.top)
 	if _, err := want.ix.WriteTo(&buf); err != nil {
 		add("index", regionFileName, "cannot rebuild it to compare: %v", err)
 		return "not checked"
@@ -287,6 +292,16 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 		return "damaged"
 	}
 	return fmt.Sprintf("current (%d region hashes, near ids up to %d)", want.ix.Len(), h.top)
+}
+
+// reserveRegionRoom gives a region index that holds region hashes the room of a region file
+// covering near ids up to top: the slots of the near id slots near.idx keeps (nearFileSlots). An
+// index without any (a catalog of images without pixels, or written before region hashes) gets
+// none: its file would be mostly zeros (8 slots of 33 bytes per image).
+func reserveRegionRoom(ix *hindex.Index, top uint64) {
+	if ix.Len() > 0 {
+		ix.Reserve(min(nearFileSlots(min(top, maxRegionNearID)), maxRegionNearID+1) << regionSlotBits)
+	}
 }
 
 func allZero(b []byte) bool {

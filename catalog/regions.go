@@ -326,26 +326,26 @@ func bandShare(a, b, n int) int {
 	return ((a+b)*100 + pic/2) / pic
 }
 
-// rgbPlane is an image's pixels as 8-bit RGB triples, row-major.
+// rgbPlane is an image's pixels as 8-bit RGB: pixel (x, y) is pix[y*stride+x*bpp:][:3]. An
+// *image.NRGBA (every work image in colour) is read in place (bpp 4, its alpha skipped), anything
+// else is converted to packed triples (bpp 3).
 type rgbPlane struct {
-	w, h int
-	pix  []uint8
+	w, h        int
+	stride, bpp int
+	pix         []uint8
 }
 
 func newRGBPlane(img image.Image) rgbPlane {
 	b := img.Bounds()
-	p := rgbPlane{w: b.Dx(), h: b.Dy()}
+	p := rgbPlane{w: b.Dx(), h: b.Dy(), stride: 3 * b.Dx(), bpp: 3}
+	if m, ok := img.(*image.NRGBA); ok && p.w > 0 && p.h > 0 {
+		p.stride, p.bpp = m.Stride, 4
+		p.pix = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):]
+		return p
+	}
 	p.pix = make([]uint8, 3*p.w*p.h)
 	i := 0
 	switch m := img.(type) {
-	case *image.NRGBA:
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, y):][:4*p.w]
-			for x := 0; x < 4*p.w; x += 4 {
-				p.pix[i], p.pix[i+1], p.pix[i+2] = row[x], row[x+1], row[x+2]
-				i += 3
-			}
-		}
 	case *image.Gray:
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			for _, v := range m.Pix[m.PixOffset(b.Min.X, y):][:p.w] {
@@ -371,12 +371,12 @@ func (p rgbPlane) each(i int, rows bool, lo, hi int, f func(c [3]int)) {
 	at := func(o int) [3]int { return [3]int{int(p.pix[o]), int(p.pix[o+1]), int(p.pix[o+2])} }
 	if rows {
 		for x := lo; x < hi; x += 2 {
-			f(at(3 * (i*p.w + x)))
+			f(at(i*p.stride + x*p.bpp))
 		}
 		return
 	}
 	for y := lo; y < hi; y += 2 {
-		f(at(3 * (y*p.w + i)))
+		f(at(y*p.stride + i*p.bpp))
 	}
 }
 
@@ -396,9 +396,9 @@ func (p rgbPlane) mean(i int, rows bool, lo, hi int) [3]int {
 // near is the share of line i's pixels (every other one at positions lo..hi-1) within tol of
 // colour c. Written without each: it is the loop band detection spends its time in.
 func (p rgbPlane) near(i int, rows bool, lo, hi int, c [3]int, tol int) float64 {
-	off, stride := 3*(i*p.w+lo), 6
+	off, stride := i*p.stride+lo*p.bpp, 2*p.bpp
 	if !rows {
-		off, stride = 3*(lo*p.w+i), 6*p.w
+		off, stride = lo*p.stride+i*p.bpp, 2*p.stride
 	}
 	nn, n := 0, 0
 	for k := lo; k < hi; k += 2 {

@@ -489,6 +489,7 @@ func runVariants(t *testing.T, srcs []*prepared, vs []variant, keep bool) [][]va
 // TestRegionSuite measures recall on the generated copies (fast subset by default, every
 // eligible corpus photo with RELCAT_EVAL=1) and asserts the bounds each variant declares.
 func TestRegionSuite(t *testing.T) {
+	evaluation(t)
 	photos := corpusPhotos(t)
 	full := os.Getenv("RELCAT_EVAL") == "1"
 	sources := transformSources(t, photos, !full)

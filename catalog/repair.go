@@ -209,7 +209,7 @@ func (c *Catalog) Repair(ctx context.Context, o RepairOptions) (*RepairReport, e
 }
 
 // remakeThumb makes an image's thumbnail again from its preserved original, exactly as ingest does
-// (one bounded decode, the work image, a second area average, the orientation).
+// (one bounded decode, the work image, the thumbnail's area average: thumbSource, the orientation).
 func (c *Catalog) remakeThumb(ctx context.Context, img *Image) ([]byte, error) {
 	data, err := readStored(ctx, filepath.Join(c.dir, filepath.FromSlash(img.Object)), img.Size)
 	if err != nil {
@@ -218,12 +218,12 @@ func (c *Catalog) remakeThumb(ctx context.Context, img *Image) ([]byte, error) {
 	if SHA256(sha256.Sum256(data)) != img.SHA256 {
 		return nil, fmt.Errorf("the original does not match its SHA-256")
 	}
-	work, _, err := workImage(ctx, data, media.Format(img.Format), DefaultMaxPixels, DefaultDecodeMemory, semaphore.NewWeighted(DefaultDecodeMemory))
+	_, small, _, err := workAndThumb(ctx, data, media.Format(img.Format), DefaultMaxPixels, DefaultDecodeMemory, semaphore.NewWeighted(DefaultDecodeMemory))
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := thumbs.Encode(&buf, thumbs.Make(media.Shrink(work, thumbs.MaxSide), img.EXIF.Orientation)); err != nil {
+	if err := thumbs.Encode(&buf, thumbs.Make(small, img.EXIF.Orientation)); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

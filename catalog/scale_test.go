@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -25,11 +26,15 @@ import (
 //
 //   - most photos are new: a hash drawn near one of 5,000 "scene" seeds (40 bits flipped, so photos
 //     of one scene sit about 70 bits apart: they share index buckets without matching);
-//   - 12% are near-duplicates of an earlier photo (a re-encode, resize or edit): its 8 hashes with
-//     0-24 bits flipped each;
+//   - 9% are near-duplicates of an earlier photo (a re-encode, resize or edit): its 8 hashes with
+//     0-24 bits flipped each, its region hashes too; 3% are crops of an earlier photo: its whole
+//     hash 0-20 bits from the earlier one's centred 88 % window (they match through regions only);
 //   - 6% are byte-identical reposts of an earlier photo (a second sighting);
 //   - 20% of hashes are of low quality (below 50), the rest 60-100;
-//   - 70% carry EXIF (make, model, date and 24 raw tags), like the corpus.
+//   - 70% carry EXIF (make, model, date and 24 raw tags), like the corpus;
+//   - every image has 3 region hashes (the centred windows an ingest hashes, issue 10): each 16-28
+//     bits from the whole hash as-is, a random mirrored one; a near-duplicate's are its source's
+//     with 0-24 bits flipped, so region edges form too.
 //
 // Releases hold 16 photos, credited to 40 affiliates, released one after another over ten years.
 //
@@ -45,6 +50,7 @@ type scaleGen struct {
 	seeds  [][32]byte
 	shas   []SHA256   // every image generated so far
 	pdqs   []*PDQInfo // by image
+	rs     [][]RegionHash
 	serial uint64
 }
 
@@ -88,13 +94,24 @@ func (g *scaleGen) next() (img *Image, reuse SHA256, isReuse bool) {
 	binary.BigEndian.PutUint64(m[:], g.rng.Uint64())
 	binary.BigEndian.PutUint64(m[8:], g.rng.Uint64())
 	p := &PDQInfo{Variant: "pdq-area1024"}
+	var rs []RegionHash
 	if len(g.pdqs) > 100 && r < 0.18 {
-		src := g.pdqs[g.rng.IntN(len(g.pdqs))]
+		i := g.rng.IntN(len(g.pdqs))
+		src := g.pdqs[i]
 		k := g.rng.IntN(25)
 		for t := range p.Dihedral {
 			p.Dihedral[t] = g.flip(src.Dihedral[t], k)
 		}
 		p.Quality = src.Quality
+		if r < 0.15 {
+			for _, h := range g.rs[i] {
+				h.AsIs, h.Mirror = g.flip(h.AsIs, g.rng.IntN(25)), g.flip(h.Mirror, g.rng.IntN(25))
+				rs = append(rs, h)
+			}
+		} else {
+			// A crop of the source: its whole hash is near the source's centred 88 % window.
+			p.Dihedral[0] = g.flip(g.rs[i][1].AsIs, g.rng.IntN(21))
+		}
 	} else {
 		seed := g.seeds[g.rng.IntN(len(g.seeds))]
 		for t := range p.Dihedral {
@@ -109,6 +126,11 @@ func (g *scaleGen) next() (img *Image, reuse SHA256, isReuse bool) {
 		}
 	}
 	p.Hash = p.Dihedral[0]
+	if rs == nil {
+		for _, code := range []Region{regionCentre95, regionCentre88, regionCentre80} {
+			rs = append(rs, RegionHash{Region: code, Quality: p.Quality, AsIs: g.flip(p.Hash, 16+g.rng.IntN(13)), Mirror: g.randHash()})
+		}
+	}
 	img = &Image{SHA256: s, MD5: m, Size: 200_000 + g.rng.Int64N(3_000_000), Format: "jpeg", Width: 1600, Height: 1200, Pixels: true, PDQ: p}
 	if g.rng.Float64() < 0.7 {
 		img.EXIF = exifmeta.Meta{Found: true, Make: "Canon", Model: fmt.Sprintf("EOS %dD", 5+g.rng.IntN(90)),
@@ -118,8 +140,10 @@ func (g *scaleGen) next() (img *Image, reuse SHA256, isReuse bool) {
 			img.EXIF.Raw[fmt.Sprintf("Exif.Tag%02d", i)] = strconv.Itoa(g.rng.IntN(100000))
 		}
 	}
+	img.regions, img.hasRegions = rs, true
 	g.shas = append(g.shas, s)
 	g.pdqs = append(g.pdqs, p)
+	g.rs = append(g.rs, rs)
 	return img, s, false
 }
 
@@ -210,11 +234,17 @@ func TestScaleCatalog(t *testing.T) {
 func TestScaleGenerator(t *testing.T) {
 	c := openTest(t)
 	buildScale(t, c, 3000, 7, nil)
-	var images, sightings, edges, low int
+	var images, sightings, edges, regionEdges, low int
 	err := c.view(func(tx *bolt.Tx) error {
 		images = tx.Bucket(bucketImages).Stats().KeyN
 		sightings = tx.Bucket(bucketImageBatches).Stats().KeyN
 		edges = tx.Bucket(bucketEdges).Stats().KeyN
+		_ = tx.Bucket(bucketEdges).ForEach(func(k, v []byte) error {
+			if len(k) > 32 && k[32] == edgeRegion {
+				regionEdges++
+			}
+			return nil
+		})
 		return tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 			if v[0] < EdgeMinQuality {
 				low++
@@ -225,8 +255,8 @@ func TestScaleGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if images != 3000 || sightings < 3100 || edges < 200 || low < 300 {
-		t.Errorf("%d images, %d sightings, %d edge entries, %d low-quality hashes: not the stated mix", images, sightings, edges, low)
+	if images != 3000 || sightings < 3100 || edges < 200 || regionEdges < 50 || low < 300 {
+		t.Errorf("%d images, %d sightings, %d edge entries (%d through regions), %d low-quality hashes: not the stated mix", images, sightings, edges, regionEdges, low)
 	}
 	fromEdges, err := c.Dupes(DupesOptions{})
 	if err != nil {
@@ -238,7 +268,8 @@ func TestScaleGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := fmt.Sprint(fromEdges), fmt.Sprint(searched); a != b {
+	// (JSON, not fmt: region matches hold pointers.)
+	if a, b := mustJSON(t, fromEdges), mustJSON(t, searched); a != b {
 		t.Errorf("dupes from edges (%d clusters) differ from searching (%d)", len(fromEdges), len(searched))
 	}
 	// A small --limit reads images one at a time in first-seen order (issue 13: it read every
@@ -282,4 +313,13 @@ func TestScaleGenerator(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) || len(seen) != 1 || seen[0] != 1024 {
 		t.Errorf("verify cancelled at 1024 images: progress %v, %v", seen, err)
 	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -23,6 +23,7 @@ import (
 // is decoder rounding noise, e.g. the 8x8 goexif/corrupt/infinite_loop_exif.jpg hashes 39 bits
 // apart when decoded by image/jpeg and by libjpeg-turbo's djpeg, and 18 apart with this decoder.
 func TestScaledDecodePDQ(t *testing.T) {
+	evaluation(t)
 	dir := corpusDir(t)
 	if v := os.Getenv("RELCAT_WORK_MIN_SIDE"); v != "" { // measuring other reductions
 		n, err := strconv.Atoi(v)

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -844,14 +843,14 @@ func checkLogHead(tx *bolt.Tx, add func(kind, subject, format string, args ...an
 
 // checkBatchRecords holds every batch record against its identity and against the log. The id must be
 // the BatchIdentity of its affiliate, release time and folder. Every log entry carries the digest of
-// all batch records its transaction left; when the current records do not give the last entry's
-// digest, each batch record is compared with the last record of it a log entry carries, naming the
+// all batch records its transaction left (BatchesSum, or BatchesDigest in older entries); when the
+// current records do not give the last entry's digest, each batch record is compared with the last record of it a log entry carries, naming the
 // fields that differ (a release date flipped in the file, an affiliate changed).
 func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, subject, format string, args ...any)) {
 	for id, b := range batches {
 		// After an affiliate rename or merge or a batch edit the id stays and the identity of the new
 		// fields is kept in Aka.
-		if ident := BatchIdentity(b.Affiliate, b.Released, b.Folder); ident != id && !slices.Contains(b.Aka, ident) {
+		if b.ID != id || !b.identityHolds() {
 			add("batch", id.String(), "its affiliate %q, release time %s and folder %q do not give its id (a field was altered)", b.Affiliate, b.Released, b.Folder)
 		}
 	}
@@ -860,7 +859,7 @@ func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, s
 		rec json.RawMessage // nil: the entry's transaction left no record
 	}
 	snaps := map[BatchID]snap{}
-	lastDigest := ""
+	lastDigest, lastSum := "", ""
 	watch := mapWatch{tx: tx}
 	cur := tx.Bucket(bucketLog).Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
@@ -869,14 +868,19 @@ func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, s
 		if json.Unmarshal(v, &e) != nil {
 			continue // reported by checkLog
 		}
-		lastDigest = e.BatchesDigest
+		lastDigest, lastSum = e.BatchesDigest, e.BatchesSum
 		var id BatchID
 		if b, err := hex.DecodeString(e.Batch); err == nil && len(b) == len(id) {
 			copy(id[:], b)
 			snaps[id] = snap{e.Seq, e.BatchRecord}
 		}
 	}
-	if lastDigest == "" || lastDigest == batchesDigest(tx) {
+	switch {
+	case lastSum != "":
+		if lastSum == batchSumOf(tx).digest() {
+			return // the records are as logged
+		}
+	case lastDigest == "" || lastDigest == batchesDigest(tx):
 		return // no digest (a log from before schema 2, or no log), or the records are as logged
 	}
 	found := false

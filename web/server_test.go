@@ -70,7 +70,7 @@ func TestBrowserServerLinks(t *testing.T) {
 	tb.wantPath(t, "/batch/"+khorasan.String())
 	tb.checkImages(t, 12)
 	txt = tb.text(t)
-	for _, want := range []string{"07-ship.jpg", "seen before: near copy, distance 16, mirrored left-right", "origin: 2019-11-02 · is-sinai", "09-ship.jpg"} {
+	for _, want := range []string{"07-ship.jpg", "seen before: near copy, distance 14, mirrored left-right", "origin: 2019-11-02 · is-sinai", "09-ship.jpg"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("batch page lacks %q", want)
 		}

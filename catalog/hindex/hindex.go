@@ -201,6 +201,20 @@ func (ix *Index) AddBatch(ids []uint32, hashes [][32]byte) {
 // Len returns the number of ids present.
 func (ix *Index) Len() int { return ix.n }
 
+// IDs returns the size of the id space: one more than the largest id the index has room for.
+func (ix *Index) IDs() int { return len(ix.hashes) }
+
+// Reserve makes room for ids below n: they are kept absent, in memory and in the persisted form.
+// An index loaded from that form (Load, from a private writable mapping) then adds ids below n in
+// place, touching only the pages it writes, instead of copying its arrays to grow them.
+func (ix *Index) Reserve(n int) {
+	if old := len(ix.hashes); n > old {
+		ix.hashes = slices.Grow(ix.hashes, n-old)[:n]
+		ix.state = slices.Grow(ix.state, n-old)[:n]
+		clear(ix.state[old:])
+	}
+}
+
 // Hash returns the hash stored under id and whether id is present.
 func (ix *Index) Hash(id uint32) ([32]byte, bool) {
 	if int(id) >= len(ix.state) || ix.state[id] == absent {

@@ -75,6 +75,49 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 	}
 }
 
+// TestReserveAddsInPlace: an index written with room (Reserve) and loaded adds ids below the room
+// in the loaded bytes themselves (no copy of its arrays), and answers as an index built directly.
+func TestReserveAddsInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ix := New(0)
+	for i := range 3000 {
+		ix.Add(uint32(i), randHash(rng))
+	}
+	ix.Reserve(4000)
+	if ix.IDs() != 4000 || ix.Len() != 3000 {
+		t.Fatalf("after Reserve: %d ids, %d present", ix.IDs(), ix.Len())
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	data := append(make([]byte, 0, buf.Len()+64), buf.Bytes()...)
+	got, _, err := Load(data)
+	if err != nil || got.IDs() != 4000 || got.Len() != 3000 {
+		t.Fatalf("Load: %v, %d ids, %d present", err, got.IDs(), got.Len())
+	}
+	before := &got.hashes[0]
+	var added [][32]byte
+	for i := 3000; i < 3500; i++ {
+		h := randHash(rng)
+		added = append(added, h)
+		ix.Add(uint32(i), h)
+		got.Add(uint32(i), h)
+	}
+	if &got.hashes[0] != before || got.IDs() != 4000 {
+		t.Fatal("adding ids within the room copied the loaded arrays")
+	}
+	for _, q := range added {
+		if a, b := ix.Search(q, 31, nil), got.Search(q, 31, nil); !slices.Equal(a, b) || len(b) == 0 {
+			t.Fatalf("search after in-place adds: loaded %v, original %v", b, a)
+		}
+	}
+	got.Add(5000, randHash(rng)) // past the room: grows (a copy), still correct
+	if got.IDs() != 5001 || got.Len() != 3501 {
+		t.Fatalf("past the room: %d ids, %d present", got.IDs(), got.Len())
+	}
+}
+
 // TestLoadRejectsDamage: a short, foreign or inconsistent file is an error, never a panic; damaged
 // entries (ids out of range) are skipped by Search.
 func TestLoadRejectsDamage(t *testing.T) {

@@ -33,8 +33,59 @@ import (
 // goes through At.
 func Shrink(img image.Image, maxSide int) image.Image {
 	b := img.Bounds()
+	dw, dh := fitSize(b.Dx(), b.Dy(), maxSide)
+	return shrinkTo(img, dw, dh, reduction{})
+}
+
+// ShrinkReduced is [Shrink] for img, a decode of a fullW x fullH image at 1/scale of its size (a
+// reduced JPEG decode by [DecodeScaled], each pixel the mean of the scale x scale pixels it
+// replaces): the result is the image Shrink makes of the full-size image (longest side at most
+// maxSide, the size computed from the full size), each output pixel the mean of the full-size area
+// it covers, reading every reduced pixel as constant over the pixels it replaces. So it can be
+// larger than img (a 1600x1200 photo decoded at 1/2, 800x600, makes a 1024x768 result), and it
+// differs from Shrink of the full decode only by the detail inside each scale x scale block at the
+// edges of output pixels. With scale 1, or sizes that match no reduction of fullW x fullH, it is
+// Shrink(img, maxSide).
+func ShrinkReduced(img image.Image, fullW, fullH, scale, maxSide int) image.Image {
+	b := img.Bounds()
+	if scale <= 1 || fullW <= 0 || fullH <= 0 || b.Dx() != (fullW+scale-1)/scale || b.Dy() != (fullH+scale-1)/scale {
+		return Shrink(img, maxSide)
+	}
+	dw, dh := fitSize(fullW, fullH, maxSide)
+	return shrinkTo(img, dw, dh, reduction{scale: scale, w: fullW, h: fullH})
+}
+
+// reduction says what a source image stands for: each of its pixels covers scale x scale pixels of
+// a w x h image (the last row and column fewer). The zero value: one pixel each.
+type reduction struct{ scale, w, h int }
+
+// edges maps the sample edges of a plane (in source pixels; nil: one pixel each, n samples) to
+// pixels of the full image, or returns them unchanged without a reduction.
+func (r reduction) edges(e []int, n, full int) []int {
+	if r.scale <= 1 {
+		return e
+	}
+	if e == nil {
+		e = unitEdges(n)
+	}
+	out := make([]int, len(e))
+	for i, v := range e {
+		out[i] = min(v*r.scale, full)
+	}
+	return out
+}
+
+// with sets the rows' edges for the reduction.
+func (r reduction) with(src rows) rows {
+	src.xEdges = r.edges(src.xEdges, src.w, r.w)
+	src.yEdges = r.edges(src.yEdges, src.h, r.h)
+	return src
+}
+
+// shrinkTo is Shrink to dw x dh, the source's pixels standing for red.
+func shrinkTo(img image.Image, dw, dh int, red reduction) image.Image {
+	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
-	dw, dh := fitSize(sw, sh, maxSide)
 	if sw <= 0 || sh <= 0 {
 		if _, ok := img.(*image.Gray); ok {
 			return image.NewGray(image.Rect(0, 0, 0, 0))
@@ -44,16 +95,16 @@ func Shrink(img image.Image, maxSide int) image.Image {
 	switch m := img.(type) {
 	case *image.Gray:
 		out := image.NewGray(image.Rect(0, 0, dw, dh))
-		resample(grayRows(m), dw, dh, out.Pix)
+		resample(red.with(grayRows(m)), dw, dh, out.Pix)
 		return out
 	case *image.YCbCr:
-		if out := shrinkYCbCr(m, dw, dh); out != nil {
+		if out := shrinkYCbCr(m, dw, dh, red); out != nil {
 			return out
 		}
 	case *image.NYCbCrA: // lossy WebP with alpha; colour is not premultiplied
-		if out := shrinkYCbCr(&m.YCbCr, dw, dh); out != nil && len(m.A) >= (sh-1)*m.AStride+sw {
+		if out := shrinkYCbCr(&m.YCbCr, dw, dh, red); out != nil && len(m.A) >= (sh-1)*m.AStride+sw {
 			a := make([]uint8, dw*dh)
-			resample(grayRows(&image.Gray{Pix: m.A, Stride: m.AStride, Rect: image.Rect(0, 0, sw, sh)}), dw, dh, a)
+			resample(red.with(grayRows(&image.Gray{Pix: m.A, Stride: m.AStride, Rect: image.Rect(0, 0, sw, sh)})), dw, dh, a)
 			for i, v := range a {
 				out.Pix[4*i+3] = v
 			}
@@ -61,31 +112,31 @@ func Shrink(img image.Image, maxSide int) image.Image {
 		}
 	case *image.NRGBA64:
 		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-		resample(rows16(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), sw, sh, false), dw, dh, out.Pix)
+		resample(red.with(rows16(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), sw, sh, false)), dw, dh, out.Pix)
 		return out
 	case *image.RGBA64:
 		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-		resample(rows16(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), sw, sh, true), dw, dh, out.Pix)
+		resample(red.with(rows16(m.Pix, m.Stride, m.PixOffset(b.Min.X, b.Min.Y), sw, sh, true)), dw, dh, out.Pix)
 		return out
 	case *image.NRGBA:
 		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-		resample(nrgbaRows(m), dw, dh, out.Pix)
+		resample(red.with(nrgbaRows(m)), dw, dh, out.Pix)
 		return out
 	case *image.RGBA:
 		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-		resample(rgbaRows(m), dw, dh, out.Pix)
+		resample(red.with(rgbaRows(m)), dw, dh, out.Pix)
 		return out
 	case *image.CMYK:
 		rgb := make([]uint8, dw*dh*3)
-		resample(cmykRows(m), dw, dh, rgb)
+		resample(red.with(cmykRows(m)), dw, dh, rgb)
 		return rgbToNRGBA(rgb, dw, dh)
 	case *image.Paletted:
 		out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-		resample(palettedRows(m), dw, dh, out.Pix)
+		resample(red.with(palettedRows(m)), dw, dh, out.Pix)
 		return out
 	}
 	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-	resample(genericRows(img), dw, dh, out.Pix)
+	resample(red.with(genericRows(img)), dw, dh, out.Pix)
 	return out
 }
 
@@ -754,7 +805,7 @@ func rgbToNRGBA(rgb []uint8, w, h int) *image.NRGBA {
 // resolution, then converts to RGB at the output size. It returns nil when
 // the image's buffers do not match its geometry (hand-made images), so the
 // caller falls back to At.
-func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
+func shrinkYCbCr(m *image.YCbCr, dw, dh int, red reduction) *image.NRGBA {
 	var hs, vs int
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio444:
@@ -784,19 +835,19 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int) *image.NRGBA {
 		len(m.Cb) < (chh-1)*m.CStride+cw || len(m.Cr) < (chh-1)*m.CStride+cw {
 		return nil
 	}
-	yr := newResampler(rows{w: w, h: h, ch: 1, stable: true, row: func(j int) []uint8 {
+	yr := newResampler(red.with(rows{w: w, h: h, ch: 1, stable: true, row: func(j int) []uint8 {
 		i := yo + j*m.YStride
 		return m.Y[i : i+w]
-	}}, dw, dh)
+	}}), dw, dh)
 	// Cb and Cr share their geometry and weights: one pass filters both.
-	cr := newResampler(rows{w: cw, h: chh, ch: 2, stable: true,
+	cr := newResampler(red.with(rows{w: cw, h: chh, ch: 2, stable: true,
 		row2: func(j int) ([]uint8, []uint8) {
 			i := j * m.CStride
 			return m.Cb[i : i+cw], m.Cr[i : i+cw]
 		},
 		xEdges: chromaEdges(b.Min.X, b.Max.X, hs, cw),
 		yEdges: chromaEdges(b.Min.Y, b.Max.Y, vs, chh),
-	}, dw, dh)
+	}), dw, dh)
 	// Row by row, so the planes' output rows stay in cache until converted.
 	ys, cbcr := make([]uint8, dw), make([]uint8, 2*dw)
 	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))

@@ -89,6 +89,7 @@ func decodeBounded(path string, maxPixels int) (img image.Image, err error) {
 // that has full-resolution quality >= 50 and both sides >= 64 px; the distances for chosenSide
 // must all be <= 10 bits. The distributions are logged for every N.
 func TestVariantDistances(t *testing.T) {
+	evaluation(t)
 	t.Parallel()
 	var cases []variantCase
 	for _, row := range pdq.RefRows(t) {
@@ -227,5 +228,15 @@ func BenchmarkShrink(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// evaluation marks a measurement over many real photos (pixel arithmetic, no concurrency of its
+// own): skipped with -short, which CI uses for its race-detector pass; CI's full pass (the
+// README's go test ./..., without -race) runs it.
+func evaluation(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a measurement over many photos: runs without -short (CI's full pass)")
 	}
 }

@@ -109,7 +109,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 	f.Int64Var(&decodeMiB, "decode-memory", catalog.DefaultDecodeMemory>>20, "memory the files read and the image decoders may use at once, in MiB (an image needing more keeps hashes and EXIF; a file over half of it is hashed by streaming)")
 	f.Int64Var(&fileMiB, "max-file-size", catalog.DefaultMaxFileSize>>20, "largest file to read, in MiB (a larger one is rejected unread)")
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
-	f.BoolVar(&o.ExactPDQ, "exact-pdq", false, "decode every JPEG at full size so the reference PDQ (pdq-full) is exact; by default a JPEG of 2048 px or more is decoded at 1/2 to 1/8 and its pdq-full computed from that, a few bits from the exact hash (see the README; slower)")
+	f.BoolVar(&o.ExactPDQ, "exact-pdq", false, "decode every JPEG at full size so the reference PDQ (pdq-full) is exact; by default a JPEG of 1024 px or more is decoded at 1/2 to 1/8 and its pdq-full computed from that, a few bits from the exact hash (see the README; slower)")
 	f.StringVar(&bundleOut, "bundle-out", "", "write the ingested batches to this new bundle file instead of a catalog (for `relcat bundle import` elsewhere)")
 	return cmd
 }
@@ -225,7 +225,7 @@ func seenBefore(s *catalog.BatchSummary) string {
 }
 
 // originText describes an origin: "first released 2019-11-02 by is-sinai (batch …, 09-ship.jpg)",
-// with ", near-duplicate d=16, mirrored left-right, sha256 31511061512a" when it is another image.
+// with ", near-duplicate d=14, mirrored left-right, sha256 31511061512a" when it is another image.
 func originText(o *catalog.Origin) string {
 	if o == nil {
 		return "no sighting"

@@ -39,6 +39,7 @@ func corpusJPEGs(t *testing.T) []string {
 // TestCorpusScale1: every corpus JPEG gets the verdict image/jpeg gives, and the samples
 // of those both decode differ by at most 1.
 func TestCorpusScale1(t *testing.T) {
+	evaluation(t)
 	files := corpusJPEGs(t)
 	worst, same := 0, 0
 	for _, p := range files {
@@ -79,4 +80,14 @@ func ours(data []byte) (*decoder, bool) {
 	d := &decoder{data: data}
 	_ = d.run(true)
 	return d, d.ncomp == 4 && d.adobe && d.adobeTransform == 2
+}
+
+// evaluation marks a measurement over many real photos (pixel arithmetic, no concurrency of its
+// own): skipped with -short, which CI uses for its race-detector pass; CI's full pass (the
+// README's go test ./..., without -race) runs it.
+func evaluation(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a measurement over many photos: runs without -short (CI's full pass)")
+	}
 }

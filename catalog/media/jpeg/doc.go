@@ -51,9 +51,11 @@
 //
 // CPU per decode of a generated q90 4:2:0 photo (catalog's BenchmarkIngestStages, 2-core machine
 // under a load average of about 9): 4000x3000, image/jpeg 137 ms, this decoder 79 ms at full size
-// and 49 ms at 1/2; 1600x1200, 23 ms against 13. Ingest decodes a 12 MP photo at 1/2 (its work
-// image needs 1024 px a side) and hashes the reference PDQ from that decode (catalog/pdq
-// FromReduced); a 1600 px photo at full size.
+// and 49 ms at 1/2; 1600x1200, 23 ms against 13. Ingest decodes every JPEG of 1024 px or more at
+// the largest reduction keeping 512 px a side (a 12 MP photo at 1/4, a 1600 px one at 1/2), makes
+// its 1024 px work image from that decode (catalog/media ShrinkReduced) and hashes the reference
+// PDQ from it too (catalog/pdq FromReduced); `relcat hash` and `ingest --exact-pdq` decode at full
+// size.
 //
 // The package imports no other relcat package.
 package jpeg
