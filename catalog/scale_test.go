@@ -281,7 +281,7 @@ func TestScaleGenerator(t *testing.T) {
 			t.Fatal(err)
 		}
 		read := dupesLazyReads.Load() - before
-		if a, b := fmt.Sprint(got), fmt.Sprint(fromEdges[:n]); a != b {
+		if a, b := mustJSON(t, got), mustJSON(t, fromEdges[:n]); a != b {
 			t.Errorf("dupes --limit %d differs from the first %d clusters of dupes", n, n)
 		}
 		if read == 0 || read > int64(20*n) {
@@ -291,7 +291,7 @@ func TestScaleGenerator(t *testing.T) {
 	searchOnly = true
 	got, err := c.Dupes(DupesOptions{Limit: 10})
 	searchOnly = false
-	if err != nil || fmt.Sprint(got) != fmt.Sprint(searched[:10]) {
+	if err != nil || mustJSON(t, got) != mustJSON(t, searched[:10]) {
 		t.Errorf("dupes --limit 10, searching: %v, differs from the first 10 clusters", err)
 	}
 	// verify reports progress as it reads the images, and stops soon after a cancellation.
