@@ -378,7 +378,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			if i%256 == 0 && ctx.Err() != nil {
 				return ErrInterrupted
 			}
-			watch.stepN(16) // a candidate reads a few dozen records: look every 256 candidates
+			watch.stepN(16) // a candidate reads a few dozen records: look every 64 candidates
 			if done, err := emit(i); done || err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ func TestLongReadsLetGoOfTheMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func(v int64) { mappedLimit = v }(mappedLimit)
-	mappedLimit = 0 // let go every 256 candidates
+	mappedLimit = 0 // let go every 64 candidates
 	got, err := c.Dupes(DupesOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,11 @@ package catalog
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -263,11 +263,21 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 // checkRegionFile compares a current regions.idx with the region index built from the regions
 // bucket (a stale file is no problem: it is not used) and says what it found.
 func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) string {
-	data, err := os.ReadFile(filepath.Join(c.dir, regionFileName))
+	// Read as it is compared, as checkNearFile does: the file keeps room for images to come (at
+	// half a million images 150 MB, mostly zeros), and neither it nor the rebuilt index is held whole.
+	f, err := os.Open(filepath.Join(c.dir, regionFileName))
 	if err != nil {
 		return "none"
 	}
-	h, err := parseRegionHeader(data)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "none"
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	hdr := make([]byte, nearFileHeader)
+	n, _ := io.ReadFull(r, hdr)
+	h, err := parseRegionHeader(hdr[:n])
 	if err != nil {
 		add("index", regionFileName, "%v (it is not used; the next ingest or `relcat reindex` rewrites it)", err)
 		return "damaged"
@@ -279,17 +289,33 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 	if err != nil {
 		return "not checked: " + err.Error() // reported with the regions records
 	}
-	var buf bytes.Buffer
+	differs := func() string {
+		add("index", regionFileName, "differs from the index of the stored region hashes (run `relcat reindex`)")
+		return "damaged"
+	}
+	if fi.Size() != int64(nearFileHeader)+int64(h.indexLen) {
+		return differs()
+	}
 	reserveRegionRoom(want.ix, h.top)
-	if _, err := want.ix.WriteTo(&buf); err != nil {
+	rest := io.LimitReader(r, int64(h.indexLen))
+	cw := &compareWriter{r: rest, same: true}
+	if _, err := want.ix.WriteTo(cw); err != nil {
 		add("index", regionFileName, "cannot rebuild it to compare: %v", err)
 		return "not checked"
 	}
-	end := nearFileHeader + int(h.indexLen)
-	if len(data) != end || buf.Len() > int(h.indexLen) || !bytes.Equal(data[nearFileHeader:nearFileHeader+buf.Len()], buf.Bytes()) ||
-		!allZero(data[nearFileHeader+buf.Len():end]) {
-		add("index", regionFileName, "differs from the index of the stored region hashes (run `relcat reindex`)")
-		return "damaged"
+	if !cw.same {
+		return differs()
+	}
+	// After the index, the room kept for images to come: zeros.
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := rest.Read(buf)
+		if !allZero(buf[:n]) {
+			return differs()
+		}
+		if err != nil {
+			break
+		}
 	}
 	return fmt.Sprintf("current (%d region hashes, near ids up to %d)", want.ix.Len(), h.top)
 }

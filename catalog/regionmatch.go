@@ -255,7 +255,13 @@ func buildRegionIndex(tx *bolt.Tx, top uint64) (*regionIndex, error) {
 	pc := tx.Bucket(bucketPDQ).Cursor()
 	pk, pv := pc.First()
 	err := rb.ForEach(func(k, v []byte) error {
-		for pk != nil && bytes.Compare(pk, k) < 0 {
+		// The pdq cursor moves along; a few steps behind, it seeks (a catalog whose older images
+		// have no region hashes would otherwise be read whole through the pdq bucket).
+		for steps := 0; pk != nil && bytes.Compare(pk, k) < 0; steps++ {
+			if steps == 8 {
+				pk, pv = pc.Seek(k)
+				break
+			}
 			pk, pv = pc.Next()
 		}
 		if pk == nil || !bytes.Equal(pk, k) {

@@ -323,7 +323,7 @@ func (w *storageWalker) tree(id uint64, depth int, what string) error {
 		w.bad("%s: the tree is more than %d levels deep", what, maxTreeDepth)
 		return nil
 	}
-	if w.steps++; w.steps%4096 == 0 {
+	if w.steps++; w.steps%mapWatchEvery == 0 {
 		if err := w.ctx.Err(); err != nil {
 			return ErrInterrupted
 		}
