@@ -62,6 +62,8 @@ type Catalog struct {
 	idxFileTop uint64
 	idxWhy     string // why the persisted index was not used (for tests and benchmarks)
 	noPersist  bool   // Close leaves near.idx as it is (tests: a crash before Close)
+	// verifyChunk, when set (tests), is how many image records one of verify's transactions reads.
+	verifyChunk int
 
 	storage *StorageReport // the storage check at Open (nil for a new catalog)
 	// storageClean: the file passed the storage check at Open without a problem (or is new), so

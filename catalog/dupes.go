@@ -3,9 +3,11 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"sync/atomic"
 
 	"github.com/relcat/relcat/catalog/pdq"
 
@@ -101,8 +103,9 @@ type originInfo struct {
 // origin is computed once, from its edges, and kept as a few numbers. Memory grows with the images
 // that have a near-duplicate or a second sighting, not with the catalog; time with them and their
 // edges. A threshold above EdgeMaxDistance or a quality floor below EdgeMinQuality searches the index
-// for every image instead (slow at scale). o.Limit stops after that many clusters; ctx stops it with
-// ErrInterrupted.
+// for every image instead (slow at scale). o.Limit stops after that many clusters; a limit up to
+// lazyDupesLimit without filters reads the images in first-seen order, one at a time, and stops
+// there (dupesInOrder). ctx stops it with ErrInterrupted.
 func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster) error) error {
 	mo, err := o.Match.norm()
 	if err != nil {
@@ -130,22 +133,51 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// Resident memory stays bounded by what the answer holds, not by the pages read (mapped.go).
 		watch := &mapWatch{tx: tx}
 		cache := map[BatchID]*Batch{}
-		all, err := dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo)
-		if err != nil {
-			return err
-		}
-		slices.SortStableFunc(all, func(a, b dupeEntry) int {
-			switch {
-			case a.first.Before(b.first):
-				return -1
-			case b.first.Before(a.first):
-				return 1
+		// A small --limit without filters reads only what the first clusters need: the sightings
+		// in first-seen order (batch records ordered, then each batch's images), each image's
+		// candidacy read by key when first met. Otherwise one pass lists every candidate.
+		lazy := o.Limit > 0 && o.Limit <= lazyDupesLimit && o.Since.IsZero() && o.Affiliate == "" && !o.AcrossAffiliates
+		var all []dupeEntry
+		pos := map[SHA256]int{}
+		var cr *candReader
+		notCand := map[SHA256]bool{}
+		if lazy {
+			cr = newCandReader(tx, cache, o.Exact, stored, mo, true)
+		} else {
+			if all, err = dupeCandidates(ctx, tx, watch, cache, o.Exact, stored, mo); err != nil {
+				return err
 			}
-			return 0
-		})
-		pos := make(map[SHA256]int, len(all))
-		for i, e := range all {
-			pos[e.sha] = i
+			slices.SortStableFunc(all, func(a, b dupeEntry) int {
+				switch {
+				case a.first.Before(b.first):
+					return -1
+				case b.first.Before(a.first):
+					return 1
+				}
+				return 0
+			})
+			pos = make(map[SHA256]int, len(all))
+			for i, e := range all {
+				pos[e.sha] = i
+			}
+		}
+		// candidate is image s's place in all, when it can belong to a cluster (read now, when lazy).
+		candidate := func(s SHA256) (int, bool, error) {
+			if i, ok := pos[s]; ok {
+				return i, true, nil
+			}
+			if !lazy || notCand[s] {
+				return 0, false, nil
+			}
+			e, ok, err := cr.lazyEntry(s)
+			if err != nil || !ok {
+				notCand[s] = err == nil
+				return 0, false, err
+			}
+			dupesLazyReads.Add(1)
+			all = append(all, e)
+			pos[s] = len(all) - 1
+			return len(all) - 1, true, nil
 		}
 		pdqs, edges := tx.Bucket(bucketPDQ), tx.Bucket(bucketEdges)
 		getPDQ := func(s SHA256) (*PDQInfo, error) {
@@ -215,7 +247,9 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			}
 			out := ms[:0]
 			for _, m := range ms {
-				if _, ok := pos[m.SHA256]; ok {
+				if _, ok, err := candidate(m.SHA256); err != nil {
+					return nil, p, err
+				} else if ok {
 					out = append(out, m)
 				}
 			}
@@ -250,36 +284,45 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 			return oi, nil
 		}
 		emitted := 0
-		for i, e := range all {
-			if i%256 == 0 && ctx.Err() != nil {
-				return ErrInterrupted
-			}
-			watch.stepN(16) // a candidate reads a few dozen records: look every 256 candidates
+		// emit makes the cluster of image i when i is its own origin or the origin of others, and
+		// passes it on; done: the limit is reached.
+		emit := func(i int) (done bool, err error) {
+			e := all[i]
 			k := e.sha
 			ok, err := origin(i)
 			if err != nil {
-				return err
+				return false, err
 			}
 			// The cluster of origin image k: k, and every near match of k whose origin is k.
 			near, kp, err := neighbours(i)
 			if err != nil {
-				return err
+				return false, err
 			}
 			var group []int
 			for _, m := range near {
 				j := pos[m.SHA256]
 				oj, err := origin(j)
 				if err != nil {
-					return err
+					return false, err
 				}
 				if oj.image == k {
 					group = append(group, j)
 				}
 			}
 			if ok.image != k && len(group) == 0 {
-				continue // k is a member of an earlier image's cluster only
+				return false, nil // k is a member of an earlier image's cluster only
 			}
-			slices.Sort(group) // first-seen order
+			// First-seen order (the order of all when every candidate was listed first).
+			slices.SortFunc(group, func(a, b int) int {
+				switch ea, eb := &all[a], &all[b]; {
+				case ea.first.Before(eb.first):
+					return -1
+				case eb.first.Before(ea.first):
+					return 1
+				default:
+					return bytes.Compare(ea.sha[:], eb.sha[:])
+				}
+			})
 			group = append([]int{i}, group...)
 			cl := Cluster{Origin: e.first, Edges: []Edge{}}
 			batches := map[BatchID]bool{}
@@ -298,7 +341,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				} else if gi == 0 && kp != nil {
 					m.Quality = kp.Quality
 				} else if p, err := getPDQ(s); err != nil {
-					return err
+					return false, err
 				} else if p != nil {
 					m.Quality = p.Quality
 				}
@@ -312,25 +355,106 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 				}
 			}
 			if len(group) < 2 && len(batches) < 2 {
-				continue
+				return false, nil
 			}
 			if len(group) > 1 {
 				if cl.Edges, err = groupEdges(all, group, neighbours); err != nil {
-					return err
+					return false, err
 				}
 			}
 			if !keepCluster(&cl, o) {
-				continue
+				return false, nil
 			}
 			if err := fn(cl); err != nil {
-				return err
+				return false, err
 			}
-			if emitted++; o.Limit > 0 && emitted >= o.Limit {
-				return nil
+			emitted++
+			return o.Limit > 0 && emitted >= o.Limit, nil
+		}
+		if lazy {
+			return dupesInOrder(ctx, tx, watch, candidate, emit)
+		}
+		for i := range all {
+			if i%256 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			watch.stepN(16) // a candidate reads a few dozen records: look every 256 candidates
+			if done, err := emit(i); done || err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// lazyDupesLimit is the largest --limit (without filters) that dupes answers by reading images in
+// first-seen order, one at a time, instead of listing every candidate first.
+const lazyDupesLimit = 1000
+
+// dupesLazyReads counts the images whose candidacy a --limit read one at a time (tests).
+var dupesLazyReads atomic.Int64
+
+// dupesInOrder meets the images in first-seen order, their sightings in the order of Sighting.Before
+// (batches by release, ingest time and id, each batch's images by position), and passes each image
+// that can belong to a cluster to emit when first met: the order in which DupesEach takes them.
+func dupesInOrder(ctx context.Context, tx *bolt.Tx, watch *mapWatch, candidate func(SHA256) (int, bool, error), emit func(int) (bool, error)) error {
+	type batchAt struct {
+		id  BatchID
+		key batchKey
+	}
+	var order []batchAt
+	err := tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+		watch.step()
+		bk, err := batchKeyOf(v)
+		if err != nil || len(k) != len(BatchID{}) {
+			return nil // damage: its sightings are left out, as getBatch does
+		}
+		var id BatchID
+		copy(id[:], k)
+		order = append(order, batchAt{id, bk})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(order, func(a, b batchAt) int {
+		sa := Sighting{Batch: a.id, Released: a.key.Released, Ingested: a.key.Ingested}
+		sb := Sighting{Batch: b.id, Released: b.key.Released, Ingested: b.key.Ingested}
+		switch {
+		case sa.Before(sb):
+			return -1
+		case sb.Before(sa):
+			return 1
+		}
+		return 0
+	})
+	met := map[SHA256]bool{}
+	cur := tx.Bucket(bucketBatchImages).Cursor()
+	n := 0
+	for _, b := range order {
+		for k, v := cur.Seek(b.id[:]); k != nil && bytes.HasPrefix(k, b.id[:]); k, v = cur.Next() {
+			if n++; n%256 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			watch.step()
+			var rec sightingRecord
+			if json.Unmarshal(v, &rec) != nil || met[rec.SHA256] {
+				continue
+			}
+			met[rec.SHA256] = true
+			i, ok, err := candidate(rec.SHA256)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if done, err := emit(i); done || err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // groupEdges lists every pair of a cluster's members within the threshold, in member order, the
@@ -391,90 +515,18 @@ func groupEdges(all []dupeEntry, group []int, neighbours func(int) ([]Match, *PD
 // nothing at random (a million images spread over gigabytes of catalog.db).
 func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions) ([]dupeEntry, error) {
 	var out []dupeEntry
-	ecur := tx.Bucket(bucketEdges).Cursor()
-	ek, ev := ecur.First()
-	// Byte-identical reuse needs no perceptual hash (nor the pdq bucket).
-	var pdqs *bolt.Bucket
-	if !exact {
-		pdqs = tx.Bucket(bucketPDQ)
-	}
-	regions := tx.Bucket(bucketRegions)
-	var edgeBuf []storedEdge
-	// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold; its
-	// stored edges are left in edgeBuf.
-	hasNear := func(s SHA256, quality int, hasPDQ bool) (bool, error) {
-		edgeBuf = edgeBuf[:0]
-		if exact {
-			return false, nil
-		}
-		if !stored {
-			if hasPDQ && quality >= mo.MinQuality {
-				return true, nil
-			}
-			// Region hashes can match where the whole image's hash is too flat.
-			return hasPDQ && !mo.NoRegions && regions != nil && regions.Get(s[:]) != nil, nil
-		}
-		for ek != nil && bytes.Compare(ek[:min(32, len(ek))], s[:]) < 0 {
-			ek, ev = ecur.Next()
-		}
-		found, foundRegion := false, false
-		for ; ek != nil && bytes.HasPrefix(ek, s[:]); ek, ev = ecur.Next() {
-			if len(ek) < 33 || (ek[32] != edgeWhole && ek[32] != edgeRegion) {
-				continue
-			}
-			e, err := parseEdge(ek, ev)
-			if err != nil {
-				return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
-			}
-			e.suffix = bytes.Clone(e.suffix)
-			edgeBuf = append(edgeBuf, e)
-			if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
-				if e.kind == edgeWhole {
-					found = true
-				} else if !mo.NoRegions {
-					foundRegion = true // each side's quality is checked by edgeMatches
-				}
-			}
-		}
-		if found && mo.MinQuality > EdgeMinQuality {
-			found = hasPDQ && quality >= mo.MinQuality
-		}
-		return found || foundRegion, nil
-	}
+	cr := newCandReader(tx, cache, exact, stored, mo, false)
 	var cur SHA256
-	var first Sighting
-	var n, batches int
-	var lastBatch BatchID
 	var sights []Sighting
 	flush := func() error {
-		if n == 0 {
+		if len(sights) == 0 {
 			return nil
 		}
-		// The quality of cur's hash: read when the question needs it, or cur is a candidate (a
-		// quarter of the images: not a pass over the whole pdq bucket).
-		quality, hasPDQ, read := 0, false, false
-		readPDQ := func() {
-			if !exact && !read { // a missing pdq bucket is damage (the boundary says so)
-				if v := pdqs.Get(cur[:]); len(v) > 0 {
-					quality, hasPDQ = int(v[0]), true
-				}
-			}
-			read = true
+		e, ok, err := cr.entry(cur, sights)
+		if ok {
+			out = append(out, e)
 		}
-		if !stored || mo.MinQuality > EdgeMinQuality {
-			readPDQ()
-		}
-		near, err := hasNear(cur, quality, hasPDQ)
-		if err != nil {
-			return err
-		}
-		if near || batches > 1 {
-			readPDQ()
-			sort.Slice(sights, func(i, j int) bool { return sights[i].Before(sights[j]) })
-			out = append(out, dupeEntry{sha: cur, first: first, near: near, sights: slices.Clone(sights),
-				edges: slices.Clone(edgeBuf), quality: quality, hasPDQ: hasPDQ})
-		}
-		return nil
+		return err
 	}
 	c := tx.Bucket(bucketImageBatches).Cursor()
 	count := 0
@@ -484,40 +536,175 @@ func dupeCandidates(ctx context.Context, tx *bolt.Tx, watch *mapWatch, cache map
 			return nil, ErrInterrupted
 		}
 		count++
-		s, bid, pos, err := parseImageBatchKey(k)
+		s, _, _, err := parseImageBatchKey(k)
 		if err != nil {
 			return nil, err
 		}
-		if s != cur || n == 0 {
+		if s != cur || len(sights) == 0 {
 			if err := flush(); err != nil {
 				return nil, err
 			}
-			cur, n, batches, sights = s, 0, 0, sights[:0]
+			cur, sights = s, sights[:0]
 		}
-		b := cache[bid]
-		if b == nil {
-			if b, err = getBatch(tx, bid); err != nil {
-				// Damage: leave the sighting out and name it (as sightingsOf does).
-				noteDamage(tx, "%v: its sightings are left out of the answers", err)
-				continue
-			}
-			cache[bid] = b
+		if sights, err = cr.appendSighting(sights, k, v); err != nil {
+			return nil, err
 		}
-		sg := Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Name: textName(string(v)), Position: pos, Ingested: b.Ingested}
-		sights = append(sights, sg)
-		if n == 0 || sg.Before(first) {
-			first = sg
-		}
-		if n == 0 || bid != lastBatch {
-			batches++
-			lastBatch = bid
-		}
-		n++
 	}
 	if err := flush(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// candReader tells whether an image can belong to a cluster (dupeCandidates, or one image at a
+// time for a --limit that needs only the first clusters), and reads what a cluster needs of it.
+type candReader struct {
+	tx            *bolt.Tx
+	cache         map[BatchID]*Batch
+	exact, stored bool
+	mo            MatchOptions
+	seek          bool // images come in any order: seek the edges cursor (else it moves along)
+	pdqs, regions *bolt.Bucket
+	ecur          *bolt.Cursor
+	ek, ev        []byte
+	edgeBuf       []storedEdge
+}
+
+func newCandReader(tx *bolt.Tx, cache map[BatchID]*Batch, exact, stored bool, mo MatchOptions, seek bool) *candReader {
+	cr := &candReader{tx: tx, cache: cache, exact: exact, stored: stored, mo: mo, seek: seek, regions: tx.Bucket(bucketRegions)}
+	cr.ecur = tx.Bucket(bucketEdges).Cursor()
+	if !seek {
+		cr.ek, cr.ev = cr.ecur.First()
+	}
+	// Byte-identical reuse needs no perceptual hash (nor the pdq bucket).
+	if !exact {
+		cr.pdqs = tx.Bucket(bucketPDQ)
+	}
+	return cr
+}
+
+// appendSighting appends the sighting of image_batches entry k, v (when its batch has a record).
+func (cr *candReader) appendSighting(sights []Sighting, k, v []byte) ([]Sighting, error) {
+	s, bid, pos, err := parseImageBatchKey(k)
+	if err != nil {
+		return sights, err
+	}
+	b := cr.cache[bid]
+	if b == nil {
+		if b, err = getBatch(cr.tx, bid); err != nil {
+			// Damage: leave the sighting out and name it (as sightingsOf does).
+			noteDamage(cr.tx, "%v: its sightings are left out of the answers", err)
+			return sights, nil
+		}
+		cr.cache[bid] = b
+	}
+	return append(sights, Sighting{SHA256: s, Batch: bid, Affiliate: b.Affiliate, Released: b.Released, Name: textName(string(v)), Position: pos, Ingested: b.Ingested}), nil
+}
+
+// hasNear reports whether s has an edge (or a hash, when not stored) within the threshold; its
+// stored edges are left in edgeBuf.
+func (cr *candReader) hasNear(s SHA256, quality int, hasPDQ bool) (bool, error) {
+	cr.edgeBuf = cr.edgeBuf[:0]
+	mo := cr.mo
+	if cr.exact {
+		return false, nil
+	}
+	if !cr.stored {
+		if hasPDQ && quality >= mo.MinQuality {
+			return true, nil
+		}
+		// Region hashes can match where the whole image's hash is too flat.
+		return hasPDQ && !mo.NoRegions && cr.regions != nil && cr.regions.Get(s[:]) != nil, nil
+	}
+	if cr.seek {
+		cr.ek, cr.ev = cr.ecur.Seek(s[:])
+	}
+	for cr.ek != nil && bytes.Compare(cr.ek[:min(32, len(cr.ek))], s[:]) < 0 {
+		cr.ek, cr.ev = cr.ecur.Next()
+	}
+	found, foundRegion := false, false
+	for ; cr.ek != nil && bytes.HasPrefix(cr.ek, s[:]); cr.ek, cr.ev = cr.ecur.Next() {
+		ek, ev := cr.ek, cr.ev
+		if len(ek) < 33 || (ek[32] != edgeWhole && ek[32] != edgeRegion) {
+			continue
+		}
+		e, err := parseEdge(ek, ev)
+		if err != nil {
+			return false, fmt.Errorf("image %s: %w (run `relcat reindex`)", s, err)
+		}
+		e.suffix = bytes.Clone(e.suffix)
+		cr.edgeBuf = append(cr.edgeBuf, e)
+		if e.dist <= mo.MaxDistance && e.qualityB >= mo.MinQuality {
+			if e.kind == edgeWhole {
+				found = true
+			} else if !mo.NoRegions {
+				foundRegion = true // each side's quality is checked by edgeMatches
+			}
+		}
+	}
+	if found && mo.MinQuality > EdgeMinQuality {
+		found = hasPDQ && quality >= mo.MinQuality
+	}
+	return found || foundRegion, nil
+}
+
+// entry makes the dupeEntry of image s from its sightings (in image_batches key order; sorted
+// here), and reports whether s can belong to a cluster.
+func (cr *candReader) entry(s SHA256, sights []Sighting) (dupeEntry, bool, error) {
+	// The quality of s's hash: read when the question needs it, or s is a candidate (a quarter of
+	// the images: not a pass over the whole pdq bucket).
+	quality, hasPDQ, read := 0, false, false
+	readPDQ := func() {
+		if !cr.exact && !read { // a missing pdq bucket is damage (the boundary says so)
+			if v := cr.pdqs.Get(s[:]); len(v) > 0 {
+				quality, hasPDQ = int(v[0]), true
+			}
+		}
+		read = true
+	}
+	if !cr.stored || cr.mo.MinQuality > EdgeMinQuality {
+		readPDQ()
+	}
+	near, err := cr.hasNear(s, quality, hasPDQ)
+	if err != nil {
+		return dupeEntry{}, false, err
+	}
+	batches := 0
+	for i, sg := range sights {
+		if i == 0 || sg.Batch != sights[i-1].Batch {
+			batches++
+		}
+	}
+	if !near && batches < 2 {
+		return dupeEntry{}, false, nil
+	}
+	readPDQ()
+	first := sights[0]
+	for _, sg := range sights[1:] {
+		if sg.Before(first) {
+			first = sg
+		}
+	}
+	sorted := slices.Clone(sights)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Before(sorted[j]) })
+	return dupeEntry{sha: s, first: first, near: near, sights: sorted,
+		edges: slices.Clone(cr.edgeBuf), quality: quality, hasPDQ: hasPDQ}, true, nil
+}
+
+// lazyEntry reads image s's entry at random (image_batches, edges, pdq by key).
+func (cr *candReader) lazyEntry(s SHA256) (dupeEntry, bool, error) {
+	var sights []Sighting
+	c := cr.tx.Bucket(bucketImageBatches).Cursor()
+	var err error
+	for k, v := c.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, v = c.Next() {
+		if sights, err = cr.appendSighting(sights, k, v); err != nil {
+			return dupeEntry{}, false, err
+		}
+	}
+	if len(sights) == 0 {
+		return dupeEntry{}, false, nil
+	}
+	return cr.entry(s, sights)
 }
 
 func keepCluster(cl *Cluster, o DupesOptions) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/relcat/relcat/catalog/hindex"
@@ -382,14 +383,25 @@ func (w *nearTx) abort() {
 // EdgeMaxDistance), and its reverse entry exists with the inverse transform. Edges are read in key
 // order, so each image's hash is decoded once per run of its edges.
 func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) error {
+	_, err := checkNearCounted(ctx, tx, add)
+	return err
+}
+
+// checkNearCounted is checkNear, also naming the checks that looked records up one by one (their
+// two sides differed).
+func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) (lookedUp []string, err error) {
 	pb, nb, eb := tx.Bucket(bucketPDQ), tx.Bucket(bucketNearIDs), tx.Bucket(bucketEdges)
 	if nb == nil || eb == nil {
 		add("index", "catalog.db", "no near_ids or edges bucket (run `relcat reindex`)")
-		return nil
+		return lookedUp, nil
 	}
 	n := 0
 	watch := mapWatch{tx: tx}
-	err := pb.ForEach(func(k, v []byte) error {
+	// pdq -> near id and near_ids -> image, summed on both sides (verifysums.go): equal sums prove
+	// the two map each other; otherwise each is looked up in the other.
+	sums := newSetSums(4)
+	byHash, byID := sums[0], sums[1]
+	err = pb.ForEach(func(k, v []byte) error {
 		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
@@ -398,16 +410,15 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 			return nil // reported with the images
 		}
 		id, ok := pdqNearID(v)
-		switch {
-		case !ok || id == 0:
+		if !ok || id == 0 {
 			add("index", fmt.Sprintf("pdq %x", k), "hash without a near id (run `relcat reindex`)")
-		case !bytes.Equal(nb.Get(seqKey(id)), k):
-			add("index", fmt.Sprintf("pdq %x", k), "near id %d is not mapped back to this image (run `relcat reindex`)", id)
+			return nil
 		}
+		byHash.add(seqKey(id), k)
 		return nil
 	})
 	if err != nil {
-		return err
+		return lookedUp, err
 	}
 	err = nb.ForEach(func(k, v []byte) error {
 		watch.step()
@@ -418,17 +429,113 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 			add("index", fmt.Sprintf("near_ids %x", k), "malformed entry")
 			return nil
 		}
-		pv := pb.Get(v)
-		if _, err := parsePDQValue(pv); pv != nil && err != nil {
-			return nil // reported with the images
-		}
-		if id, ok := pdqNearID(pv); !ok || !bytes.Equal(seqKey(id), k) {
-			add("index", fmt.Sprintf("%x", v), "near id %d names this image, whose hash has another near id or none (run `relcat reindex`)", binary.BigEndian.Uint64(k))
-		}
+		byID.add(k, v)
 		return nil
 	})
 	if err != nil {
-		return err
+		return lookedUp, err
+	}
+	if !byHash.same(byID) {
+		lookedUp = append(lookedUp, "near ids")
+		err = pb.ForEach(func(k, v []byte) error {
+			watch.step()
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			if _, err := parsePDQValue(v); err != nil {
+				return nil
+			}
+			if id, ok := pdqNearID(v); ok && id != 0 && !bytes.Equal(nb.Get(seqKey(id)), k) {
+				add("index", fmt.Sprintf("pdq %x", k), "near id %d is not mapped back to this image (run `relcat reindex`)", id)
+			}
+			return nil
+		})
+		if err != nil {
+			return lookedUp, err
+		}
+		err = nb.ForEach(func(k, v []byte) error {
+			watch.step()
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			if len(k) != 8 || len(v) != 32 {
+				return nil
+			}
+			pv := pb.Get(v)
+			if _, err := parsePDQValue(pv); pv != nil && err != nil {
+				return nil // reported with the images
+			}
+			if id, ok := pdqNearID(pv); !ok || !bytes.Equal(seqKey(id), k) {
+				add("index", fmt.Sprintf("%x", v), "near id %d names this image, whose hash has another near id or none (run `relcat reindex`)", binary.BigEndian.Uint64(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return lookedUp, err
+		}
+	}
+	// Each whole-image edge, and the reverse each asks for, summed: equal sums prove every edge's
+	// reverse entry is stored with the inverse transform; otherwise each reverse is looked up.
+	edgesSum, reverseSum := sums[2], sums[3]
+	// The hash of each edge's A comes in key order; those of the B side are read a chunk of edges
+	// at a time, in key order of B (a lookup per edge would read pages all over the pdq bucket).
+	type pendingEdge struct {
+		k   []byte
+		e   storedEdge
+		err error
+		pa  *PDQInfo
+		po  *PDQInfo
+	}
+	var pending []pendingEdge
+	byB := make([]int, 0, nearEdgeChunk)
+	pcur := pb.Cursor()
+	check := func() {
+		byB = byB[:0]
+		for i := range pending {
+			if pending[i].err == nil && pending[i].e.kind == edgeWhole {
+				byB = append(byB, i)
+			}
+		}
+		slices.SortFunc(byB, func(x, y int) int { return bytes.Compare(pending[x].e.b[:], pending[y].e.b[:]) })
+		var lastB SHA256
+		var po *PDQInfo
+		for j, i := range byB {
+			if b := pending[i].e.b; j == 0 || b != lastB {
+				watch.step()
+				lastB, po = b, nil
+				if k, v := pcur.Seek(b[:]); k != nil && bytes.Equal(k, b[:]) {
+					po, _ = parsePDQValue(v)
+				}
+			}
+			pending[i].po = po
+		}
+		for _, pe := range pending {
+			e, pa, po := pe.e, pe.pa, pe.po
+			if pe.err != nil {
+				add("index", fmt.Sprintf("edge %x", pe.k), "%v (run `relcat reindex`)", pe.err)
+				continue
+			}
+			if e.kind != edgeWhole {
+				continue // kinds this build does not compute are not checked
+			}
+			subject := fmt.Sprintf("edge %s-%s", e.a, e.b)
+			if pa == nil || po == nil {
+				add("index", subject, "joins an image without a perceptual hash (run `relcat reindex`)")
+				continue
+			}
+			d, t := edgeOf(e.a, pa, e.b, po)
+			switch {
+			case d != e.dist || t != e.tr:
+				add("index", subject, "stored distance %d (%s), the hashes give %d (%s) (run `relcat reindex`)", e.dist, e.tr, d, t)
+			case d > EdgeMaxDistance || pa.Quality < EdgeMinQuality || po.Quality < EdgeMinQuality:
+				add("index", subject, "distance %d, qualities %d and %d: outside what edges store (run `relcat reindex`)", d, pa.Quality, po.Quality)
+			case e.qualityB != po.Quality:
+				add("index", subject, "stored quality %d, the hash has %d (run `relcat reindex`)", e.qualityB, po.Quality)
+			}
+			edgesSum.add(e.a[:], e.b[:], []byte{e.kind, byte(e.dist), byte(e.tr)}, e.suffix)
+			reverseSum.add(e.b[:], e.a[:], []byte{e.kind, byte(e.dist), byte(e.tr.Inverse())}, e.suffix)
+		}
+		pending = pending[:0]
 	}
 	var curA SHA256
 	var pa *PDQInfo
@@ -437,44 +544,52 @@ func checkNear(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format 
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
 		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ErrInterrupted
+			return lookedUp, ErrInterrupted
 		}
 		e, err := parseEdge(k, v)
-		if err != nil {
-			add("index", fmt.Sprintf("edge %x", k), "%v (run `relcat reindex`)", err)
-			continue
-		}
-		subject := fmt.Sprintf("edge %s-%s", e.a, e.b)
-		if e.kind != edgeWhole {
-			continue // kinds this build does not compute are not checked
-		}
-		if !haveA || e.a != curA {
+		if err == nil && e.kind == edgeWhole && (!haveA || e.a != curA) {
 			curA, haveA, pa = e.a, true, nil
 			if v := pb.Get(e.a[:]); v != nil {
 				pa, _ = parsePDQValue(v)
 			}
 		}
-		var po *PDQInfo
-		if v := pb.Get(e.b[:]); v != nil {
-			po, _ = parsePDQValue(v)
+		pending = append(pending, pendingEdge{k: k, e: e, err: err, pa: pa})
+		if len(pending) == nearEdgeChunk {
+			check()
 		}
-		if pa == nil || po == nil {
-			add("index", subject, "joins an image without a perceptual hash (run `relcat reindex`)")
-			continue
+	}
+	check()
+	if edgesSum.same(reverseSum) {
+		return lookedUp, nil
+	}
+	lookedUp = append(lookedUp, "reverse edges")
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		watch.step()
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return lookedUp, ErrInterrupted
 		}
-		d, t := edgeOf(e.a, pa, e.b, po)
-		switch {
-		case d != e.dist || t != e.tr:
-			add("index", subject, "stored distance %d (%s), the hashes give %d (%s) (run `relcat reindex`)", e.dist, e.tr, d, t)
-		case d > EdgeMaxDistance || pa.Quality < EdgeMinQuality || po.Quality < EdgeMinQuality:
-			add("index", subject, "distance %d, qualities %d and %d: outside what edges store (run `relcat reindex`)", d, pa.Quality, po.Quality)
-		case e.qualityB != po.Quality:
-			add("index", subject, "stored quality %d, the hash has %d (run `relcat reindex`)", e.qualityB, po.Quality)
+		e, err := parseEdge(k, v)
+		if err != nil || e.kind != edgeWhole || !hasPDQ(pb, e.a) || !hasPDQ(pb, e.b) {
+			continue // reported above
 		}
 		rv := eb.Get(edgeKey(e.b, e.kind, e.a, e.suffix))
 		if re, err := parseEdge(edgeKey(e.b, e.kind, e.a, e.suffix), rv); rv == nil || err != nil || re.dist != e.dist || re.tr != e.tr.Inverse() {
-			add("index", subject, "its reverse entry is missing or differs (run `relcat reindex`)")
+			add("index", fmt.Sprintf("edge %s-%s", e.a, e.b), "its reverse entry is missing or differs (run `relcat reindex`)")
 		}
 	}
-	return nil
+	return lookedUp, nil
+}
+
+// nearEdgeChunk is how many edges verify holds while it reads the hashes of their B side (tests
+// lower it).
+var nearEdgeChunk = 1 << 15
+
+// hasPDQ reports whether the image has a readable perceptual hash.
+func hasPDQ(pb *bolt.Bucket, s SHA256) bool {
+	v := pb.Get(s[:])
+	if v == nil {
+		return false
+	}
+	_, err := parsePDQValue(v)
+	return err == nil
 }

@@ -317,6 +317,19 @@ func TestVerifyChecksEdges(t *testing.T) {
 	if len(found) < 2 || !strings.Contains(strings.Join(found, "|"), "stored distance") || !strings.Contains(strings.Join(found, "|"), "reverse entry") {
 		t.Errorf("verify of a damaged edge found %q; problems %v", found, r.Problems)
 	}
+	// The hashes of the edges' B side are read a chunk of edges at a time: chunks of one and of
+	// three edges find the same.
+	defer func(n int) { nearEdgeChunk = n }(nearEdgeChunk)
+	for _, n := range []int{1, 3} {
+		nearEdgeChunk = n
+		rn, err := c.Verify(context.Background(), VerifyOptions{Quick: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := problemSet(rn.Problems), problemSet(r.Problems); a != b {
+			t.Errorf("edges checked %d at a time: verify finds\n%s\ninstead of\n%s", n, a, b)
+		}
+	}
 }
 
 // TestDupesLimitAndSearchPath: --limit stops early; a threshold above the stored one is answered by

@@ -462,10 +462,20 @@ func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, form
 	n := 0
 	rb := tx.Bucket(bucketRegions)
 	pb := tx.Bucket(bucketPDQ)
+	watch := mapWatch{tx: tx} // (mapped.go)
 	if rb == nil {
-		return pb.Stats().KeyN, nil
+		// Counted with a cursor (Bucket.Stats would read every page at once).
+		pcur := pb.Cursor()
+		for k, _ := pcur.First(); k != nil; k, _ = pcur.Next() {
+			watch.step()
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return 0, ErrInterrupted
+			}
+		}
+		return n, nil
 	}
 	err = rb.ForEach(func(k, v []byte) error {
+		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}
@@ -493,6 +503,7 @@ func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, form
 		return 0, err
 	}
 	err = pb.ForEach(func(k, _ []byte) error {
+		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ErrInterrupted
 		}

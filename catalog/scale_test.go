@@ -272,6 +272,28 @@ func TestScaleGenerator(t *testing.T) {
 	if a, b := mustJSON(t, fromEdges), mustJSON(t, searched); a != b {
 		t.Errorf("dupes from edges (%d clusters) differ from searching (%d)", len(fromEdges), len(searched))
 	}
+	// A small --limit reads images one at a time in first-seen order (issue 13: it read every
+	// candidate first): the same first clusters, from a fraction of the images.
+	for _, n := range []int{1, 10, 50} {
+		before := dupesLazyReads.Load()
+		got, err := c.Dupes(DupesOptions{Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := dupesLazyReads.Load() - before
+		if a, b := mustJSON(t, got), mustJSON(t, fromEdges[:n]); a != b {
+			t.Errorf("dupes --limit %d differs from the first %d clusters of dupes", n, n)
+		}
+		if read == 0 || read > int64(20*n) {
+			t.Errorf("dupes --limit %d read %d candidates one at a time, want 1 to %d", n, read, 20*n)
+		}
+	}
+	searchOnly = true
+	got, err := c.Dupes(DupesOptions{Limit: 10})
+	searchOnly = false
+	if err != nil || mustJSON(t, got) != mustJSON(t, searched[:10]) {
+		t.Errorf("dupes --limit 10, searching: %v, differs from the first 10 clusters", err)
+	}
 	// verify reports progress as it reads the images, and stops soon after a cancellation.
 	var calls [][2]int
 	r, err := c.Verify(context.Background(), VerifyOptions{Quick: true, Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) }})

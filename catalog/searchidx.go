@@ -179,36 +179,54 @@ func (c *Catalog) UpgradeSearchIndex(ctx context.Context) (int, error) {
 // Verify holds the search bucket against the image records in constant memory (searchCheck): every
 // entry an image record gives must be stored, and the bucket must hold no other entry.
 
-// searchCheck counts, image by image, the search entries the records give and those missing;
-// strays then names the entries no record gives. Verify calls image as it reads each record (one
-// decode of each), in chunks.
-type searchCheck struct{ want, missing int }
+// searchCheck sums, image by image, the search entries the records give (setSum, verifysums.go);
+// strays then sums the stored entries: equal sums prove the bucket holds exactly those. Otherwise
+// each record's entries are looked up, and the entries no record gives are named. Verify calls
+// image as it reads each record (one decode of each), in chunks.
+type searchCheck struct {
+	want, missing int
+	sums          []*setSum // the entries the records give; the entries stored
+	lookedUp      bool      // strays looked each record's entries up (the sums differed)
+}
 
-// image checks the entries of one image record (pv: its pdq value, nil when none).
-func (sc *searchCheck) image(tx *bolt.Tx, img *Image, pv []byte, add func(kind, subject, format string, args ...any)) {
+// image sums the entries of one image record (pv: its pdq value, nil when none).
+func (sc *searchCheck) image(img *Image, pv []byte) {
+	if sc.sums == nil {
+		sc.sums = newSetSums(2)
+	}
 	si := *img
 	if len(pv) > 0 {
 		si.PDQ = &PDQInfo{Quality: int(pv[0])}
 	}
-	sb := tx.Bucket(bucketSearch)
-	if sb == nil {
-		return // a missing bucket is reported by strays
-	}
 	for _, e := range searchEntries(&si) {
 		sc.want++
-		if sb.Get(e) == nil {
-			sc.missing++
-			add("index", si.SHA256.String(), "metadata search index lacks entry %q: run `relcat reindex`", e[:len(e)-32])
-		}
+		sc.sums[0].add(e)
 	}
 }
 
-// strays names the search entries that no readable image record gives, when there are more
-// entries than the records gave (one problem per image).
-func (sc *searchCheck) strays(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) {
+// strays holds the stored entries against the sum of those the records gave; when they differ, it
+// names each entry a readable image record gives that is missing, and the entries that no readable
+// image record gives (one problem per image). tick is called once per record read and stops the
+// check when it returns true.
+func (sc *searchCheck) strays(tx *bolt.Tx, tick func() bool, add func(kind, subject, format string, args ...any)) {
 	sb := tx.Bucket(bucketSearch)
 	pdqs := tx.Bucket(bucketPDQ)
 	images := tx.Bucket(bucketImages)
+	if sc.sums == nil {
+		sc.sums = newSetSums(2)
+	}
+	n := 0
+	scur := sb.Cursor()
+	for k, _ := scur.First(); k != nil; k, _ = scur.Next() {
+		if tick() {
+			return
+		}
+		n++
+		sc.sums[1].add(k)
+	}
+	if sc.sums[0].same(sc.sums[1]) {
+		return
+	}
 	recordOf := func(k []byte) (*Image, bool) {
 		var img Image
 		if json.Unmarshal(images.Get(k), &img) != nil {
@@ -219,13 +237,36 @@ func (sc *searchCheck) strays(tx *bolt.Tx, add func(kind, subject, format string
 		}
 		return &img, true
 	}
+	// Every entry of every readable image record, looked up.
+	sc.lookedUp = true
+	sc.want, sc.missing = 0, 0
+	_ = images.ForEach(func(k, v []byte) error {
+		if tick() {
+			return ErrInterrupted
+		}
+		img, ok := recordOf(k)
+		if !ok || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
+			return nil // reported with the images
+		}
+		for _, e := range searchEntries(img) {
+			sc.want++
+			if sb.Get(e) == nil {
+				sc.missing++
+				add("index", img.SHA256.String(), "metadata search index lacks entry %q: run `relcat reindex`", e[:len(e)-32])
+			}
+		}
+		return nil
+	})
 	wantN, missing := sc.want, sc.missing
 	// Every stored key the records give was found; any further key is a stray one.
-	if n := sb.Stats().KeyN; n > wantN-missing {
+	if n > wantN-missing {
 		// Name the images whose entries no readable image record gives (one problem per image).
 		var order []string
 		count := map[string]int{}
 		_ = sb.ForEach(func(k, _ []byte) error {
+			if tick() {
+				return ErrInterrupted
+			}
 			if len(k) < 33 {
 				add("index", "search", "malformed metadata index entry %x: run `relcat reindex`", k)
 				return nil

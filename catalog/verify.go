@@ -51,6 +51,9 @@ type VerifyReport struct {
 	// WholeOnly counts the images with a perceptual hash but no region hashes (ingested before them,
 	// or with --no-copy and not upgraded by `relcat reindex`): matched whole-image only. Not a problem.
 	WholeOnly int `json:"whole_only"`
+	// lookedUp names the checks that looked records up one by one, because the two sides they hold
+	// against each other differed (tests: a sound catalog is read in key order only).
+	lookedUp []string
 }
 
 // Verify checks the catalog: the storage (catalog.db's structure, read by relcat's own bounded
@@ -143,6 +146,9 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	// consistency in a few passes, the images in short transactions of verifyChunk records, and
 	// the originals and thumbnails re-read between them, outside any transaction, so that an ingest
 	// running beside a full verify waits for one chunk, not for every original to be re-hashed.
+	// sighted counts the images with a sighting (the progress total); exactSightings: the sightings
+	// were looked up one by one, and whether each image of a sighting has a record with them.
+	sighted, exactSightings := 0, false
 	err := c.view(func(tx *bolt.Tx) error {
 		watch = mapWatch{tx: tx}
 		defer func() { watch = mapWatch{} }()
@@ -167,10 +173,15 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		})
 		section("batch records against the log", func() { checkBatchRecords(tx, batches, add) })
 		section("sightings", func() {
-			// batch -> images, checked against image -> batches.
+			// batch -> images against image -> batches: both sides summed (verifysums.go), and
+			// looked up one by one only when the sums differ.
 			counts := map[BatchID]int{}
-			ibat := tx.Bucket(bucketImageBatches)
-			_ = tx.Bucket(bucketBatchImages).ForEach(func(k, v []byte) error {
+			ibat, bimg := tx.Bucket(bucketImageBatches), tx.Bucket(bucketBatchImages)
+			sums := newSetSums(2)
+			fwd, back := sums[0], sums[1]
+			var pos4 [4]byte
+			differ := false
+			_ = bimg.ForEach(func(k, v []byte) error {
 				if tick() {
 					return ErrInterrupted
 				}
@@ -189,6 +200,50 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				if batches[id] == nil {
 					add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "batch has no record")
 				}
+				if textName(rec.raw()) != rec.Name {
+					differ = true // named below
+				}
+				binary.BigEndian.PutUint32(pos4[:], uint32(pos))
+				fwd.add(rec.SHA256[:], id[:], pos4[:], []byte(rec.raw()))
+				return nil
+			})
+			for id, b := range batches {
+				if counts[id] != b.Files {
+					add("batch", id.String(), "record says %d files, %d sightings stored", b.Files, counts[id])
+				}
+			}
+			var last []byte
+			_ = ibat.ForEach(func(k, v []byte) error {
+				if tick() {
+					return ErrInterrupted
+				}
+				if len(k) >= 32 && !bytes.HasPrefix(k, last) {
+					last = append(last[:0], k[:32]...)
+					sighted++
+				}
+				if _, _, _, err := parseImageBatchKey(k); err != nil {
+					add("index", fmt.Sprintf("image_batches %x", k), "%v", err)
+					return nil
+				}
+				back.add(k[:32], k[32:40], k[40:44], v)
+				return nil
+			})
+			if !differ && fwd.same(back) {
+				return
+			}
+			// The two sides differ: name each sighting missing from the other side. Whether the
+			// image of a sighting has a record is then checked here rather than with the images.
+			exactSightings = true
+			r.lookedUp = append(r.lookedUp, "sightings")
+			_ = bimg.ForEach(func(k, v []byte) error {
+				if tick() {
+					return ErrInterrupted
+				}
+				id, pos, err := parseBatchImageKey(k)
+				var rec sightingRecord
+				if err != nil || json.Unmarshal(v, &rec) != nil {
+					return nil // reported above
+				}
 				if tx.Bucket(bucketImages).Get(rec.SHA256[:]) == nil {
 					add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "image %s has no record", rec.SHA256)
 				}
@@ -197,20 +252,13 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				}
 				return nil
 			})
-			for id, b := range batches {
-				if counts[id] != b.Files {
-					add("batch", id.String(), "record says %d files, %d sightings stored", b.Files, counts[id])
-				}
-			}
-			bimg := tx.Bucket(bucketBatchImages)
 			_ = ibat.ForEach(func(k, v []byte) error {
 				if tick() {
 					return ErrInterrupted
 				}
 				s, id, pos, err := parseImageBatchKey(k)
 				if err != nil {
-					add("index", fmt.Sprintf("image_batches %x", k), "%v", err)
-					return nil
+					return nil // reported above
 				}
 				rv := bimg.Get(batchImageKey(id, pos))
 				var rec sightingRecord
@@ -228,10 +276,15 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	// Images, md5 and pdq indexes, a chunk at a time. Whether an image has a sighting: image_batches
 	// is keyed by the image's SHA-256 first, so a cursor over it moves along with the images (no set
 	// of every sighted image).
-	total := -1
-	md5Found := 0
-	var search searchCheck // the metadata search index, checked from the same records
-	var after []byte       // the last image checked
+	total := sighted
+	chunk := verifyChunk
+	if c.verifyChunk > 0 {
+		chunk = c.verifyChunk
+	}
+	md5Sums := newSetSums(2)
+	md5Want, md5Have := md5Sums[0], md5Sums[1] // the md5 entries the records give, and those stored
+	var search searchCheck                     // the metadata search index, checked from the same records
+	var after []byte                           // the last image checked
 	for !stopped {
 		var files []fileCheck
 		done := false
@@ -239,23 +292,52 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			watch = mapWatch{tx: tx}
 			defer func() { watch = mapWatch{} }()
 			ok := section("images and their indexes", func() {
+				// Images, image_batches and pdq are all keyed by the image's SHA-256 first: three
+				// cursors move along together. The md5 and search entries each record gives are
+				// summed, and held against the stored entries after the last chunk.
 				images := tx.Bucket(bucketImages)
-				pdqs, md5s := tx.Bucket(bucketPDQ), tx.Bucket(bucketMD5)
-				if total < 0 {
-					total = images.Stats().KeyN
-				}
 				cur, icur := images.Cursor(), tx.Bucket(bucketImageBatches).Cursor()
-				var k, v []byte
+				// Without a pdq bucket (reported with the storage) the rest is still checked.
+				pdqs := tx.Bucket(bucketPDQ)
+				var pcur *bolt.Cursor // used only while pk is not nil
+				if pdqs != nil {
+					pcur = pdqs.Cursor()
+				}
+				var k, v, ik, pk, pv []byte
 				if after == nil {
 					k, v = cur.First()
-				} else if k, v = cur.Seek(after); k != nil && bytes.Equal(k, after) {
-					k, v = cur.Next()
+					ik, _ = icur.First()
+					if pdqs != nil {
+						pk, pv = pcur.First()
+					}
+				} else {
+					if k, v = cur.Seek(after); k != nil && bytes.Equal(k, after) {
+						k, v = cur.Next()
+					}
+					for ik, _ = icur.Seek(after); ik != nil && bytes.HasPrefix(ik, after); ik, _ = icur.Next() {
+					}
+					if pdqs != nil {
+						if pk, pv = pcur.Seek(after); pk != nil && bytes.Equal(pk, after) {
+							pk, pv = pcur.Next()
+						}
+					}
 				}
-				var ik []byte
-				if k != nil {
-					ik, _ = icur.Seek(k[:min(32, len(k))])
+				// orphans names the sightings before key (all, when nil) whose image has no record.
+				orphans := func(key []byte) {
+					for ; ik != nil && (key == nil || bytes.Compare(ik[:min(32, len(ik))], key) < 0); ik, _ = icur.Next() {
+						if s, id, pos, err := parseImageBatchKey(ik); err == nil && !exactSightings {
+							add("sighting", fmt.Sprintf("batch %s #%d", id, pos), "image %s has no record", s)
+						}
+					}
 				}
-				for n := 0; k != nil && n < verifyChunk; k, v = cur.Next() {
+				// pdqStrays names the perceptual hashes before key (all, when nil) whose image has
+				// no record.
+				pdqStrays := func(key []byte) {
+					for ; pk != nil && (key == nil || bytes.Compare(pk, key) < 0); pk, pv = pcur.Next() {
+						add("index", fmt.Sprintf("pdq %x", pk), "perceptual hash of an image that has no record")
+					}
+				}
+				for n := 0; k != nil && n < chunk; k, v = cur.Next() {
 					n++
 					after = append(after[:0], k...)
 					if tick() {
@@ -263,36 +345,37 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 					}
 					r.Images++
 					if o.Progress != nil && r.Images%1024 == 0 {
-						o.Progress(r.Images, total)
+						o.Progress(r.Images, max(total, r.Images))
 					}
-					for ik != nil && bytes.Compare(ik[:min(32, len(ik))], k) < 0 {
-						ik, _ = icur.Next()
+					orphans(k[:min(32, len(k))])
+					hasSighting := ik != nil && len(k) == 32 && bytes.HasPrefix(ik, k)
+					for ; ik != nil && bytes.HasPrefix(ik, k); ik, _ = icur.Next() {
 					}
-					sighted := ik != nil && len(k) == 32 && bytes.HasPrefix(ik, k)
+					pdqStrays(k)
+					var pdqv []byte
+					if pk != nil && bytes.Equal(pk, k) {
+						pdqv = pv
+						pk, pv = pcur.Next()
+					}
 					var img Image
 					if err := json.Unmarshal(v, &img); err != nil || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
 						add("record", fmt.Sprintf("image %x", k), "unreadable or mismatched image record")
 						continue
 					}
 					s := img.SHA256
-					if !sighted {
+					if !hasSighting {
 						add("sighting", s.String(), "image has no sighting")
 					}
-					if md5s.Get(md5Key(img.MD5, s)) == nil {
-						add("index", s.String(), "md5 index lacks this image (md5 %s)", img.MD5)
-					} else {
-						md5Found++
-					}
-					pv := pdqs.Get(k)
-					if img.Pixels && pv == nil && !hasWarning(img.Warnings, "no perceptual hash") {
+					md5Want.add(img.MD5[:], s[:])
+					if img.Pixels && pdqv == nil && pdqs != nil && !hasWarning(img.Warnings, "no perceptual hash") {
 						add("index", s.String(), "decoded image has no perceptual hash entry")
 					}
-					if pv != nil {
-						if _, err := parsePDQValue(pv); err != nil {
+					if pdqv != nil {
+						if _, err := parsePDQValue(pdqv); err != nil {
 							add("index", s.String(), "pdq entry: %v", err)
 						}
 					}
-					search.image(tx, &img, pv, add)
+					search.image(&img, pdqv)
 					if img.Object != "" {
 						files = append(files, fileCheck{"object", s.String(), img.Object, s, img.Size, factsOf(&img)})
 					}
@@ -303,6 +386,10 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 							files = append(files, fileCheck{"thumbnail", s.String(), img.Thumb, *img.ThumbSHA256, -1, nil})
 						}
 					}
+				}
+				if k == nil {
+					orphans(nil)
+					pdqStrays(nil)
 				}
 				done = k == nil
 			})
@@ -323,8 +410,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			break
 		}
 	}
-	if o.Progress != nil && !stopped && total >= 0 {
-		o.Progress(r.Images, total)
+	if o.Progress != nil && !stopped {
+		o.Progress(r.Images, max(total, r.Images))
 	}
 	if stopped {
 		return r, ErrInterrupted
@@ -333,35 +420,41 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 	// between them.
 	steps := []func(tx *bolt.Tx) error{
 		func(tx *bolt.Tx) error {
-			section("the md5 and pdq indexes", func() {
-				pdqs, md5s := tx.Bucket(bucketPDQ), tx.Bucket(bucketMD5)
-				// Every image found its md5 entry: when the index holds no other entry, it is exact,
-				// and the image records need not be decoded a second time to name a stray one (an
-				// image committed between the chunks above only makes this pass run).
-				md5Entries := 0
+			section("the md5 index", func() {
+				// The md5 entries the image records gave, summed, against those stored: when they
+				// differ (damage, or an image committed between the chunks above), each image is
+				// looked up, and each entry.
+				md5s := tx.Bucket(bucketMD5)
 				mcur := md5s.Cursor()
 				for k, _ := mcur.First(); k != nil && !tick(); k, _ = mcur.Next() {
-					md5Entries++
+					md5Have.add(k)
 				}
-				if md5Entries != md5Found {
-					_ = md5s.ForEach(func(k, v []byte) error {
-						if tick() {
-							return ErrInterrupted
-						}
-						iv := tx.Bucket(bucketImages).Get(k[min(len(k), 16):])
-						var img Image
-						if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
-							add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
-						}
-						return nil
-					})
+				if stopped || md5Want.same(md5Have) {
+					return
 				}
-				_ = pdqs.ForEach(func(k, v []byte) error {
+				r.lookedUp = append(r.lookedUp, "md5")
+				images := tx.Bucket(bucketImages)
+				_ = images.ForEach(func(k, v []byte) error {
 					if tick() {
 						return ErrInterrupted
 					}
-					if tx.Bucket(bucketImages).Get(k) == nil {
-						add("index", fmt.Sprintf("pdq %x", k), "perceptual hash of an image that has no record")
+					var img Image
+					if json.Unmarshal(v, &img) != nil || len(k) != 32 || !bytes.Equal(img.SHA256[:], k) {
+						return nil // reported with the images
+					}
+					if md5s.Get(md5Key(img.MD5, img.SHA256)) == nil {
+						add("index", img.SHA256.String(), "md5 index lacks this image (md5 %s)", img.MD5)
+					}
+					return nil
+				})
+				_ = md5s.ForEach(func(k, v []byte) error {
+					if tick() {
+						return ErrInterrupted
+					}
+					iv := images.Get(k[min(len(k), 16):])
+					var img Image
+					if len(k) != 48 || iv == nil || json.Unmarshal(iv, &img) != nil || !bytes.Equal(img.MD5[:], k[:16]) {
+						add("index", fmt.Sprintf("md5 %x", k[:min(len(k), 16)]), "entry for %x, which has no image record with this md5", k[min(len(k), 16):])
 					}
 					return nil
 				})
@@ -376,14 +469,21 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				}
 				checkLogHead(tx, add)
 				logErr = checkLoggedSightings(ctx, tx, add)
-				r.LogItems = tx.Bucket(bucketLog).Stats().KeyN
+				// Counted with a cursor (Bucket.Stats would read every page at once).
+				lcur := tx.Bucket(bucketLog).Cursor()
+				for k, _ := lcur.First(); k != nil && !tick(); k, _ = lcur.Next() {
+					r.LogItems++
+				}
 			})
 			return logErr
 		},
 		func(tx *bolt.Tx) error {
 			var nearErr error
 			section("near-duplicate index", func() {
-				if nearErr = checkNear(ctx, tx, add); nearErr == nil {
+				var looked []string
+				looked, nearErr = checkNearCounted(ctx, tx, add)
+				r.lookedUp = append(r.lookedUp, looked...)
+				if nearErr == nil {
 					r.NearIndex = c.checkNearFile(tx, add)
 				}
 			})
@@ -399,7 +499,12 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			return regionErr
 		},
 		func(tx *bolt.Tx) error {
-			section("search index", func() { search.strays(tx, add) })
+			section("search index", func() {
+				search.strays(tx, tick, add)
+				if search.lookedUp {
+					r.lookedUp = append(r.lookedUp, "search")
+				}
+			})
 			section("affiliates", func() { checkAffiliates(tx, add) })
 			return nil
 		},

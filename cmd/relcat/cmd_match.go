@@ -209,7 +209,8 @@ threshold. Distances are pair distances: the same number in every command.
 
 Clusters are printed as they are found, from the near-duplicate edges stored at ingest (distance up
 to 31, quality 50 or more); a larger --max-distance or a lower --min-quality searches every image
-instead, which is slow in a large catalog.`,
+instead, which is slow in a large catalog. A --limit of up to 1000 without filters reads only what
+the first clusters need.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkMatch(&o.Match); err != nil {
