@@ -493,12 +493,16 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 		if err = h.grow(ctx, need, rbuf); err == nil {
 			var decoded image.Image
 			if decoded, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
-				work, ref = useDecoded(decoded, cfg, refOK)
+				work, ref = useDecodedInto(getWorkBuffer(), decoded, cfg, refOK)
 				small = thumbSource(decoded, cfg, work)
 			}
 			decoded = nil
 			h.drop(need)
 		}
+	}
+	if work != nil {
+		// Nothing keeps the work image past this function: its pixels serve the next photo.
+		defer putWorkBuffer(work)
 	}
 	img.Width, img.Height = cfg.Width, cfg.Height
 	if err != nil {

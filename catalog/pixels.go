@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sync/semaphore"
 
@@ -71,10 +72,37 @@ func workDecodeSide(exactRef bool) int {
 // useDecoded makes the work image (and the reference PDQ when ref is set) from a decode, at full
 // size or reduced: the work image is always the size a full decode's would be.
 func useDecoded(img image.Image, cfg media.Config, ref bool) (work image.Image, refPDQ *PDQInfo) {
+	return useDecodedInto(nil, img, cfg, ref)
+}
+
+// useDecodedInto is useDecoded writing an RGBA work image's pixels into buf when it is large enough
+// (media.ShrinkReducedInto; see workBuffers).
+func useDecodedInto(buf []uint8, img image.Image, cfg media.Config, ref bool) (work image.Image, refPDQ *PDQInfo) {
 	if ref {
 		refPDQ, _ = hashReference(img, cfg)
 	}
-	return media.ShrinkReduced(img, cfg.Width, cfg.Height, reductionOf(img.Bounds(), cfg), WorkSide), refPDQ
+	return media.ShrinkReducedInto(buf, img, cfg.Width, cfg.Height, reductionOf(img.Bounds(), cfg), WorkSide), refPDQ
+}
+
+// workBuffers holds the pixel buffers of work images ingest has finished with (*[]uint8 of
+// 4*WorkSide*WorkSide bytes): each photo's 4 MB work image would otherwise be a new allocation,
+// cleared, and most of what the garbage collector is run for.
+var workBuffers sync.Pool
+
+// getWorkBuffer is a buffer for a work image's pixels; putWorkBuffer gives back the pixels of a
+// work image that nothing references any more.
+func getWorkBuffer() []uint8 {
+	if p, ok := workBuffers.Get().(*[]uint8); ok {
+		return *p
+	}
+	return make([]uint8, 4*WorkSide*WorkSide)
+}
+
+func putWorkBuffer(work image.Image) {
+	if m, ok := work.(*image.NRGBA); ok && cap(m.Pix) == 4*WorkSide*WorkSide {
+		p := m.Pix[:0]
+		workBuffers.Put(&p)
+	}
 }
 
 // thumbSource is the thumbnail's area average (thumbs.MaxSide, before orientation) of a decode,

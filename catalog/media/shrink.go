@@ -47,17 +47,31 @@ func Shrink(img image.Image, maxSide int) image.Image {
 // edges of output pixels. With scale 1, or sizes that match no reduction of fullW x fullH, it is
 // Shrink(img, maxSide).
 func ShrinkReduced(img image.Image, fullW, fullH, scale, maxSide int) image.Image {
+	return ShrinkReducedInto(nil, img, fullW, fullH, scale, maxSide)
+}
+
+// ShrinkReducedInto is [ShrinkReduced] writing the pixels of an *image.NRGBA result made from an
+// *image.YCbCr (every lossy JPEG) into buf when its capacity suffices, instead of a new buffer
+// (every byte is overwritten): a caller that makes one such image after another can reuse the
+// memory. Other results ignore buf.
+func ShrinkReducedInto(buf []uint8, img image.Image, fullW, fullH, scale, maxSide int) image.Image {
 	b := img.Bounds()
-	if scale <= 1 || fullW <= 0 || fullH <= 0 || b.Dx() != (fullW+scale-1)/scale || b.Dy() != (fullH+scale-1)/scale {
-		return Shrink(img, maxSide)
-	}
+	red := reduction{scale: scale, w: fullW, h: fullH, buf: buf}
 	dw, dh := fitSize(fullW, fullH, maxSide)
-	return shrinkTo(img, dw, dh, reduction{scale: scale, w: fullW, h: fullH})
+	if scale <= 1 || fullW <= 0 || fullH <= 0 || b.Dx() != (fullW+scale-1)/scale || b.Dy() != (fullH+scale-1)/scale {
+		dw, dh = fitSize(b.Dx(), b.Dy(), maxSide)
+		red = reduction{buf: buf}
+	}
+	return shrinkTo(img, dw, dh, red)
 }
 
 // reduction says what a source image stands for: each of its pixels covers scale x scale pixels of
-// a w x h image (the last row and column fewer). The zero value: one pixel each.
-type reduction struct{ scale, w, h int }
+// a w x h image (the last row and column fewer). The zero value: one pixel each. buf, when not nil,
+// is memory the YCbCr path may write its result into (ShrinkReducedInto).
+type reduction struct {
+	scale, w, h int
+	buf         []uint8
+}
 
 // edges maps the sample edges of a plane (in source pixels; nil: one pixel each, n samples) to
 // pixels of the full image, or returns them unchanged without a reduction.
@@ -850,7 +864,13 @@ func shrinkYCbCr(m *image.YCbCr, dw, dh int, red reduction) *image.NRGBA {
 	}), dw, dh)
 	// Row by row, so the planes' output rows stay in cache until converted.
 	ys, cbcr := make([]uint8, dw), make([]uint8, 2*dw)
-	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	var out *image.NRGBA
+	if n := 4 * dw * dh; cap(red.buf) >= n {
+		// Every byte is written below.
+		out = &image.NRGBA{Pix: red.buf[:n], Stride: 4 * dw, Rect: image.Rect(0, 0, dw, dh)}
+	} else {
+		out = image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	}
 	for k := 0; k < dh; k++ {
 		yr.row(k, ys)
 		cr.row(k, cbcr)

@@ -117,3 +117,29 @@ func pixOf(img image.Image) []uint8 {
 	}
 	return nil
 }
+
+// TestShrinkReducedIntoReusesTheBuffer: with a large enough buffer (full of stale bytes) the
+// YCbCr path writes its result there, the same pixels as a fresh ShrinkReduced; a short buffer is
+// not used.
+func TestShrinkReducedIntoReusesTheBuffer(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := image.NewYCbCr(image.Rect(0, 0, 801, 600), image.YCbCrSubsampleRatio420)
+	for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+		for i := range p {
+			p[i] = uint8(rng.IntN(256))
+		}
+	}
+	want := ShrinkReduced(m, 1601, 1200, 2, 1024).(*image.NRGBA)
+	buf := make([]uint8, 4*1024*1024)
+	for i := range buf {
+		buf[i] = 0xa5
+	}
+	got := ShrinkReducedInto(buf, m, 1601, 1200, 2, 1024).(*image.NRGBA)
+	if &got.Pix[0] != &buf[0] || got.Rect != want.Rect || got.Stride != want.Stride || !bytes.Equal(got.Pix, want.Pix) {
+		t.Errorf("into a buffer: %v stride %d, in place %v, same pixels %v", got.Rect, got.Stride, &got.Pix[0] == &buf[0], bytes.Equal(got.Pix, want.Pix))
+	}
+	short := make([]uint8, 100)
+	if got := ShrinkReducedInto(short, m, 1601, 1200, 2, 1024).(*image.NRGBA); &got.Pix[0] == &short[0] || !bytes.Equal(got.Pix, want.Pix) {
+		t.Errorf("a short buffer was used or changed the result")
+	}
+}
