@@ -20,10 +20,17 @@
 // [DecodeMemoryScaled] what it allocates. A JPEG that decoder does not
 // support (12-bit, arithmetic coding) falls back to image/jpeg.
 //
-// [Shrink] makes the one small work image that feeds both the perceptual
-// hash and the thumbnail: a single area-average (box) downscale with exact
-// fractional area weights, with fast paths that never convert full
-// resolution YCbCr pixels to RGB.
+// [Shrink] makes the one small work image that feeds the perceptual hashes:
+// a single area-average (box) downscale with exact fractional area weights,
+// with fast paths that never convert full resolution YCbCr pixels to RGB.
+// [ShrinkReduced] makes the same image from a reduced decode, at the size a
+// full decode would give (so it may enlarge the decoded image): each
+// output pixel the mean of the full-size area it covers, every reduced
+// pixel read as constant over the pixels it replaces
+// (TestShrinkReducedIsShrinkOfTheBlocks: exactly Shrink of such an image);
+// [ShrinkReducedInto] reuses a buffer for it. relcat's ingest decodes a
+// 1600 px JPEG at 1/2 and a 12 MP one at 1/4 and makes its 1024 px work
+// image (and its thumbnail) this way.
 //
 // The package imports no other relcat package but its own decoder,
 // catalog/media/jpeg, which imports none.
