@@ -30,7 +30,7 @@ import (
 //	                     id slots (8, LE: nearFileSlots(top)), 0 (8), CRC-32C of the bytes
 //	                     before (4), 0 (4)
 //	index                hindex's persisted form (hindex.Index.WriteTo), with room for the same
-//	                     id slots (Reserve)
+//	                     id slots (hindex WriteWithRoom)
 //	shas                 id slots x 32 bytes: the image of each near id (zeros: none)
 //	qualities            id slots x 1 byte
 //
@@ -303,11 +303,7 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 		return errors.New("catalog: the near index does not match near_ids (not persisted)")
 	}
 	slots := nearFileSlots(n.top)
-	n.ix.Reserve(slots)
-	if len(n.shas) < slots {
-		n.shas = append(n.shas, make([]SHA256, slots-len(n.shas))...)
-		n.qual = append(n.qual, make([]uint8, slots-len(n.qual))...)
-	}
+	have := min(len(n.shas), slots) // the ids after it are room: written as zeros
 	tmp, err := os.CreateTemp(c.dir, nearFileName+".tmp-*")
 	if err != nil {
 		return err
@@ -322,27 +318,32 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 	copy(hdr[32:], topSHA[:])
 	copy(hdr[64:], created[:])
 	n.ix.Compact()
-	binary.LittleEndian.PutUint64(hdr[96:], uint64(n.ix.EncodedSize()))
+	binary.LittleEndian.PutUint64(hdr[96:], uint64(n.ix.EncodedSizeWithRoom(slots)))
 	binary.LittleEndian.PutUint64(hdr[104:], uint64(slots))
 	binary.LittleEndian.PutUint32(hdr[112:], crc32.Checksum(hdr[:112], castagnoli))
 	if _, err := w.Write(hdr); err != nil {
 		tmp.Close()
 		return err
 	}
-	if _, err := n.ix.WriteTo(w); err != nil {
+	if _, err := n.ix.WriteWithRoom(w, slots); err != nil {
 		tmp.Close()
 		return err
 	}
-	shas := n.shas[:slots:slots]
-	if _, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(&shas[0])), 32*slots)); err != nil {
+	if have > 0 {
+		if _, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(&n.shas[0])), 32*have)); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if _, err := w.Write(make([]byte, align64(32*slots)-32*have)); err != nil {
 		tmp.Close()
 		return err
 	}
-	if _, err := w.Write(make([]byte, align64(32*slots)-32*slots)); err != nil {
+	if _, err := w.Write(n.qual[:have]); err != nil {
 		tmp.Close()
 		return err
 	}
-	if _, err := w.Write(n.qual[:slots]); err != nil {
+	if _, err := w.Write(make([]byte, slots-have)); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -401,9 +402,8 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
 		return "damaged"
 	}
-	want.ix.Reserve(slots)
 	cw := &compareWriter{r: io.LimitReader(r, int64(h.indexLen)), same: true}
-	if _, err := want.ix.WriteTo(cw); err != nil {
+	if _, err := want.ix.WriteWithRoom(cw, slots); err != nil {
 		add("index", nearFileName, "cannot rebuild it to compare: %v", err)
 		return "not checked"
 	}

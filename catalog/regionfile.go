@@ -27,9 +27,9 @@ import (
 //	                    covered (8, LE), the SHA-256 of that id's image (32), SHA-256 of meta
 //	                    "created" (32), index bytes (8, LE), 0 (16), CRC-32C of the bytes before (4), 0 (4)
 //	index               hindex's persisted form (slots: near id << 3 | region position), with room
-//	                    (Reserve) for the slots of near ids up to nearFileSlots(top) - 1 when it
-//	                    holds any region hash, so that the images added later are stored in place
-//	                    in the private mapping (reserveRegionRoom)
+//	                    (hindex WriteWithRoom) for the slots of near ids up to nearFileSlots(top) - 1
+//	                    when it holds any region hash, so that the images added later are stored
+//	                    in place in the private mapping (regionFileRoom)
 const (
 	regionFileName    = "regions.idx"
 	regionFileMagic   = "RELCATRI"
@@ -219,7 +219,7 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	reserveRegionRoom(r.ix, r.top)
+	room := regionFileRoom(r.ix, r.top)
 	r.ix.Compact()
 	hdr := make([]byte, nearFileHeader)
 	copy(hdr, regionFileMagic)
@@ -228,12 +228,12 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 	binary.LittleEndian.PutUint64(hdr[24:], r.top)
 	copy(hdr[32:], topSHA[:])
 	copy(hdr[64:], created[:])
-	binary.LittleEndian.PutUint64(hdr[96:], uint64(align64(r.ix.EncodedSize())))
+	binary.LittleEndian.PutUint64(hdr[96:], uint64(align64(r.ix.EncodedSizeWithRoom(room))))
 	binary.LittleEndian.PutUint32(hdr[112:], crc32.Checksum(hdr[:112], castagnoli))
 	_, err = w.Write(hdr)
 	if err == nil {
 		var n int64
-		n, err = r.ix.WriteTo(w)
+		n, err = r.ix.WriteWithRoom(w, room)
 		if err == nil {
 			_, err = w.Write(make([]byte, align64(int(n))-int(n)))
 		}
@@ -296,10 +296,9 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 	if fi.Size() != int64(nearFileHeader)+int64(h.indexLen) {
 		return differs()
 	}
-	reserveRegionRoom(want.ix, h.top)
 	rest := io.LimitReader(r, int64(h.indexLen))
 	cw := &compareWriter{r: rest, same: true}
-	if _, err := want.ix.WriteTo(cw); err != nil {
+	if _, err := want.ix.WriteWithRoom(cw, regionFileRoom(want.ix, h.top)); err != nil {
 		add("index", regionFileName, "cannot rebuild it to compare: %v", err)
 		return "not checked"
 	}
@@ -320,14 +319,15 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 	return fmt.Sprintf("current (%d region hashes, near ids up to %d)", want.ix.Len(), h.top)
 }
 
-// reserveRegionRoom gives a region index that holds region hashes the room of a region file
-// covering near ids up to top: the slots of the near id slots near.idx keeps (nearFileSlots). An
-// index without any (a catalog of images without pixels, or written before region hashes) gets
-// none: its file would be mostly zeros (8 slots of 33 bytes per image).
-func reserveRegionRoom(ix *hindex.Index, top uint64) {
-	if ix.Len() > 0 {
-		ix.Reserve(min(nearFileSlots(min(top, maxRegionNearID)), maxRegionNearID+1) << regionSlotBits)
+// regionFileRoom is the id space a region file covering near ids up to top keeps for an index
+// that holds region hashes: the slots of the near id slots near.idx keeps (nearFileSlots). An index
+// without any (a catalog of images without pixels, or written before region hashes) keeps none
+// (0): its file would be mostly zeros (8 slots of 33 bytes per image).
+func regionFileRoom(ix *hindex.Index, top uint64) int {
+	if ix.Len() == 0 {
+		return 0
 	}
+	return min(nearFileSlots(min(top, maxRegionNearID)), maxRegionNearID+1) << regionSlotBits
 }
 
 func allZero(b []byte) bool {

@@ -204,16 +204,6 @@ func (ix *Index) Len() int { return ix.n }
 // IDs returns the size of the id space: one more than the largest id the index has room for.
 func (ix *Index) IDs() int { return len(ix.hashes) }
 
-// Reserve makes room for ids below n: they are kept absent, in memory and in the persisted form.
-// An index loaded from that form (Load, from a private writable mapping) then adds ids below n in
-// place, touching only the pages it writes, instead of copying its arrays to grow them.
-func (ix *Index) Reserve(n int) {
-	if old := len(ix.hashes); n > old {
-		ix.hashes = slices.Grow(ix.hashes, n-old)[:n]
-		ix.state = slices.Grow(ix.state, n-old)[:n]
-		clear(ix.state[old:])
-	}
-}
 
 // Hash returns the hash stored under id and whether id is present.
 func (ix *Index) Hash(id uint32) ([32]byte, bool) {
@@ -576,15 +566,23 @@ const (
 
 func align64(n int) int { return (n + 63) &^ 63 }
 
-// EncodedSize is the number of bytes AppendTo adds (after Compact).
-func (ix *Index) EncodedSize() int {
-	ids := len(ix.hashes)
+// EncodedSize is the number of bytes WriteTo writes (after Compact).
+func (ix *Index) EncodedSize() int { return ix.EncodedSizeWithRoom(0) }
+
+// EncodedSizeWithRoom is the number of bytes WriteWithRoom(w, ids) writes (after Compact).
+func (ix *Index) EncodedSizeWithRoom(ids int) int {
+	ids = max(ids, len(ix.hashes))
 	return fileHeader + align64(32*ids) + align64(ids) + align64(slots*(keySpace+1)*4) + slots*ix.n*16
 }
 
 // WriteTo writes the persisted form of the index, freezing pending ids first (which modifies the
 // index: it must not run concurrently with any other method). The host must be little-endian.
-func (ix *Index) WriteTo(w io.Writer) (int64, error) {
+func (ix *Index) WriteTo(w io.Writer) (int64, error) { return ix.WriteWithRoom(w, 0) }
+
+// WriteWithRoom is WriteTo with room for ids below ids (absent, written as zeros without being
+// allocated): an index loaded from it (Load, from a private writable mapping) adds those ids in
+// place, touching only the pages it writes, instead of copying its arrays to grow them.
+func (ix *Index) WriteWithRoom(w io.Writer, ids int) (int64, error) {
 	if !littleEndian {
 		return 0, errors.New("hindex: persisted form needs a little-endian host")
 	}
@@ -594,12 +592,24 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 			ix.off[s] = make([]uint32, keySpace+1)
 		}
 	}
-	ids := len(ix.hashes)
+	have := len(ix.hashes)
+	ids = max(ids, have)
 	var written int64
 	write := func(b []byte) error {
 		n, err := w.Write(b)
 		written += int64(n)
 		return err
+	}
+	zeros := make([]byte, 64<<10)
+	writeZeros := func(n int) error {
+		for n > 0 {
+			k := min(n, len(zeros))
+			if err := write(zeros[:k]); err != nil {
+				return err
+			}
+			n -= k
+		}
+		return nil
 	}
 	pad := func(n int) error {
 		if p := align64(n) - n; p > 0 {
@@ -614,21 +624,27 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	if err := write(hdr); err != nil {
 		return written, err
 	}
-	if ids > 0 {
-		if err := write(unsafe.Slice((*byte)(unsafe.Pointer(&ix.hashes[0])), 32*ids)); err != nil {
+	if have > 0 {
+		if err := write(unsafe.Slice((*byte)(unsafe.Pointer(&ix.hashes[0])), 32*have)); err != nil {
 			return written, err
 		}
+	}
+	if err := writeZeros(32 * (ids - have)); err != nil {
+		return written, err
 	}
 	if err := pad(32 * ids); err != nil {
 		return written, err
 	}
-	st := make([]byte, ids)
+	st := make([]byte, have)
 	for i, x := range ix.state {
 		if x != absent {
 			st[i] = 1
 		}
 	}
 	if err := write(st); err != nil {
+		return written, err
+	}
+	if err := writeZeros(ids - have); err != nil {
 		return written, err
 	}
 	if err := pad(ids); err != nil {

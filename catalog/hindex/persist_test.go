@@ -75,21 +75,17 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 	}
 }
 
-// TestReserveAddsInPlace: an index written with room (Reserve) and loaded adds ids below the room
+// TestRoomAddsInPlace: an index written with room (WriteWithRoom) and loaded adds ids below the room
 // in the loaded bytes themselves (no copy of its arrays), and answers as an index built directly.
-func TestReserveAddsInPlace(t *testing.T) {
+func TestRoomAddsInPlace(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	ix := New(0)
 	for i := range 3000 {
 		ix.Add(uint32(i), randHash(rng))
 	}
-	ix.Reserve(4000)
-	if ix.IDs() != 4000 || ix.Len() != 3000 {
-		t.Fatalf("after Reserve: %d ids, %d present", ix.IDs(), ix.Len())
-	}
 	var buf bytes.Buffer
-	if _, err := ix.WriteTo(&buf); err != nil {
-		t.Fatal(err)
+	if n, err := ix.WriteWithRoom(&buf, 4000); err != nil || int(n) != ix.EncodedSizeWithRoom(4000) || ix.IDs() != 3000 {
+		t.Fatalf("WriteWithRoom: %d bytes (EncodedSizeWithRoom %d), %v; the index's own ids %d", n, ix.EncodedSizeWithRoom(4000), err, ix.IDs())
 	}
 	data := append(make([]byte, 0, buf.Len()+64), buf.Bytes()...)
 	got, _, err := Load(data)
