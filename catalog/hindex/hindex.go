@@ -204,7 +204,6 @@ func (ix *Index) Len() int { return ix.n }
 // IDs returns the size of the id space: one more than the largest id the index has room for.
 func (ix *Index) IDs() int { return len(ix.hashes) }
 
-
 // Hash returns the hash stored under id and whether id is present.
 func (ix *Index) Hash(id uint32) ([32]byte, bool) {
 	if int(id) >= len(ix.state) || ix.state[id] == absent {
