@@ -141,7 +141,11 @@ func (c *Catalog) persistRegionIndex(force bool) error {
 		if nb == nil || tx.Bucket(bucketMeta) == nil || tx.Bucket(bucketRegions) == nil {
 			return nil
 		}
-		hashes = nb.Stats().KeyN
+		// The last near id stands for the number of hashes, as in persistIndex (counting the
+		// bucket walked all its pages at every writer's Close: 1M entries).
+		if k, _ := nb.Cursor().Last(); len(k) == 8 {
+			hashes = int(min(binary.BigEndian.Uint64(k), maxNearID))
+		}
 		if hashes < persistMinHashes {
 			return nil
 		}
