@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -368,10 +367,15 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 	return nil
 }
 
-// checkNearFile compares a current near.idx with the index built from the pdq bucket (a stale file
-// is no problem: it is not used, and the next writer rewrites it) and says what it found. The file
-// is read as a stream and compared with the rebuilt index as that is written out, so only the
-// rebuilt index is held in memory.
+// errStop ends a ForEach early (the caller knows why).
+var errStop = errors.New("stop")
+
+// checkNearFile holds a current near.idx against the pdq bucket (a stale file is no problem: it is
+// not used, and the next writer rewrites it) and says what it found. The file is mapped and checked
+// in place, nothing rebuilt: every stored hash with a near id up to the file's top is in its index
+// under that id, with its image and quality in the id arrays, and nothing else is (counts, zeros);
+// the index's bucket tables agree with its hashes (hindex CheckTables); the id space is the room
+// the writer keeps. Memory stays that of the mapping, whatever the catalog's size.
 func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) string {
 	f, err := os.Open(filepath.Join(c.dir, nearFileName))
 	if err != nil {
@@ -382,9 +386,8 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	if err != nil {
 		return "none"
 	}
-	r := bufio.NewReaderSize(f, 1<<20)
 	hdr := make([]byte, nearFileHeader)
-	n, _ := io.ReadFull(r, hdr)
+	n, _ := f.ReadAt(hdr, 0)
 	h, err := parseNearHeader(hdr[:n])
 	if err != nil {
 		add("index", nearFileName, "%v (it is not used; the next ingest or `relcat reindex` rewrites it)", err)
@@ -393,78 +396,89 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	if why := h.stale(tx); why != "" {
 		return "stale: " + why
 	}
-	want, err := buildIndex(tx, h.top)
+	differs := func() string {
+		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
+		return "damaged"
+	}
+	slots := int(h.slots)
+	if h.indexLen%64 != 0 || fi.Size() != int64(nearFileHeader)+int64(h.indexLen)+int64(align64(32*slots))+int64(slots) {
+		return differs()
+	}
+	data, err := mapPrivate(f, int(fi.Size()))
+	if err != nil {
+		return "not checked: cannot map it: " + err.Error()
+	}
+	defer func() { _ = unmapPrivate(data) }()
+	ix, used, err := hindex.Load(data[nearFileHeader : nearFileHeader+int(h.indexLen)])
+	if err != nil || used != int(h.indexLen) || ix.IDs() != slots || ix.CheckTables() != nil {
+		return differs()
+	}
+	at := nearFileHeader + int(h.indexLen)
+	shas := unsafe.Slice((*SHA256)(unsafe.Pointer(&data[at])), slots)
+	qual := data[at+align64(32*slots) : at+align64(32*slots)+slots]
+	mismatch := func(id int, s SHA256, q uint8) string {
+		add("index", nearFileName, "near id %d: the file disagrees with the catalog's %s quality %d (run `relcat reindex`)", id, s, q)
+		return "damaged"
+	}
+	count := 0
+	watch := mapWatch{tx: tx}
+	var found string
+	err = tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
+		watch.step()
+		id, ok := pdqNearID(v)
+		if !ok || len(k) != 32 || id == 0 || id > maxNearID {
+			return fmt.Errorf("pdq record %x: %d bytes, malformed or without a near id", k, len(v))
+		}
+		if id > h.top {
+			return nil // added since the file was written
+		}
+		var s SHA256
+		copy(s[:], k)
+		var hash [32]byte
+		copy(hash[:], v[2+int(v[1]):])
+		if int(id) >= slots {
+			found = mismatch(int(id), s, v[0])
+			return errStop
+		}
+		if got, ok := ix.Hash(uint32(id)); !ok || got != hash {
+			found = differs()
+			return errStop
+		}
+		if shas[id] != s || qual[id] != v[0] {
+			found = mismatch(int(id), s, v[0])
+			return errStop
+		}
+		count++
+		return nil
+	})
+	if found != "" {
+		return found
+	}
 	if err != nil {
 		return "not checked: " + err.Error() // reported with the hashes
 	}
-	slots := int(h.slots)
-	if fi.Size() != int64(nearFileHeader)+int64(h.indexLen)+int64(align64(32*slots))+int64(slots) {
-		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
-		return "damaged"
+	if ix.Len() != count {
+		return differs()
 	}
-	cw := &compareWriter{r: io.LimitReader(r, int64(h.indexLen)), same: true}
-	if _, err := want.ix.WriteWithRoom(cw, slots); err != nil {
-		add("index", nearFileName, "cannot rebuild it to compare: %v", err)
-		return "not checked"
-	}
-	if !cw.same || cw.n != int64(h.indexLen) {
-		add("index", nearFileName, "differs from the index of the stored hashes (run `relcat reindex`)")
-		return "damaged"
-	}
-	// The image of each id, then (after the padding) the quality of each id, read as they come.
-	mismatch := func(id int) string {
-		var ws SHA256
-		var wq uint8
-		if id < len(want.shas) {
-			ws, wq = want.shas[id], want.qual[id]
-		}
-		add("index", nearFileName, "near id %d: the file disagrees with the catalog's %s quality %d (run `relcat reindex`)", id, ws, wq)
-		return "damaged"
-	}
-	var s SHA256
-	for id := 0; id < slots; id++ {
-		if _, err := io.ReadFull(r, s[:]); err != nil {
-			return mismatch(id)
-		}
-		if (id < len(want.shas) && s != want.shas[id]) || (id >= len(want.shas) && s != SHA256{}) {
-			return mismatch(id)
+	// No image where the catalog has none (ids without a hash, the room): zeros.
+	named := 0
+	for id := range slots {
+		switch {
+		case shas[id] != SHA256{}:
+			named++
+		case qual[id] != 0:
+			return mismatch(id, SHA256{}, 0)
 		}
 	}
-	if _, err := r.Discard(align64(32*slots) - 32*slots); err != nil {
-		return mismatch(slots)
-	}
-	for id := 0; id < slots; id++ {
-		q, err := r.ReadByte()
-		if err != nil {
-			return mismatch(id)
+	if named != count {
+		for id := range slots {
+			if shas[id] != (SHA256{}) {
+				if _, ok := ix.Hash(uint32(id)); !ok {
+					return mismatch(id, SHA256{}, 0)
+				}
+			}
 		}
-		if (id < len(want.qual) && q != want.qual[id]) || (id >= len(want.qual) && q != 0) {
-			return mismatch(id)
-		}
+		return differs()
 	}
-	return fmt.Sprintf("current (%d hashes, near ids up to %d)", want.ix.Len(), h.top)
-}
-
-// compareWriter compares what is written to it with what r holds (same: so far, equal).
-type compareWriter struct {
-	r    io.Reader
-	n    int64
-	same bool
-	buf  []byte
-}
-
-func (w *compareWriter) Write(p []byte) (int, error) {
-	if !w.same {
-		return len(p), nil
-	}
-	if cap(w.buf) < len(p) {
-		w.buf = make([]byte, len(p))
-	}
-	b := w.buf[:len(p)]
-	n, _ := io.ReadFull(w.r, b)
-	w.n += int64(n)
-	if n != len(p) || !bytes.Equal(b, p) {
-		w.same = false
-	}
-	return len(p), nil
+	return fmt.Sprintf("current (%d hashes, near ids up to %d)", count, h.top)
 }

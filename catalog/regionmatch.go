@@ -246,15 +246,31 @@ func buildRegionIndex(tx *bolt.Tx, top uint64) (*regionIndex, error) {
 	if k, _ := tx.Bucket(bucketNearIDs).Cursor().Last(); len(k) == 8 && top == 0 {
 		r.top = binary.BigEndian.Uint64(k)
 	}
-	rb := tx.Bucket(bucketRegions)
-	if rb == nil {
-		return r, nil
-	}
 	var ids []uint32
 	var hashes [][32]byte
+	err := forEachIndexedRegion(tx, top, func(slot uint32, h [32]byte) {
+		ids = append(ids, slot)
+		hashes = append(hashes, h)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.ix.AddBatch(ids, hashes)
+	return r, nil
+}
+
+// forEachIndexedRegion calls fn with the slot and hash of every region hash the region index holds
+// for the images with a near id up to top (0: all), in the regions bucket's order.
+func forEachIndexedRegion(tx *bolt.Tx, top uint64, fn func(slot uint32, h [32]byte)) error {
+	rb := tx.Bucket(bucketRegions)
+	if rb == nil {
+		return nil
+	}
+	watch := mapWatch{tx: tx}
 	pc := tx.Bucket(bucketPDQ).Cursor()
 	pk, pv := pc.First()
-	err := rb.ForEach(func(k, v []byte) error {
+	return rb.ForEach(func(k, v []byte) error {
+		watch.step()
 		// The pdq cursor moves along; a few steps behind, it seeks (a catalog whose older images
 		// have no region hashes would otherwise be read whole through the pdq bucket).
 		for steps := 0; pk != nil && bytes.Compare(pk, k) < 0; steps++ {
@@ -277,17 +293,11 @@ func buildRegionIndex(tx *bolt.Tx, top uint64) (*regionIndex, error) {
 		}
 		for i, h := range rs {
 			if h.Quality >= RegionMinQuality {
-				ids = append(ids, regionSlot(id, i))
-				hashes = append(hashes, h.AsIs)
+				fn(regionSlot(id, i), h.AsIs)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	r.ix.AddBatch(ids, hashes)
-	return r, nil
 }
 
 // regionCandidates lists the stored images (other than self; with a near id below `below` when it

@@ -751,3 +751,45 @@ func Load(data []byte) (*Index, int, error) {
 	}
 	return ix, size, nil
 }
+
+// CheckTables reports whether the bucket tables agree with the stored hashes, as a freshly built
+// index's would: in every slot each present id appears exactly once, in the bucket of its key and
+// with its fragment, the ids of a bucket in increasing order. With the ids and hashes themselves
+// checked by the caller (Hash, Len), it proves a loaded index answers every search as one built from
+// those hashes, reading the tables in order and allocating nothing. It freezes pending ids first.
+func (ix *Index) CheckTables() error {
+	ix.Compact()
+	if ix.stale != 0 {
+		return fmt.Errorf("%w: %d stale entries", ErrFormat, ix.stale)
+	}
+	for s := range slots {
+		off, ents := ix.off[s], ix.ents[s]
+		if ix.n == 0 {
+			continue
+		}
+		if len(off) != keySpace+1 || len(ents) != ix.n || int(off[keySpace]) != ix.n {
+			return fmt.Errorf("%w: slot %d holds %d entries for %d ids", ErrFormat, s, len(ents), ix.n)
+		}
+		for k := range keySpace {
+			prev := -1
+			if off[k] > off[k+1] {
+				return fmt.Errorf("%w: slot %d offsets decrease", ErrFormat, s)
+			}
+			for _, e := range ents[off[k]:off[k+1]] {
+				id := int(e.id)
+				if id >= len(ix.state) || ix.state[id] != frozen {
+					return fmt.Errorf("%w: slot %d key %d: id %d is not present", ErrFormat, s, k, id)
+				}
+				if id <= prev {
+					return fmt.Errorf("%w: slot %d key %d: id %d out of order or twice", ErrFormat, s, k, id)
+				}
+				prev = id
+				h := &ix.hashes[id]
+				if lo, hi := frag(h, s); int(key(h, s)) != k || lo != e.lo || hi != e.hi {
+					return fmt.Errorf("%w: slot %d: id %d filed under key %d, not its hash's", ErrFormat, s, id, k)
+				}
+			}
+		}
+	}
+	return nil
+}

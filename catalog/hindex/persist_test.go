@@ -156,3 +156,50 @@ func TestLoadRejectsDamage(t *testing.T) {
 		_ = bad.Search(randHash(rng), 40, nil)
 	}
 }
+
+// TestCheckTables: the tables of a written and loaded index pass; an entry moved to another bucket,
+// one whose id changed, or two swapped within a bucket, do not.
+func TestCheckTables(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	ix := New(0)
+	for i := range 4000 {
+		ix.Add(uint32(i), randHash(rng))
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteWithRoom(&buf, 5000); err != nil {
+		t.Fatal(err)
+	}
+	load := func() *Index {
+		t.Helper()
+		data := append(make([]byte, 0, buf.Len()+64), buf.Bytes()...)
+		got, _, err := Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if err := load().CheckTables(); err != nil {
+		t.Fatalf("a sound index: %v", err)
+	}
+	// A bucket with at least two entries in slot 3.
+	got := load()
+	k := 0
+	for got.off[3][k+1]-got.off[3][k] < 2 {
+		k++
+	}
+	i := got.off[3][k]
+	damage := map[string]func(x *Index){
+		"id changed":     func(x *Index) { x.ents[3][i].id ^= 1 },
+		"fragment":       func(x *Index) { x.ents[3][i].lo ^= 1 << 20 },
+		"swapped":        func(x *Index) { x.ents[3][i], x.ents[3][i+1] = x.ents[3][i+1], x.ents[3][i] },
+		"id not present": func(x *Index) { x.ents[3][i].id = 4500 },
+		"hash changed":   func(x *Index) { x.hashes[x.ents[5][0].id][1] ^= 1 << 7 },
+	}
+	for name, d := range damage {
+		x := load()
+		d(x)
+		if err := x.CheckTables(); err == nil {
+			t.Errorf("%s: not found", name)
+		}
+	}
+}
