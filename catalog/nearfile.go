@@ -410,7 +410,10 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	}
 	defer func() { _ = unmapPrivate(data) }()
 	ix, used, err := hindex.Load(data[nearFileHeader : nearFileHeader+int(h.indexLen)])
-	if err != nil || used != int(h.indexLen) || ix.IDs() != slots || ix.CheckTables() != nil {
+	// The file is read whole: let go of its pages as the check moves on (every slot's table,
+	// every 16,384 hashes), or a million images' files would all stay resident.
+	release := func() { releaseBytes(data) }
+	if err != nil || used != int(h.indexLen) || ix.IDs() != slots || ix.CheckTables(release) != nil {
 		return differs()
 	}
 	at := nearFileHeader + int(h.indexLen)
@@ -425,6 +428,9 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	var found string
 	err = tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 		watch.step()
+		if count%16384 == 16383 {
+			release()
+		}
 		id, ok := pdqNearID(v)
 		if !ok || len(k) != 32 || id == 0 || id > maxNearID {
 			return fmt.Errorf("pdq record %x: %d bytes, malformed or without a near id", k, len(v))

@@ -301,11 +301,15 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 	}
 	defer func() { _ = unmapPrivate(data) }()
 	ix, used, err := hindex.Load(data[nearFileHeader:])
-	if err != nil || used > int(h.indexLen) || !allZero(data[nearFileHeader+used:]) || ix.CheckTables() != nil {
+	release := func() { releaseBytes(data) } // as checkNearFile does
+	if err != nil || used > int(h.indexLen) || !allZero(data[nearFileHeader+used:]) || ix.CheckTables(release) != nil {
 		return differs()
 	}
 	count, natural, same := 0, 0, true
 	err = forEachIndexedRegion(tx, h.top, func(slot uint32, hash [32]byte) {
+		if count%16384 == 16383 {
+			release()
+		}
 		if got, ok := ix.Hash(slot); !ok || got != hash {
 			same = false
 		}

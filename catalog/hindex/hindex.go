@@ -757,7 +757,9 @@ func Load(data []byte) (*Index, int, error) {
 // with its fragment, the ids of a bucket in increasing order. With the ids and hashes themselves
 // checked by the caller (Hash, Len), it proves a loaded index answers every search as one built from
 // those hashes, reading the tables in order and allocating nothing. It freezes pending ids first.
-func (ix *Index) CheckTables() error {
+// between, when not nil, is called after each of the 16 slots (a caller checking a mapped file lets
+// go of its pages there).
+func (ix *Index) CheckTables(between func()) error {
 	ix.Compact()
 	if ix.stale != 0 {
 		return fmt.Errorf("%w: %d stale entries", ErrFormat, ix.stale)
@@ -789,6 +791,9 @@ func (ix *Index) CheckTables() error {
 					return fmt.Errorf("%w: slot %d: id %d filed under key %d, not its hash's", ErrFormat, s, id, k)
 				}
 			}
+		}
+		if between != nil {
+			between()
 		}
 	}
 	return nil

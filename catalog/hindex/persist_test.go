@@ -178,8 +178,9 @@ func TestCheckTables(t *testing.T) {
 		}
 		return got
 	}
-	if err := load().CheckTables(); err != nil {
-		t.Fatalf("a sound index: %v", err)
+	calls := 0
+	if err := load().CheckTables(func() { calls++ }); err != nil || calls != 16 {
+		t.Fatalf("a sound index: %v (%d calls between slots)", err, calls)
 	}
 	// A bucket with at least two entries in slot 3.
 	got := load()
@@ -198,7 +199,7 @@ func TestCheckTables(t *testing.T) {
 	for name, d := range damage {
 		x := load()
 		d(x)
-		if err := x.CheckTables(); err == nil {
+		if err := x.CheckTables(nil); err == nil {
 			t.Errorf("%s: not found", name)
 		}
 	}
