@@ -397,14 +397,21 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 	}
 	n := 0
 	watch := mapWatch{tx: tx}
+	// step is taken once per record read: pages let go of, Ctrl-C seen within 4,096 records.
+	step := func() error {
+		watch.step()
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		return nil
+	}
 	// pdq -> near id and near_ids -> image, summed on both sides (verifysums.go): equal sums prove
 	// the two map each other; otherwise each is looked up in the other.
 	sums := newSetSums(4)
 	byHash, byID := sums[0], sums[1]
 	err = pb.ForEach(func(k, v []byte) error {
-		watch.step()
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ErrInterrupted
+		if err := step(); err != nil {
+			return err
 		}
 		if _, err := parsePDQValue(v); err != nil {
 			return nil // reported with the images
@@ -421,9 +428,8 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 		return lookedUp, err
 	}
 	err = nb.ForEach(func(k, v []byte) error {
-		watch.step()
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ErrInterrupted
+		if err := step(); err != nil {
+			return err
 		}
 		if len(k) != 8 || len(v) != 32 {
 			add("index", fmt.Sprintf("near_ids %x", k), "malformed entry")
@@ -438,9 +444,8 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 	if !byHash.same(byID) {
 		lookedUp = append(lookedUp, "near ids")
 		err = pb.ForEach(func(k, v []byte) error {
-			watch.step()
-			if n++; n%4096 == 0 && ctx.Err() != nil {
-				return ErrInterrupted
+			if err := step(); err != nil {
+				return err
 			}
 			if _, err := parsePDQValue(v); err != nil {
 				return nil
@@ -454,9 +459,8 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 			return lookedUp, err
 		}
 		err = nb.ForEach(func(k, v []byte) error {
-			watch.step()
-			if n++; n%4096 == 0 && ctx.Err() != nil {
-				return ErrInterrupted
+			if err := step(); err != nil {
+				return err
 			}
 			if len(k) != 8 || len(v) != 32 {
 				return nil
@@ -542,9 +546,8 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 	haveA := false
 	cur := eb.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		watch.step()
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return lookedUp, ErrInterrupted
+		if err := step(); err != nil {
+			return lookedUp, err
 		}
 		e, err := parseEdge(k, v)
 		if err == nil && e.kind == edgeWhole && (!haveA || e.a != curA) {
@@ -564,9 +567,8 @@ func checkNearCounted(ctx context.Context, tx *bolt.Tx, add func(kind, subject, 
 	}
 	lookedUp = append(lookedUp, "reverse edges")
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		watch.step()
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return lookedUp, ErrInterrupted
+		if err := step(); err != nil {
+			return lookedUp, err
 		}
 		e, err := parseEdge(k, v)
 		if err != nil || e.kind != edgeWhole || !hasPDQ(pb, e.a) || !hasPDQ(pb, e.b) {

@@ -583,14 +583,14 @@ func TestVerifyRegionDamage(t *testing.T) {
 	}
 }
 
-// TestRegionFile: a writer leaves regions.idx beside near.idx when it closes; the next process maps
-// it (no rebuild from the regions bucket) and finds the same crops, including those of images added
-// since the file was written; a removal makes it stale and it is not used.
-func TestRegionFile(t *testing.T) {
+// regionFileCatalog writes a catalog of regionFixture's first folder whose writer leaves regions.idx
+// (persisted from one hash on, for this test) and returns its directory and the second folder.
+func regionFileCatalog(t *testing.T) (dir, second string) {
+	t.Helper()
 	old := persistMinHashes
 	persistMinHashes = 1
-	defer func() { persistMinHashes = old }()
-	dir := filepath.Join(t.TempDir(), "cat")
+	t.Cleanup(func() { persistMinHashes = old })
+	dir = filepath.Join(t.TempDir(), "cat")
 	first, second := regionFixture(t)
 	c, err := Open(dir, Options{Now: fixedClock()})
 	if err != nil {
@@ -602,11 +602,19 @@ func TestRegionFile(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir, second
+}
+
+// TestRegionFile: a writer leaves regions.idx beside near.idx when it closes; the next process maps
+// it (no rebuild from the regions bucket) and finds the same crops, including those of images added
+// since the file was written; a removal makes it stale and it is not used.
+func TestRegionFile(t *testing.T) {
+	dir, second := regionFileCatalog(t)
 	if _, err := os.Stat(filepath.Join(dir, regionFileName)); err != nil {
 		t.Fatalf("no region index file after the writer closed: %v", err)
 	}
 	// A writer maps it and adds the second release's images to it (their region edges need it).
-	c, err = Open(dir, Options{Now: fixedClock()})
+	c, err := Open(dir, Options{Now: fixedClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,25 +662,11 @@ func TestRegionFile(t *testing.T) {
 	}
 }
 
-// TestVerifyChecksRegionFile: verify holds regions.idx against the index of the stored region
-// hashes, reading the file as it compares (it keeps room for images to come): a changed byte in the
-// index or in the room after it is named, a sound file is current.
+// TestVerifyChecksRegionFile: verify holds regions.idx against the stored region hashes, checking
+// the mapped file in place (it keeps room for images to come): a changed byte in the index or in
+// the room is named, a sound file is current.
 func TestVerifyChecksRegionFile(t *testing.T) {
-	old := persistMinHashes
-	persistMinHashes = 1
-	defer func() { persistMinHashes = old }()
-	dir := filepath.Join(t.TempDir(), "cat")
-	first, _ := regionFixture(t)
-	c, err := Open(dir, Options{Now: fixedClock()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Ingest(context.Background(), []string{first}, IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := regionFileCatalog(t)
 	path := filepath.Join(dir, regionFileName)
 	sound, err := os.ReadFile(path)
 	if err != nil {
