@@ -7,6 +7,7 @@ import (
 	"image"
 	stdjpeg "image/jpeg"
 	"math/rand/v2"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -18,6 +19,7 @@ import (
 )
 
 var benchPhotos = map[string][]byte{}
+var benchImages = map[string]*image.NRGBA{}
 var benchMu sync.Mutex
 
 // benchPhoto is a w x h q90 JPEG (image/jpeg's encoder: baseline 4:2:0) made from the demo
@@ -57,7 +59,36 @@ func benchPhoto(b testing.TB, w, h int) []byte {
 		b.Fatal(err)
 	}
 	benchPhotos[key] = buf.Bytes()
+	benchImages[key] = img
 	return buf.Bytes()
+}
+
+// cjpegPhoto is benchPhoto's w x h image encoded by libjpeg-turbo's cjpeg -quality 90 with the
+// given options (a progressive file, 4:2:2 sampling), or nil when cjpeg is not installed.
+func cjpegPhoto(b testing.TB, w, h int, opts ...string) []byte {
+	benchPhoto(b, w, h)
+	path, err := exec.LookPath("cjpeg")
+	if err != nil {
+		return nil
+	}
+	benchMu.Lock()
+	img := benchImages[fmt.Sprint(w, "x", h)]
+	benchMu.Unlock()
+	var ppm bytes.Buffer
+	fmt.Fprintf(&ppm, "P6\n%d %d\n255\n", w, h)
+	for y := range h {
+		p := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		for x := range w {
+			ppm.Write(p[4*x : 4*x+3])
+		}
+	}
+	cmd := exec.Command(path, append([]string{"-quality", "90"}, opts...)...)
+	cmd.Stdin = &ppm
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("cjpeg %v: %v", opts, err)
+	}
+	return out
 }
 
 // BenchmarkDecode compares image/jpeg with this decoder at every scale:
@@ -79,18 +110,36 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
-		for _, s := range []int{1, 2, 4, 8} {
-			b.Run(fmt.Sprintf("%s/scale1-%d", size.name, s), func(b *testing.B) {
-				b.SetBytes(int64(len(data)))
-				cpu0 := cpuTime(b)
-				for b.Loop() {
-					if _, err := Decode(context.Background(), data, Options{Scale: s}); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-			})
+		benchScales(b, size.name, data, []int{1, 2, 4, 8})
+	}
+	// cjpeg's progressive files (libjpeg's default script: refinement scans), as half of
+	// bench/ingest-vs-peers.sh's photos are, at the reductions ingest uses.
+	for _, mode := range []struct {
+		name string
+		opts []string
+	}{{"prog420", []string{"-sample", "2x2", "-progressive"}}, {"prog422", []string{"-sample", "2x1", "-progressive"}}} {
+		data := cjpegPhoto(b, 4000, 3000, mode.opts...)
+		if data == nil {
+			b.Logf("cjpeg not installed: no progressive benchmarks")
+			return
 		}
+		benchScales(b, "12MP-"+mode.name, data, []int{1, 4})
+	}
+}
+
+// benchScales benchmarks Decode of data at each scale.
+func benchScales(b *testing.B, name string, data []byte, scales []int) {
+	for _, s := range scales {
+		b.Run(fmt.Sprintf("%s/scale1-%d", name, s), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				if _, err := Decode(context.Background(), data, Options{Scale: s}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
 }
 

@@ -370,93 +370,172 @@ func (d *decoder) acFirst(c *component, b []int16, nz *uint64, s *scanInfo) erro
 	return nil
 }
 
+// acRefine decodes one block of an AC refinement scan (T.81 G.1.2.3). The bit buffer lives in
+// locals; each symbol needs at most 17 bits (a 16-bit code and a sign bit) and an end-of-band
+// run at most 30 (code and 14 run bits), so one refill before each symbol suffices. The
+// correction bits of the coefficients already non-zero are applied without branching on them
+// (they are close to random, and a mispredicted branch per bit was most of this function's time).
 func (d *decoder) acRefine(c *component, b []int16, nz *uint64, s *scanInfo) error {
 	r := &d.br
 	h := &d.ac[c.ta]
+	bp := (*[64]int16)(b)
 	p1 := int16(1) << s.al
-	m1 := int16(-1) << s.al
-	k := s.ss
+	mask := *nz
+	k, se := s.ss, s.se
+	acc, nbits := r.acc, r.nbits
 	if d.eobrun == 0 {
-	loop:
-		for ; k <= s.se; k++ {
+		for k <= se {
+			if nbits < 32 {
+				r.acc, r.nbits = acc, nbits
+				r.fill()
+				acc, nbits = r.acc, r.nbits
+			}
 			var rs uint8
-			if e := h.lut[r.acc>>(64-lutBits)]; e != 0 && r.nbits >= 16 {
-				// decode's common case, inline: enough bits buffered, a short code.
+			if e := h.lut[acc>>(64-lutBits)]; e != 0 {
 				n := uint(e >> 8)
-				r.acc <<= n
-				r.nbits -= n
+				acc <<= n
+				nbits -= n
 				rs = uint8(e)
 			} else {
-				var ok bool
-				if rs, ok = r.decode(h); !ok {
-					return formatError("bad Huffman code")
+				var l uint
+				if rs, l = h.slow(uint32(acc >> 48)); l == 0 {
+					r.acc, r.nbits, *nz = acc, nbits, mask
+					return errBadCode
 				}
+				acc <<= l
+				nbits -= l
 			}
-			run, size := int(rs>>4), rs&15
+			run := uint(rs >> 4)
 			var val int16
-			switch size {
+			switch rs & 15 {
 			case 0:
 				if run != 15 {
 					d.eobrun = 1 << run
 					if run > 0 {
-						d.eobrun |= int(r.bits(uint(run)))
+						d.eobrun |= int(acc >> (64 - run))
+						acc <<= run
+						nbits -= run
 					}
-					break loop
+					goto eob
 				}
 			case 1:
-				val = m1
-				if r.bit() {
+				val = -p1 // the sign bit: 1 is +2^al, 0 is -2^al
+				if int64(acc) < 0 {
 					val = p1
 				}
+				acc <<= 1
+				nbits--
 			default:
-				return formatError("unexpected Huffman code")
+				r.acc, r.nbits, *nz = acc, nbits, mask
+				return errUnexpectedCode
 			}
 			// Refine the non-zero coefficients passed over; place val after run zeros: at the
 			// (run+1)-th zero from k, found in the mask (fewer zeros left in the band: an error).
-			z := ^*nz & bandMask(k, s.se)
-			for ; run > 0 && z != 0; run-- {
-				z &= z - 1
+			z := ^mask & bandMask(k, se)
+			if uint(bits.OnesCount64(z)) <= run {
+				r.acc, r.nbits, *nz = acc, nbits, mask
+				return errTooManyCoefs
 			}
-			if z == 0 {
-				return formatError("too many coefficients")
+			p := selectBit(z, run)
+			if m := mask & bandMask(k, p); m != 0 {
+				acc, nbits = r.correct(bp, m, p1, acc, nbits)
 			}
-			p := bits.TrailingZeros64(z)
-			for m := *nz & bandMask(k, p); m != 0; m &= m - 1 {
-				j := bits.TrailingZeros64(m)
-				if r.bit() {
-					if b[j] >= 0 {
-						b[j] += p1
-					} else {
-						b[j] += m1
-					}
-				}
-			}
-			k = p
+			k = p + 1
 			if val != 0 {
-				b[k] = val
-				*nz |= 1 << k
+				bp[p&63] = val
+				mask |= 1 << (p & 63)
 			}
 		}
+		r.acc, r.nbits, *nz = acc, nbits, mask
+		return nil
 	}
-	if d.eobrun > 0 {
-		// Only the coefficients already non-zero get a correction bit, in order: visit them
-		// through the mask (a refinement never makes a non-zero coefficient zero: it adds
-		// 2^al away from zero, and |b| + 2^13 stays within int16's wrap-around range).
-		if k <= s.se {
-			for m := *nz & bandMask(k, s.se); m != 0; m &= m - 1 {
-				j := bits.TrailingZeros64(m)
-				if r.bit() {
-					if b[j] >= 0 {
-						b[j] += p1
-					} else {
-						b[j] += m1
+eob:
+	// Within an end-of-band run only the coefficients already non-zero get a correction bit,
+	// in order (a refinement never makes a non-zero coefficient zero: it adds 2^al away from
+	// zero, and |b| + 2^13 stays within int16's wrap-around range).
+	if k <= se {
+		if m := mask & bandMask(k, se); m != 0 {
+			acc, nbits = r.correct(bp, m, p1, acc, nbits)
+		}
+	}
+	d.eobrun--
+	r.acc, r.nbits, *nz = acc, nbits, mask
+	return nil
+}
+
+// selectBit is the position of the set bit of x with n set bits below it (n < OnesCount64(x)),
+// without a branch (Vigna's broadword select: the byte holding it from cumulative byte
+// counts, then a table). Skipping a zero run one bit at a time mispredicted its loop's exit.
+func selectBit(x uint64, n uint) int {
+	const ones8, msbs8 = 0x0101010101010101, 0x8080808080808080
+	s := x - (x&0xaaaaaaaaaaaaaaaa)>>1
+	s = s&0x3333333333333333 + (s>>2)&0x3333333333333333
+	s = (s + s>>4) & 0x0f0f0f0f0f0f0f0f
+	s *= ones8 // byte i: the set bits in bytes 0..i
+	before := ((uint64(n)*ones8 | msbs8) - s) & msbs8
+	place := uint(bits.OnesCount64(before)) * 8
+	rank := uint64(n) - (s<<8)>>place&0xff
+	return int(place) + int(selectInByte[(x>>place&0xff|rank<<8)&2047])
+}
+
+// selectInByte[r<<8 | b] is the position of the set bit of b with r set bits below it (8: none).
+var selectInByte = func() (t [2048]uint8) {
+	for b := range 256 {
+		for r := range 8 {
+			t[r<<8|b] = 8
+			seen := 0
+			for i := range 8 {
+				if b>>i&1 == 1 {
+					if seen == r {
+						t[r<<8|b] = uint8(i)
+						break
 					}
+					seen++
 				}
 			}
 		}
-		d.eobrun--
 	}
-	return nil
+	return t
+}()
+
+var (
+	errUnexpectedCode = formatError("unexpected Huffman code")
+	errTooManyCoefs   = formatError("too many coefficients")
+)
+
+// correct applies one correction bit (read from acc, refilled when short) to each coefficient
+// of b whose bit is set in m, in order: a 1 adds p1 away from zero. It returns the bit buffer.
+func (r *bitReader) correct(b *[64]int16, m uint64, p1 int16, acc uint64, nbits uint) (uint64, uint) {
+	if uint(bits.OnesCount64(m)) > nbits {
+		r.acc, r.nbits = acc, nbits
+		r.fill() // at least 57 bits: enough for all but the rarest blocks
+		acc, nbits = r.acc, r.nbits
+		if uint(bits.OnesCount64(m)) > nbits {
+			for ; m != 0; m &= m - 1 {
+				if nbits == 0 {
+					r.acc, r.nbits = acc, nbits
+					r.fill()
+					acc, nbits = r.acc, r.nbits
+				}
+				j := bits.TrailingZeros64(m) & 63
+				v := b[j]
+				sg := v >> 15
+				b[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
+				acc <<= 1
+				nbits--
+			}
+			return acc, nbits
+		}
+	}
+	nbits -= uint(bits.OnesCount64(m))
+	for ; m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m) & 63
+		v := b[j]
+		sg := v >> 15
+		b[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
+		acc <<= 1
+	}
+	return acc, nbits
 }
 
 // finish turns the coefficients of a progressive file into samples.
