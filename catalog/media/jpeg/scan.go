@@ -436,7 +436,17 @@ func (d *decoder) acRefine(c *component, b []int16, nz *uint64, s *scanInfo) err
 				r.acc, r.nbits, *nz = acc, nbits, mask
 				return errTooManyCoefs
 			}
-			p := selectBit(z, run)
+			// Skip run zeros: the first three without a branch (most runs are 0, 1 or 2),
+			// longer runs by selectBit.
+			z &= z - uint64(-int64(run))>>63
+			z &= z - uint64(1-int64(run))>>63
+			z &= z - uint64(2-int64(run))>>63
+			var p int
+			if run > 3 {
+				p = selectBit(z, run-3)
+			} else {
+				p = bits.TrailingZeros64(z)
+			}
 			if m := mask & bandMask(k, p); m != 0 {
 				acc, nbits = r.correct(bp, m, p1, acc, nbits)
 			}
