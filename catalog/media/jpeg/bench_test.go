@@ -124,6 +124,18 @@ func BenchmarkDecode(b *testing.B) {
 			return
 		}
 		benchScales(b, "12MP-"+mode.name, data, []int{1, 4})
+		// As ingest decodes: each worker lends its decodes the same Buffers.
+		b.Run("12MP-"+mode.name+"/scale1-4-reused", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			var bufs Buffers
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				if _, err := Decode(context.Background(), data, Options{Scale: 4, Buffers: &bufs}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
 }
 

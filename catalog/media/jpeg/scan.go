@@ -141,14 +141,14 @@ func (d *decoder) scan(s *scanInfo) error {
 								blk = [64]int32{}
 							}
 						case s.ss == 0 && s.ah == 0:
-							b := d.coefs(c, bx, by)
-							err = d.dcFirst(c, b, s.al)
-							c.nz[by*c.bw+bx] = c.nz[by*c.bw+bx]&^1 | nonZero(b[0])
+							i := by*c.bw + bx
+							err = d.dcFirst(c, &c.dc[i], s.al)
+							c.nz[i] = c.nz[i]&^1 | nonZero(c.dc[i])
 						case s.ss == 0:
 							if d.br.bit() {
-								b := d.coefs(c, bx, by)
-								b[0] |= 1 << s.al
-								c.nz[by*c.bw+bx] |= nonZero(b[0])
+								i := by*c.bw + bx
+								c.dc[i] |= 1 << s.al
+								c.nz[i] |= nonZero(c.dc[i])
 							}
 						case s.ah == 0:
 							err = d.acFirst(c, d.coefs(c, bx, by), &c.nz[by*c.bw+bx], s)
@@ -169,10 +169,10 @@ func (d *decoder) scan(s *scanInfo) error {
 	return nil
 }
 
-// coefs is the coefficient block (bx, by) of c.
-func (d *decoder) coefs(c *component, bx, by int) []int16 {
-	i := 64 * (by*c.bw + bx)
-	return c.coef[i : i+64 : i+64]
+// coefs is the AC slots of block (bx, by) of c (the first d.layout.stride are its own).
+func (d *decoder) coefs(c *component, bx, by int) *[64]int16 {
+	i := d.layout.stride * (by*c.bw + bx)
+	return (*[64]int16)(c.coef[i : i+64])
 }
 
 // restart consumes the RSTn marker expected after restart interval k (1-based).
@@ -299,7 +299,7 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 
 var errBadCode = formatError("bad Huffman code")
 
-func (d *decoder) dcFirst(c *component, b []int16, al uint8) error {
+func (d *decoder) dcFirst(c *component, dc *int16, al uint8) error {
 	r := &d.br
 	t, ok := r.decode(&d.dc[c.td])
 	if !ok {
@@ -309,7 +309,7 @@ func (d *decoder) dcFirst(c *component, b []int16, al uint8) error {
 		return unsupported("excessive DC component")
 	}
 	c.pred += r.receiveExtend(uint(t))
-	b[0] = int16(c.pred << al)
+	*dc = int16(c.pred << al)
 	return nil
 }
 
@@ -326,7 +326,7 @@ func bandMask(lo, hi int) uint64 {
 	return (^uint64(0) >> (63 - hi)) &^ (1<<lo - 1)
 }
 
-func (d *decoder) acFirst(c *component, b []int16, nz *uint64, s *scanInfo) error {
+func (d *decoder) acFirst(c *component, b *[64]int16, nz *uint64, s *scanInfo) error {
 	if d.eobrun > 0 {
 		d.eobrun--
 		return nil
@@ -353,8 +353,9 @@ func (d *decoder) acFirst(c *component, b []int16, nz *uint64, s *scanInfo) erro
 			if k > s.se {
 				break
 			}
-			b[k] = int16(r.receiveExtend(size) << s.al)
-			*nz = *nz&^(1<<k) | nonZero(b[k])<<k
+			v := int16(r.receiveExtend(size) << s.al)
+			b[d.layout.slot[k&63]&63] = v
+			*nz = *nz&^(1<<k) | nonZero(v)<<k
 			continue
 		}
 		if run != 15 {
@@ -375,10 +376,10 @@ func (d *decoder) acFirst(c *component, b []int16, nz *uint64, s *scanInfo) erro
 // run at most 30 (code and 14 run bits), so one refill before each symbol suffices. The
 // correction bits of the coefficients already non-zero are applied without branching on them
 // (they are close to random, and a mispredicted branch per bit was most of this function's time).
-func (d *decoder) acRefine(c *component, b []int16, nz *uint64, s *scanInfo) error {
+func (d *decoder) acRefine(c *component, bp *[64]int16, nz *uint64, s *scanInfo) error {
 	r := &d.br
 	h := &d.ac[c.ta]
-	bp := (*[64]int16)(b)
+	slot := &d.layout.slot
 	p1 := int16(1) << s.al
 	mask := *nz
 	k, se := s.ss, s.se
@@ -448,11 +449,11 @@ func (d *decoder) acRefine(c *component, b []int16, nz *uint64, s *scanInfo) err
 				p = bits.TrailingZeros64(z)
 			}
 			if m := mask & bandMask(k, p); m != 0 {
-				acc, nbits = r.correct(bp, m, p1, acc, nbits)
+				acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
 			}
 			k = p + 1
 			if val != 0 {
-				bp[p&63] = val
+				bp[slot[p&63]&63] = val
 				mask |= 1 << (p & 63)
 			}
 		}
@@ -465,7 +466,7 @@ eob:
 	// zero, and |b| + 2^13 stays within int16's wrap-around range).
 	if k <= se {
 		if m := mask & bandMask(k, se); m != 0 {
-			acc, nbits = r.correct(bp, m, p1, acc, nbits)
+			acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
 		}
 	}
 	d.eobrun--
@@ -515,7 +516,7 @@ var (
 
 // correct applies one correction bit (read from acc, refilled when short) to each coefficient
 // of b whose bit is set in m, in order: a 1 adds p1 away from zero. It returns the bit buffer.
-func (r *bitReader) correct(b *[64]int16, m uint64, p1 int16, acc uint64, nbits uint) (uint64, uint) {
+func (r *bitReader) correct(b *[64]int16, slot *[64]uint8, m uint64, p1 int16, acc uint64, nbits uint) (uint64, uint) {
 	if uint(bits.OnesCount64(m)) > nbits {
 		r.acc, r.nbits = acc, nbits
 		r.fill() // at least 57 bits: enough for all but the rarest blocks
@@ -527,7 +528,7 @@ func (r *bitReader) correct(b *[64]int16, m uint64, p1 int16, acc uint64, nbits 
 					r.fill()
 					acc, nbits = r.acc, r.nbits
 				}
-				j := bits.TrailingZeros64(m) & 63
+				j := slot[bits.TrailingZeros64(m)&63] & 63
 				v := b[j]
 				sg := v >> 15
 				b[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
@@ -539,7 +540,7 @@ func (r *bitReader) correct(b *[64]int16, m uint64, p1 int16, acc uint64, nbits 
 	}
 	nbits -= uint(bits.OnesCount64(m))
 	for ; m != 0; m &= m - 1 {
-		j := bits.TrailingZeros64(m) & 63
+		j := slot[bits.TrailingZeros64(m)&63] & 63
 		v := b[j]
 		sg := v >> 15
 		b[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
@@ -557,6 +558,7 @@ func (d *decoder) finish() error {
 		return nil
 	}
 	n := d.n
+	slot, keep := &d.layout.slot, d.layout.keep
 	var blk [64]int32
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
@@ -569,19 +571,24 @@ func (d *decoder) finish() error {
 			}
 			for bx := range c.bw {
 				b := d.coefs(c, bx, by)
-				mask := c.nz[by*c.bw+bx]
-				if n == 1 {
-					mask &= 1 // the DC term alone
+				// Only the coefficients the inverse DCT at this size reads (the others' slot
+				// is shared); last counts them all, as a baseline block's does (a block with
+				// AC terms takes the inverse DCT's general path, not its DC-only one).
+				nz := c.nz[by*c.bw+bx]
+				mask := nz & keep
+				v := int32(c.dc[by*c.bw+bx]) * int32(q[0])
+				if uint32(v+maxCoef) > 2*maxCoef {
+					v = d.wildCoef(v)
 				}
-				last := 0
-				for m := mask; m != 0; m &= m - 1 {
-					k := bits.TrailingZeros64(m)
-					v := int32(b[k]) * int32(q[k])
+				blk[0] = v
+				last := max(0, 63-bits.LeadingZeros64(nz))
+				for m := mask &^ 1; m != 0; m &= m - 1 {
+					k := bits.TrailingZeros64(m) & 63
+					v := int32(b[slot[k]&63]) * int32(q[k])
 					if uint32(v+maxCoef) > 2*maxCoef {
 						v = d.wildCoef(v)
 					}
 					blk[unzig[k]] = v
-					last = k
 				}
 				idct(&blk, last, n, c.plane[by*n*c.stride+bx*n:], c.stride)
 				for m := mask; m != 0; m &= m - 1 {
