@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sync/semaphore"
+
+	"github.com/relcat/relcat/catalog/media"
 )
 
 // openRegular opens path for reading only if it is a regular file: O_NONBLOCK so that opening a
@@ -127,7 +129,13 @@ func copyContext(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 // can leave an incomplete file that no record references; the next ingest of the same bytes finds
 // its hash wrong and replaces it, saying so. Elsewhere each file is fsynced before the rename.
 func writeContentFile(dir, rel string, data []byte, mode os.FileMode) (replaced bool, err error) {
-	return storeContentFile(context.Background(), dir, rel, int64(len(data)), sha256.Sum256(data), mode,
+	return writeContentFileSum(dir, rel, data, sha256.Sum256(data), mode)
+}
+
+// writeContentFileSum is writeContentFile for data whose SHA-256 the caller has just computed from
+// these very bytes (ingest hashes a file as it reads it): it is not hashed again.
+func writeContentFileSum(dir, rel string, data []byte, sum SHA256, mode os.FileMode) (replaced bool, err error) {
+	return storeContentFile(context.Background(), dir, rel, int64(len(data)), sum, mode,
 		func(w io.Writer) error {
 			_, err := w.Write(data)
 			return err
@@ -190,6 +198,24 @@ const reuseMax = 8 << 20
 // reuseLimit is the largest file each of workers reads into its reusable buffer.
 func reuseLimit(budget int64, workers int) int64 {
 	return min(reuseMax, budget/int64(4*max(workers, 1)))
+}
+
+// decodeReuseMax bounds the decoding buffers a worker keeps between files (media.Buffers: a
+// progressive JPEG's coefficients, 17 MB for a 12 MP 4:2:0 photo decoded at 1/4, 23 MB at 4:2:2).
+const decodeReuseMax = 48 << 20
+
+// decodeReuseLimit is the most each of workers keeps in its decoding buffers between files: with
+// its read buffer (reuseLimit), at most a quarter of the budget for all workers together. While a
+// decode runs, its buffers are counted in the budget like a fresh allocation (decodeNeedScaled).
+func decodeReuseLimit(budget int64, workers int) int64 {
+	return max(0, min(decodeReuseMax, budget/int64(4*max(workers, 1))-reuseLimit(budget, workers)))
+}
+
+// workerBuffers are what one ingest worker keeps from file to file, outside the decode-memory
+// budget: its read buffer (reuseLimit) and its decoders' buffers (decodeReuseLimit).
+type workerBuffers struct {
+	read   []byte
+	decode media.Buffers
 }
 
 // heldFile is one file read whole into memory within the ingest's memory budget: its bytes count

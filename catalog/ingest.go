@@ -275,9 +275,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, p ingestPlan, opts IngestOpt
 	workers, wctx := errgroup.WithContext(gctx)
 	for w := 0; w < opts.Workers; w++ {
 		workers.Go(func() error {
-			var buf []byte // this worker's reusable read buffer
+			var wb workerBuffers // this worker's reusable buffers
 			for i := range jobs {
-				p := c.processFile(wctx, dir, cands[i], i, opts, sem, &buf)
+				p := c.processFile(wctx, dir, cands[i], i, opts, sem, &wb)
 				select {
 				case results <- p:
 				case <-wctx.Done():
@@ -316,9 +316,9 @@ func (c *Catalog) ingestFolder(ctx context.Context, p ingestPlan, opts IngestOpt
 
 // processFile does all the CPU work of one file, outside any write transaction: one read (within
 // the memory budget, hashing as it reads), EXIF, then (for new images only) one bounded decode, one
-// downscale feeding the perceptual hash and the thumbnail, and the content-addressed copies. buf is
-// the worker's reusable read buffer.
-func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, pos int, opts IngestOptions, sem *semaphore.Weighted, buf *[]byte) (p processed) {
+// downscale feeding the perceptual hash and the thumbnail, and the content-addressed copies. wb
+// holds the worker's reusable buffers.
+func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, pos int, opts IngestOptions, sem *semaphore.Weighted, wb *workerBuffers) (p processed) {
 	p = processed{cand: cand, idx: pos, pos: pos, res: FileResult{
 		Path: filepath.Join(dir, filepath.FromSlash(cand.rel)), Name: cand.rel, Position: pos,
 	}}
@@ -348,7 +348,7 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 		// Too large to hold in the memory budget beside its decoding: hashed by streaming.
 		return c.processStreamed(ctx, p, f, fi.Size(), opts)
 	}
-	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, reuseLimit(opts.DecodeMemory, opts.Workers), buf)
+	h, err := readHeld(ctx, f, fi.Size(), sem, opts.DecodeMemory, reuseLimit(opts.DecodeMemory, opts.Workers), &wb.read)
 	if err != nil {
 		return reject(err.Error())
 	}
@@ -374,13 +374,13 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 			up := *known
 			up.Warnings = append([]string(nil), known.EXIF.Warnings...)
 			up.PixelsError, up.PixelsLimited = "", false
-			c.decodeInto(ctx, &up, h, format, opts, buf)
+			c.decodeInto(ctx, &up, h, format, opts, wb)
 			if up.Pixels {
 				p.upgrade = &up
 			}
 		}
 		if known.Object == "" && !opts.NoCopy {
-			if _, err := writeContentFile(c.dir, objectRelPath(sum), h.data, 0o444); err != nil {
+			if _, err := writeContentFileSum(c.dir, objectRelPath(sum), h.data, sum, 0o444); err != nil {
 				p.res.Warnings = append(p.res.Warnings, "could not preserve the original: "+err.Error())
 			} else {
 				p.addObject = true
@@ -391,9 +391,9 @@ func (c *Catalog) processFile(ctx context.Context, dir string, cand candidate, p
 	img := &Image{SHA256: sum, MD5: MD5(md5.Sum(data)), Size: int64(len(data)), Format: string(format)}
 	img.EXIF = readEXIF(data, format)
 	img.Warnings = append(img.Warnings, img.EXIF.Warnings...)
-	c.decodeInto(ctx, img, h, format, opts, buf)
+	c.decodeInto(ctx, img, h, format, opts, wb)
 	if !opts.NoCopy {
-		replaced, err := writeContentFile(c.dir, objectRelPath(sum), h.data, 0o444)
+		replaced, err := writeContentFileSum(c.dir, objectRelPath(sum), h.data, sum, 0o444)
 		if err != nil {
 			return reject("could not preserve the original in the catalog: " + err.Error())
 		}
@@ -485,18 +485,21 @@ func readEXIF(data []byte, f media.Format) (m exifmeta.Meta) {
 // thumbnail (and the reference full-resolution PDQ when refPDQAtIngest). Failures are recorded on
 // img (stored without pixels), never fatal. The decoder's share of the memory budget is taken
 // besides the file's and held until the downscale and the reference hash are done.
-func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, rbuf *[]byte) {
+func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f media.Format, opts IngestOptions, wb *workerBuffers) {
 	need, refOK, scale, cfg, err := decodeNeedScaled(h.data, f, opts.MaxPixels, h.size, opts.DecodeMemory, refPDQAtIngest, workDecodeSide(refPDQAtIngest && opts.ExactPDQ))
 	var work, small image.Image
 	var ref *PDQInfo
 	if err == nil {
-		if err = h.grow(ctx, need, rbuf); err == nil {
+		if err = h.grow(ctx, need, &wb.read); err == nil {
 			var decoded image.Image
-			if decoded, _, err = media.DecodeScaled(ctx, h.data, f, opts.MaxPixels, scale); err == nil {
+			if decoded, _, err = media.DecodeScaledWith(ctx, h.data, f, opts.MaxPixels, scale, &wb.decode); err == nil {
 				work, ref = useDecodedInto(getWorkBuffer(), decoded, cfg, refOK)
 				small = thumbSource(decoded, cfg, work)
 			}
 			decoded = nil
+			if wb.decode.Size() > decodeReuseLimit(opts.DecodeMemory, opts.Workers) {
+				wb.decode.Release() // kept between files only up to the limit
+			}
 			h.drop(need)
 		}
 	}
@@ -543,12 +546,12 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 		return
 	}
 	rel := thumbs.RelPath(img.SHA256.String())
-	if _, err := writeContentFile(c.dir, rel, buf.Bytes(), 0o444); err != nil {
+	ts := SHA256(sha256.Sum256(buf.Bytes()))
+	if _, err := writeContentFileSum(c.dir, rel, buf.Bytes(), ts, 0o444); err != nil {
 		img.PixelsError = "thumbnail: " + err.Error()
 		img.Warnings = append(img.Warnings, img.PixelsError)
 		return
 	}
-	ts := SHA256(sha256.Sum256(buf.Bytes()))
 	img.Thumb, img.ThumbVersion, img.ThumbSHA256 = rel, thumbs.Version, &ts
 	img.Pixels = true
 }

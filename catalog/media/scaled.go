@@ -32,6 +32,25 @@ func Scale(w, h, minSide int) int {
 // arithmetic-coded) is decoded by image/jpeg at full size when it can. Other formats ignore
 // scale and decode at full size. The Config is the file's full size.
 func DecodeScaled(ctx context.Context, data []byte, f Format, maxPixels int64, scale int) (image.Image, Config, error) {
+	return DecodeScaledWith(ctx, data, f, maxPixels, scale, nil)
+}
+
+// Buffers are decoding buffers that one goroutine's successive decodes by [DecodeScaledWith] reuse:
+// a progressive JPEG's coefficient buffers (catalog/media/jpeg's Buffers), tens of megabytes per
+// 12 MP photo that would otherwise be allocated, cleared and faulted in every time. A decode grows
+// them to what it needs ([DecodeMemoryScaled] counts that as a fresh allocation); between decodes
+// they are the caller's to bound (Size, Release). The decoded image never refers to them. The zero
+// value is ready to use.
+type Buffers struct{ jpeg jpeg.Buffers }
+
+// Size is the number of bytes the buffers hold.
+func (b *Buffers) Size() int64 { return b.jpeg.Size() }
+
+// Release lets go of the buffers.
+func (b *Buffers) Release() { b.jpeg.Release() }
+
+// DecodeScaledWith is [DecodeScaled] reusing bufs (when not nil) for a progressive JPEG.
+func DecodeScaledWith(ctx context.Context, data []byte, f Format, maxPixels int64, scale int, bufs *Buffers) (image.Image, Config, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
@@ -51,7 +70,11 @@ func DecodeScaled(ctx context.Context, data []byte, f Format, maxPixels int64, s
 	if err := checkScans(data, cfg.Width, cfg.Height); err != nil {
 		return nil, cfg, err
 	}
-	img, err := jpeg.Decode(ctx, data, jpeg.Options{Scale: scale})
+	opts := jpeg.Options{Scale: scale}
+	if bufs != nil {
+		opts.Buffers = &bufs.jpeg
+	}
+	img, err := jpeg.Decode(ctx, data, opts)
 	switch {
 	case ctx.Err() != nil:
 		return nil, cfg, newError(ctx.Err(), nil, "%s decoding interrupted", f.label())
