@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relcat/relcat/catalog/media"
 	"github.com/relcat/relcat/internal/hostile"
 
 	bolt "go.etcd.io/bbolt"
@@ -553,10 +554,13 @@ func TestFirstSeenSameDayIsUncertain(t *testing.T) {
 
 // TestHashFileKeepsTheDecodeBudget: `relcat hash` (full resolution) refuses, like ingest, a file
 // whose decode would need more than the decode-memory budget: a 586 KB progressive 9999x9999 JPEG
-// needs about 1.4 GiB in Go's decoder.
+// needs about 1.4 GiB in Go's decoder and 0.9 GiB in relcat's at full size. The work-image hash
+// decodes it at 1/8, keeping only the DC coefficients (12 bytes a block with the mask and the
+// shared slot): about 60 MiB, within the budget.
 func TestHashFileKeepsTheDecodeBudget(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "progressive.jpg")
-	if err := os.WriteFile(path, hostile.ProgressiveJPEG(9999, 9999), 0o644); err != nil {
+	data := hostile.ProgressiveJPEG(9999, 9999)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, full := range []bool{true, false} {
@@ -564,8 +568,15 @@ func TestHashFileKeepsTheDecodeBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.PDQ != nil || !strings.Contains(strings.Join(h.Warnings, ";"), "decode-memory budget") {
+		refused := strings.Contains(strings.Join(h.Warnings, ";"), "decode-memory budget")
+		if full && (h.PDQ != nil || !refused) {
 			t.Errorf("full=%v: pdq %v, warnings %v", full, h.PDQ, h.Warnings)
 		}
+		if !full && (h.PDQ == nil || refused) {
+			t.Errorf("full=%v (decoded at 1/8): pdq %v, warnings %v", full, h.PDQ, h.Warnings)
+		}
+	}
+	if need := media.DecodeMemoryScaled(data, media.JPEG, 8); need > 64<<20 || need < 48<<20 {
+		t.Errorf("the 1/8 decode's need: %d MiB, want about 60", need>>20)
 	}
 }

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -84,5 +85,41 @@ func TestDecodeMemoryMeasured(t *testing.T) {
 	t.Logf("progressive: estimate %d bytes, allocated %d bytes", est, allocated)
 	if est < allocated*7/10 {
 		t.Errorf("progressive: estimate %d is well under the %d bytes the decode allocated", est, allocated)
+	}
+}
+
+// TestDecodeMemoryScaledMeasured: for a progressive JPEG decoded by DecodeScaled at every scale, the
+// estimate covers what the decode allocates (the compact coefficient layout included), and a decode
+// lent warm Buffers allocates less than the coefficients' share.
+func TestDecodeMemoryScaledMeasured(t *testing.T) {
+	for _, name := range []string{"prog-2_2.jpg", "prog-2_1.jpg", "prog-1_1.jpg"} {
+		data, err := os.ReadFile(filepath.Join("jpeg", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []int{1, 2, 4, 8} {
+			est := DecodeMemoryScaled(data, JPEG, s)
+			allocated := allocatedBy(func() {
+				if _, _, err := DecodeScaled(context.Background(), data, JPEG, 0, s); err != nil {
+					t.Fatal(err)
+				}
+			})
+			var bufs Buffers
+			if _, _, err := DecodeScaledWith(context.Background(), data, JPEG, 0, s, &bufs); err != nil {
+				t.Fatal(err)
+			}
+			warm := allocatedBy(func() {
+				if _, _, err := DecodeScaledWith(context.Background(), data, JPEG, 0, s, &bufs); err != nil {
+					t.Fatal(err)
+				}
+			})
+			t.Logf("%s at 1/%d: estimate %d bytes, allocated %d, with warm buffers %d (buffers %d)", name, s, est, allocated, warm, bufs.Size())
+			if est < allocated {
+				t.Errorf("%s at 1/%d: estimate %d is under the %d bytes the decode allocated", name, s, est, allocated)
+			}
+			if bufs.Size() == 0 || warm > allocated-bufs.Size()/2 {
+				t.Errorf("%s at 1/%d: warm buffers (%d bytes) saved too little: %d allocated, %d without", name, s, bufs.Size(), warm, allocated)
+			}
+		}
 	}
 }
