@@ -108,6 +108,9 @@ func (d *decoder) scan(s *scanInfo) error {
 	} else {
 		mx, my = d.mcusX, d.mcusY
 	}
+	if d.progressive && s.ss > 0 {
+		return d.scanAC(s, mx, my)
+	}
 	var blk [64]int32
 	mcu := 0
 	n := d.n
@@ -160,6 +163,47 @@ func (d *decoder) scan(s *scanInfo) error {
 						}
 					}
 				}
+			}
+			if d.br.overrun() {
+				return formatError("entropy-coded data ends early (missing 0xFF00 or truncated)")
+			}
+		}
+	}
+	return nil
+}
+
+// scanAC decodes an AC scan of a progressive file (one component, mx x my blocks): the loop of
+// scan without its per-block dispatch, and a block inside an end-of-band run of a first scan
+// costs no call.
+func (d *decoder) scanAC(s *scanInfo, mx, my int) error {
+	c := s.comps[0]
+	stride := d.layout.stride
+	refine := s.ah != 0
+	mcu := 0
+	for y := range my {
+		if err := d.cancelled(); err != nil {
+			return err
+		}
+		for i := y * c.bw; i < y*c.bw+mx; i++ {
+			if d.ri > 0 && mcu > 0 && mcu%d.ri == 0 {
+				if err := d.restart(mcu / d.ri); err != nil {
+					return err
+				}
+			}
+			mcu++
+			if !refine && d.eobrun > 0 {
+				d.eobrun--
+				continue
+			}
+			b := (*[64]int16)(c.coef[i*stride : i*stride+64])
+			var err error
+			if refine {
+				err = d.acRefine(c, b, &c.nz[i], s)
+			} else {
+				err = d.acFirst(c, b, &c.nz[i], s)
+			}
+			if err != nil {
+				return err
 			}
 			if d.br.overrun() {
 				return formatError("entropy-coded data ends early (missing 0xFF00 or truncated)")
