@@ -493,7 +493,19 @@ func (d *decoder) acRefine(c *component, bp *[64]int16, nz *uint64, s *scanInfo)
 				p = bits.TrailingZeros64(z)
 			}
 			if m := mask & bandMask(k, p); m != 0 {
-				acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
+				if n := uint(bits.OnesCount64(m)); n <= nbits {
+					// correct's common case, inline.
+					nbits -= n
+					for ; m != 0; m &= m - 1 {
+						j := slot[bits.TrailingZeros64(m)&63] & 63
+						v := bp[j]
+						sg := v >> 15
+						bp[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
+						acc <<= 1
+					}
+				} else {
+					acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
+				}
 			}
 			k = p + 1
 			if val != 0 {
