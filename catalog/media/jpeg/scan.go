@@ -522,7 +522,18 @@ eob:
 	// zero, and |b| + 2^13 stays within int16's wrap-around range).
 	if k <= se {
 		if m := mask & bandMask(k, se); m != 0 {
-			acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
+			if n := uint(bits.OnesCount64(m)); n <= nbits {
+				nbits -= n
+				for ; m != 0; m &= m - 1 {
+					j := slot[bits.TrailingZeros64(m)&63] & 63
+					v := bp[j]
+					sg := v >> 15
+					bp[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
+					acc <<= 1
+				}
+			} else {
+				acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
+			}
 		}
 	}
 	d.eobrun--
