@@ -3,7 +3,7 @@ package jpeg
 import "encoding/binary"
 
 // lutBits is the number of bits the first-level Huffman lookup resolves at once.
-const lutBits = 9
+const lutBits = 10
 
 // huffTable is one Huffman table, built from a DHT segment.
 type huffTable struct {
