@@ -1,6 +1,9 @@
 package media
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // MaxScanWork bounds the work of decoding a progressive JPEG, in units per 8x8 block of the image:
 // every scan costs each block it covers 64 units (Go's decoder copies the block's 64 coefficients
@@ -108,7 +111,16 @@ func scanWork(data []byte, w, h int) (int64, error) {
 			// Skip the entropy-coded data to the next marker (0xff followed by neither a
 			// stuffed zero, a fill byte nor a restart marker).
 			j := i + 2 + l
-			for j+1 < len(data) && (data[j] != 0xff || data[j+1] == 0 || data[j+1] == 0xff || (data[j+1] >= 0xd0 && data[j+1] <= 0xd7)) {
+			for j+1 < len(data) {
+				k := bytes.IndexByte(data[j:len(data)-1], 0xff)
+				if k < 0 {
+					j = len(data) - 1
+					break
+				}
+				j += k
+				if c := data[j+1]; c != 0 && c != 0xff && (c < 0xd0 || c > 0xd7) {
+					break
+				}
 				j++
 			}
 			i = j
