@@ -97,6 +97,7 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 			e.BatchRecord = append(json.RawMessage(nil), v...)
 		}
 	}
+	aka := akaCurrent(tx)
 	sum := loadBatchSum(tx)
 	e.BatchesDigest = ""
 	e.BatchesSum = sum.digest()
@@ -130,7 +131,15 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 	if err := putJSON(tx.Bucket(bucketMeta), keyLogHead, logHead{Seq: e.Seq, Hash: e.Hash}); err != nil {
 		return err
 	}
-	return storeBatchSum(tx, sum)
+	if err := storeBatchSum(tx, sum, aka); err != nil {
+		return err
+	}
+	if !aka {
+		// The alias index was not current (a catalog written by a relcat without it): rebuilt
+		// once here, then kept by putBatchRecord and deleteBatchRecord.
+		return rebuildAka(tx)
+	}
+	return nil
 }
 
 // batchesDigest is the SHA-256 of every batch record (key and value, length-prefixed, in key order):

@@ -173,6 +173,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			})
 		})
 		section("batch records against the log", func() { checkBatchRecords(tx, batches, add) })
+		section("batch alias index", func() { checkBatchAka(tx, add) })
 		section("sightings", func() {
 			// batch -> images against image -> batches: both sides summed (verifysums.go), and
 			// looked up one by one only when the sums differ.
