@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -433,21 +432,30 @@ func (c *Catalog) batchFor(aff string, rel Released, folder string) (BatchID, st
 			found = b
 			return err
 		}
-		// Only records with other identities can answer: the others are not decoded (a new
-		// release at a million images would decode 66,000 records). The key cannot appear inside a
-		// string value (its quotes would be escaped).
+		b, indexed, err := batchByAka(tx, natural)
+		if indexed || err != nil {
+			found = b
+			return err
+		}
+		// No current alias index (a catalog last written by a relcat without it): read the
+		// records. Only those with other identities can answer; the others are not decoded.
+		if akaRecordsRead != nil {
+			akaRecordsRead()
+		}
 		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
-			if found != nil || !bytes.Contains(v, []byte(`"aka":`)) {
+			if found != nil {
 				return nil
 			}
-			var b Batch
-			if err := json.Unmarshal(v, &b); err != nil {
-				return fmt.Errorf("batch %x record: %w", k, err)
+			aka, err := akaOfRecord(k, v)
+			if err != nil {
+				return err
 			}
-			if slices.Contains(b.Aka, natural) {
-				found = &b
+			if slices.Contains(aka, natural) {
+				var id BatchID
+				copy(id[:], k)
+				found, err = getBatch(tx, id)
 			}
-			return nil
+			return err
 		})
 	})
 	if err != nil || found == nil {

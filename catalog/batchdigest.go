@@ -102,13 +102,21 @@ func loadBatchSum(tx *bolt.Tx) *batchSum {
 	return batchSumOf(tx)
 }
 
-// storeBatchSum records s as current at the log head meta now holds.
-func storeBatchSum(tx *bolt.Tx, s *batchSum) error {
+// storeBatchSum records s as current at the log head meta now holds. The alias index (batchaka.go)
+// is trusted for one value of the running digest: aka says it was current before the caller's
+// change and has followed it (it is marked current for the new value); else it is left untrusted.
+func storeBatchSum(tx *bolt.Tx, s *batchSum, aka bool) error {
 	meta := tx.Bucket(bucketMeta)
 	head := meta.Get(keyLogHead)
 	var n [binary.MaxVarintLen64]byte
 	v := append(n[:binary.PutUvarint(n[:], uint64(len(head)))], head...)
-	return meta.Put(keyBatchesSum, append(v, s.bytes()...))
+	if err := meta.Put(keyBatchesSum, append(v, s.bytes()...)); err != nil {
+		return err
+	}
+	if aka {
+		return restampAka(tx)
+	}
+	return nil
 }
 
 // putBatchRecord writes batch b's record, keeping the running digest.
@@ -117,16 +125,23 @@ func putBatchRecord(tx *bolt.Tx, b *Batch) error {
 	if err != nil {
 		return err
 	}
+	aka := akaCurrent(tx)
 	s := loadBatchSum(tx)
 	bb := tx.Bucket(bucketBatches)
-	if old := bb.Get(b.ID[:]); old != nil {
+	old := bb.Get(b.ID[:])
+	if old != nil {
 		s.apply(b.ID[:], old, -1)
 	}
 	s.apply(b.ID[:], data, 1)
+	if aka {
+		if err := setAka(tx, b.ID, old, data); err != nil {
+			return err
+		}
+	}
 	if err := bb.Put(b.ID[:], data); err != nil {
 		return err
 	}
-	return storeBatchSum(tx, s)
+	return storeBatchSum(tx, s, aka)
 }
 
 // deleteBatchRecord deletes the record of batch id, keeping the running digest.
@@ -136,10 +151,16 @@ func deleteBatchRecord(tx *bolt.Tx, id BatchID) error {
 	if old == nil {
 		return nil
 	}
+	aka := akaCurrent(tx)
 	s := loadBatchSum(tx)
 	s.apply(id[:], old, -1)
+	if aka {
+		if err := setAka(tx, id, old, nil); err != nil {
+			return err
+		}
+	}
 	if err := bb.Delete(id[:]); err != nil {
 		return fmt.Errorf("batch %s: %w", id, err)
 	}
-	return storeBatchSum(tx, s)
+	return storeBatchSum(tx, s, aka)
 }

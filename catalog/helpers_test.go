@@ -190,6 +190,9 @@ func dumpState(t testing.TB, c *Catalog, withLog bool) string {
 							// verify holds it against the records (checkInvariants).
 							val = "(running digest)"
 						}
+						if string(k) == string(keyBatchAkaAt) {
+							val = "(alias index stamp: a hash of the running digest)"
+						}
 					}
 				}
 				fmt.Fprintf(&b, "%x=%s\n", k, val)

@@ -60,6 +60,10 @@ package catalog
 //	search         field (1) | value | sha256 (32) -> empty   (schema 2; see searchKey below)
 //	               the metadata indexes of `relcat search` and `relcat cameras`, kept by the writer
 //	               for every image record, rebuilt from the image records by UpgradeSearchIndex
+//	batch_aka      alias (8) | batch id (8) -> empty: every Batch.Aka of every batch record (schema 2,
+//	               additive, derived: trusted only while meta's "batch_aka_at" is the SHA-256 of meta's
+//	               "batches_sum"; else readers read the records and the next writer rebuilds it;
+//	               batchaka.go)
 //	watchlists     name -> JSON Watchlist (created by the first watchlist import)
 //	watch_entries  name | 0x00 | index (4, BE) -> JSON ListEntry (kind, hash hex, quality, label, line)
 //
@@ -117,6 +121,7 @@ var (
 	bucketWatchlists   = []byte("watchlists")
 	bucketWatchEntries = []byte("watch_entries")
 	bucketRegions      = []byte("regions")
+	bucketBatchAka     = []byte("batch_aka") // see batchaka.go: created by a writer, trusted per keyBatchAkaAt
 
 	allBuckets = [][]byte{bucketMeta, bucketAffiliates, bucketBatches, bucketBatchImages,
 		bucketImages, bucketImageBatches, bucketMD5, bucketPDQ, bucketPDQRef, bucketLog, bucketNearIDs, bucketEdges,
@@ -135,6 +140,8 @@ var (
 	// keyBatchesSum: the writer's running multiset hash of the batch records (batchdigest.go):
 	// uvarint length | the log_head value it is current at | 1,024 x uint16 LE lanes.
 	keyBatchesSum = []byte("batches_sum")
+	// keyBatchAkaAt: the SHA-256 of the batches_sum value at which batch_aka lists every alias.
+	keyBatchAkaAt = []byte("batch_aka_at")
 )
 
 // Edge kinds (the byte after A in an edges key).

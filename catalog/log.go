@@ -97,6 +97,7 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 			e.BatchRecord = append(json.RawMessage(nil), v...)
 		}
 	}
+	aka := akaCurrent(tx)
 	sum := loadBatchSum(tx)
 	e.BatchesDigest = ""
 	e.BatchesSum = sum.digest()
@@ -130,7 +131,15 @@ func appendLog(tx *bolt.Tx, e *LogEntry) error {
 	if err := putJSON(tx.Bucket(bucketMeta), keyLogHead, logHead{Seq: e.Seq, Hash: e.Hash}); err != nil {
 		return err
 	}
-	return storeBatchSum(tx, sum)
+	if err := storeBatchSum(tx, sum, aka); err != nil {
+		return err
+	}
+	if !aka {
+		// The alias index was not current (a catalog written by a relcat without it): rebuilt
+		// once here, then kept by putBatchRecord and deleteBatchRecord.
+		return rebuildAka(tx)
+	}
+	return nil
 }
 
 // batchesDigest is the SHA-256 of every batch record (key and value, length-prefixed, in key order):
@@ -234,34 +243,35 @@ func (c *Catalog) LogEach(o LogOptions, fn func(LogEntry) bool) error {
 	})
 }
 
-// checkLog verifies the hash chain and returns one problem per broken link.
-func checkLog(tx *bolt.Tx) []string {
-	var problems []string
-	prev := ""
-	var want uint64 = 1
-	watch := mapWatch{tx: tx}
-	cur := tx.Bucket(bucketLog).Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		watch.step()
-		var e LogEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			problems = append(problems, fmt.Sprintf("log entry %x: unreadable: %v", k, err))
-			prev = ""
-			want++
-			continue
-		}
-		if string(k) != string(seqKey(e.Seq)) || e.Seq != want {
-			problems = append(problems, fmt.Sprintf("log entry %d: out of sequence (expected %d)", e.Seq, want))
-		}
-		want = e.Seq + 1
-		if e.Prev != prev {
-			problems = append(problems, fmt.Sprintf("log entry %d: chain broken: prev %.16s… does not match the entry before (%.16s…)", e.Seq, e.Prev, prev))
-		}
-		h, err := entryHash(e)
-		if err != nil || h != e.Hash {
-			problems = append(problems, fmt.Sprintf("log entry %d: altered: its content does not hash to its recorded hash", e.Seq))
-		}
-		prev = e.Hash
+// chainCheck verifies the log's hash chain entry by entry (verify's one pass over the log): one
+// problem per broken link.
+type chainCheck struct {
+	prev     string
+	want     uint64 // the sequence number the next entry must have (0: 1)
+	problems []string
+}
+
+// entry checks the next entry (key k; e decoded, or err when it could not be).
+func (c *chainCheck) entry(k []byte, e *LogEntry, err error) {
+	if c.want == 0 {
+		c.want = 1
 	}
-	return problems
+	if err != nil {
+		c.problems = append(c.problems, fmt.Sprintf("log entry %x: unreadable: %v", k, err))
+		c.prev = ""
+		c.want++
+		return
+	}
+	if string(k) != string(seqKey(e.Seq)) || e.Seq != c.want {
+		c.problems = append(c.problems, fmt.Sprintf("log entry %d: out of sequence (expected %d)", e.Seq, c.want))
+	}
+	c.want = e.Seq + 1
+	if e.Prev != c.prev {
+		c.problems = append(c.problems, fmt.Sprintf("log entry %d: chain broken: prev %.16s… does not match the entry before (%.16s…)", e.Seq, e.Prev, c.prev))
+	}
+	h, herr := entryHash(*e)
+	if herr != nil || h != e.Hash {
+		c.problems = append(c.problems, fmt.Sprintf("log entry %d: altered: its content does not hash to its recorded hash", e.Seq))
+	}
+	c.prev = e.Hash
 }

@@ -28,7 +28,7 @@ func TestLoggedSightingsBoundedMemory(t *testing.T) {
 		loggedPartSize = part
 		var out []string
 		err := c.view(func(tx *bolt.Tx) error {
-			return checkLoggedSightings(context.Background(), tx, func(kind, subject, format string, args ...any) {
+			return checkLoggedSightings(context.Background(), tx, loggedFromLog(tx), func(kind, subject, format string, args ...any) {
 				out = append(out, Problem{kind, subject, fmt.Sprintf(format, args...)}.String())
 			})
 		})
@@ -43,7 +43,7 @@ func TestLoggedSightingsBoundedMemory(t *testing.T) {
 		var n int
 		var clean bool
 		err := c.view(func(tx *bolt.Tx) (err error) {
-			n, clean, err = loggedSightingsAgree(context.Background(), tx)
+			n, clean, err = loggedFromLog(tx).agree(context.Background(), tx)
 			return err
 		})
 		if err != nil {
@@ -118,5 +118,39 @@ func TestLoggedSightingsBoundedMemory(t *testing.T) {
 		if got := problems(part); !slices.Equal(got, want) {
 			t.Errorf("%d sightings a pass: %v, want %v", part, got, want)
 		}
+	}
+}
+
+// loggedFromLog sums the sightings of every log entry, as verify's pass over the log does.
+func loggedFromLog(tx *bolt.Tx) *loggedSightings {
+	l := newLoggedSightings()
+	_ = tx.Bucket(bucketLog).ForEach(func(_, v []byte) error {
+		var e LogEntry
+		if json.Unmarshal(v, &e) != nil {
+			l.clean = false
+			return nil
+		}
+		l.entry(&e)
+		return nil
+	})
+	return l
+}
+
+// TestVerifyDecodesLogOnce: verify reads the log in one pass that feeds the hash chain, the batch
+// records and the sightings checks (it decoded every entry three times).
+func TestVerifyDecodesLogOnce(t *testing.T) {
+	c := openTest(t)
+	ingestDirs(t, c, "a", sampleDirs(t)...)
+	entries := 0
+	_ = c.Log(func(LogEntry) bool { entries++; return true })
+	decoded := 0
+	verifyLogDecoded = func() { decoded++ }
+	t.Cleanup(func() { verifyLogDecoded = nil })
+	r, err := c.Verify(t.Context(), VerifyOptions{Quick: true})
+	if err != nil || len(r.Problems) != 0 {
+		t.Fatalf("verify: %v %v", err, r.Problems)
+	}
+	if entries == 0 || decoded != entries || r.LogItems != entries {
+		t.Errorf("verify decoded %d log entries for %d in the log (report: %d)", decoded, entries, r.LogItems)
 	}
 }

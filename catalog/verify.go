@@ -172,7 +172,8 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 				return nil
 			})
 		})
-		section("batch records against the log", func() { checkBatchRecords(tx, batches, add) })
+		section("batch identities", func() { checkBatchIdentities(batches, add) })
+		section("batch alias index", func() { checkBatchAka(tx, add) })
 		section("sightings", func() {
 			// batch -> images against image -> batches: both sides summed (verifysums.go), and
 			// looked up one by one only when the sums differ.
@@ -464,18 +465,38 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 		},
 		func(tx *bolt.Tx) error {
 			var logErr error
+			// One pass over the log, each entry decoded once, feeds the three checks that read it:
+			// the hash chain, the batch records against the log, the sightings against the log.
+			var chain chainCheck
+			var bs batchSnaps
+			ls := newLoggedSightings()
 			section("log", func() {
-				for _, p := range checkLog(tx) {
+				cur := tx.Bucket(bucketLog).Cursor()
+				for k, v := cur.First(); k != nil && !tick(); k, v = cur.Next() {
+					r.LogItems++
+					var e LogEntry
+					if verifyLogDecoded != nil {
+						verifyLogDecoded()
+					}
+					if err := json.Unmarshal(v, &e); err != nil {
+						chain.entry(k, nil, err)
+						ls.clean = false // its sightings are compared one by one, from what can be read
+						continue
+					}
+					chain.entry(k, &e, nil)
+					bs.entry(&e)
+					ls.entry(&e)
+				}
+				for _, p := range chain.problems {
 					add("log", "log", "%s", p)
 				}
 				checkLogHead(tx, add)
-				logErr = checkLoggedSightings(ctx, tx, add)
-				// Counted with a cursor (Bucket.Stats would read every page at once).
-				lcur := tx.Bucket(bucketLog).Cursor()
-				for k, _ := lcur.First(); k != nil && !tick(); k, _ = lcur.Next() {
-					r.LogItems++
-				}
 			})
+			if stopped {
+				return nil
+			}
+			section("batch records against the log", func() { checkBatchRecords(tx, &bs, add) })
+			section("sightings against the log", func() { logErr = checkLoggedSightings(ctx, tx, ls, add) })
 			return logErr
 		},
 		func(tx *bolt.Tx) error {
@@ -564,8 +585,8 @@ func hasWarning(ws []string, prefix string) bool {
 // in the log, prove the two sides hold the same sightings, each once. Otherwise the sightings are
 // matched one by one, a share of the batches at a time (loggedPartSize sightings a pass), naming
 // every difference.
-func checkLoggedSightings(ctx context.Context, tx *bolt.Tx, add func(kind, subject, format string, args ...any)) error {
-	n, clean, err := loggedSightingsAgree(ctx, tx)
+func checkLoggedSightings(ctx context.Context, tx *bolt.Tx, l *loggedSightings, add func(kind, subject, format string, args ...any)) error {
+	n, clean, err := l.agree(ctx, tx)
 	if err != nil || clean {
 		return err
 	}
@@ -604,51 +625,54 @@ func (s *sightingSum) add(id BatchID, pos int, sha SHA256, name string, sign uin
 	}
 }
 
-// loggedSightingsAgree reports whether the log and the stored sightings provably agree (see
-// checkLoggedSightings), and how many sightings are stored.
-func loggedSightingsAgree(ctx context.Context, tx *bolt.Tx) (stored int, clean bool, err error) {
-	logged, have := &sightingSum{}, &sightingSum{}
-	if _, err := rand.Read(logged.key[:]); err != nil {
-		return 0, false, nil
+// loggedSightings sums the sightings the log records (see checkLoggedSightings), entry by entry
+// as verify's one pass over the log decodes them.
+type loggedSightings struct {
+	logged *sightingSum
+	clean  bool // no batch removal and no malformed file in the log (so far)
+}
+
+func newLoggedSightings() *loggedSightings {
+	l := &loggedSightings{logged: &sightingSum{}, clean: true}
+	if _, err := rand.Read(l.logged.key[:]); err != nil {
+		l.clean = false // no key: compare one by one
 	}
-	have.key = logged.key
-	clean = true
-	n := 0
-	watch := mapWatch{tx: tx}
-	cur := tx.Bucket(bucketLog).Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		watch.step()
-		if n++; n%1024 == 0 && ctx.Err() != nil {
-			return 0, false, ErrInterrupted
-		}
-		var e loggedEntry
-		if json.Unmarshal(v, &e) != nil {
-			continue // reported by checkLog
-		}
-		if e.Action == ActionBatchRemove {
-			clean = false // a removal and a repeated record could cancel out: compare one by one
+	return l
+}
+
+// entry adds the sightings of one decoded log entry.
+func (l *loggedSightings) entry(e *LogEntry) {
+	if e.Action == ActionBatchRemove {
+		l.clean = false // a removal and a repeated record could cancel out: compare one by one
+		return
+	}
+	if len(e.Files) == 0 {
+		return
+	}
+	id, err := hexBatch(e.Batch)
+	if err != nil {
+		l.clean = false
+		return
+	}
+	for _, f := range e.Files {
+		if f.Status == StatusRejected {
 			continue
 		}
-		if len(e.Files) == 0 {
-			continue
-		}
-		id, err := hexBatch(e.Batch)
+		sha, err := ParseSHA256(f.SHA256)
 		if err != nil {
-			clean = false
+			l.clean = false
 			continue
 		}
-		for _, f := range e.Files {
-			if f.Status == StatusRejected {
-				continue
-			}
-			sha, err := ParseSHA256(f.SHA256)
-			if err != nil {
-				clean = false
-				continue
-			}
-			logged.add(id, f.Position, sha, f.raw(), 1)
-		}
+		l.logged.add(id, f.Position, sha, f.raw(), 1)
 	}
+}
+
+// agree reports whether the log (summed into l) and the stored sightings provably agree, and how
+// many sightings are stored.
+func (l *loggedSightings) agree(ctx context.Context, tx *bolt.Tx) (stored int, clean bool, err error) {
+	have := &sightingSum{key: l.logged.key}
+	watch := mapWatch{tx: tx}
+	clean = l.clean
 	err = tx.Bucket(bucketBatchImages).ForEach(func(k, v []byte) error {
 		watch.step()
 		if stored++; stored%4096 == 0 && ctx.Err() != nil {
@@ -666,7 +690,7 @@ func loggedSightingsAgree(ctx context.Context, tx *bolt.Tx) (stored int, clean b
 	if err != nil {
 		return 0, false, err
 	}
-	return stored, clean && logged.sum == have.sum, nil
+	return stored, clean && l.logged.sum == have.sum, nil
 }
 
 // loggedSighting is the key of one sighting as an ingest log entry recorded it.
@@ -846,12 +870,12 @@ func checkLogHead(tx *bolt.Tx, add func(kind, subject, format string, args ...an
 	}
 }
 
-// checkBatchRecords holds every batch record against its identity and against the log. The id must be
-// the BatchIdentity of its affiliate, release time and folder. Every log entry carries the digest of
-// all batch records its transaction left (BatchesSum, or BatchesDigest in older entries); when the
-// current records do not give the last entry's digest, each batch record is compared with the last record of it a log entry carries, naming the
-// fields that differ (a release date flipped in the file, an affiliate changed).
-func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, subject, format string, args ...any)) {
+// verifyLogDecoded, when set (tests), is called for each log entry verify decodes.
+var verifyLogDecoded func()
+
+// checkBatchIdentities holds every batch record against its identity: the id must be the
+// BatchIdentity of its affiliate, release time and folder.
+func checkBatchIdentities(batches map[BatchID]*Batch, add func(kind, subject, format string, args ...any)) {
 	for id, b := range batches {
 		// After an affiliate rename or merge or a batch edit the id stays and the identity of the new
 		// fields is kept in Aka.
@@ -859,27 +883,40 @@ func checkBatchRecords(tx *bolt.Tx, batches map[BatchID]*Batch, add func(kind, s
 			add("batch", id.String(), "its affiliate %q, release time %s and folder %q do not give its id (a field was altered)", b.Affiliate, b.Released, b.Folder)
 		}
 	}
-	type snap struct {
-		seq uint64
-		rec json.RawMessage // nil: the entry's transaction left no record
+}
+
+// batchSnaps is what the log says of the batch records, entry by entry as verify's one pass over
+// the log decodes them: the last record of each batch an entry carries, and the digests of all
+// batch records the last entry carries.
+type batchSnaps struct {
+	snaps               map[BatchID]batchSnap
+	lastDigest, lastSum string
+}
+
+type batchSnap struct {
+	seq uint64
+	rec json.RawMessage // nil: the entry's transaction left no record
+}
+
+func (s *batchSnaps) entry(e *LogEntry) {
+	if s.snaps == nil {
+		s.snaps = map[BatchID]batchSnap{}
 	}
-	snaps := map[BatchID]snap{}
-	lastDigest, lastSum := "", ""
-	watch := mapWatch{tx: tx}
-	cur := tx.Bucket(bucketLog).Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		watch.step()
-		var e LogEntry
-		if json.Unmarshal(v, &e) != nil {
-			continue // reported by checkLog
-		}
-		lastDigest, lastSum = e.BatchesDigest, e.BatchesSum
-		var id BatchID
-		if b, err := hex.DecodeString(e.Batch); err == nil && len(b) == len(id) {
-			copy(id[:], b)
-			snaps[id] = snap{e.Seq, e.BatchRecord}
-		}
+	s.lastDigest, s.lastSum = e.BatchesDigest, e.BatchesSum
+	var id BatchID
+	if b, err := hex.DecodeString(e.Batch); err == nil && len(b) == len(id) {
+		copy(id[:], b)
+		s.snaps[id] = batchSnap{e.Seq, e.BatchRecord}
 	}
+}
+
+// checkBatchRecords holds the batch records against the log (read in the same transaction). Every
+// log entry carries the digest of all batch records its transaction left (BatchesSum, or
+// BatchesDigest in older entries); when the current records do not give the last entry's digest,
+// each batch record is compared with the last record of it a log entry carries, naming the fields
+// that differ (a release date flipped in the file, an affiliate changed).
+func checkBatchRecords(tx *bolt.Tx, bs *batchSnaps, add func(kind, subject, format string, args ...any)) {
+	snaps, lastDigest, lastSum := bs.snaps, bs.lastDigest, bs.lastSum
 	switch {
 	case lastSum != "":
 		if lastSum == batchSumOf(tx).digest() {
