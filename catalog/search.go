@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +133,33 @@ func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
 	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }
 
-type shaSet map[SHA256]struct{}
+// shaList is a sorted list of distinct image hashes: the images one filter selects, 32 bytes each
+// (a map of them took about ten times that, and the hits' sightings were all held at once).
+type shaList []SHA256
+
+// distinctSHAs sorts s and drops repeats.
+func distinctSHAs(s []SHA256) shaList {
+	slices.SortFunc(s, func(a, b SHA256) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(s)
+}
+
+// intersect keeps, in place, the hashes of a that b holds too.
+func (a shaList) intersect(b shaList) shaList {
+	out := a[:0]
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch c := bytes.Compare(a[i][:], b[j][:]); {
+		case c < 0:
+			i++
+		case c > 0:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
 
 type searchHitRef struct {
 	sha   SHA256
@@ -141,72 +167,115 @@ type searchHitRef struct {
 	n     int
 }
 
-// firstSightings finds the earliest sighting and the number of sightings of each image of set
-// (images without a sighting are left out). A large set is served by one sequential pass over the
-// image->batches index, a small one by a seek per image.
-func firstSightings(tx *bolt.Tx, set shaSet) ([]searchHitRef, error) {
-	cache := map[BatchID]*Batch{}
-	batchOf := func(id BatchID) (*Batch, error) {
-		b := cache[id]
-		if b == nil {
-			var err error
-			if b, err = getBatch(tx, id); err != nil {
-				return nil, err
+// before orders hits: earliest first sighting first, then by hash.
+func (h *searchHitRef) before(o *searchHitRef) bool {
+	if h.first != o.first {
+		return h.first.Before(o.first)
+	}
+	return bytes.Compare(h.sha[:], o.sha[:]) < 0
+}
+
+// topHits keeps the first limit hits in hit order (all of them when limit is 0), in bounded memory:
+// a buffer of 2*limit is cut back to the best limit whenever it fills.
+type topHits struct {
+	limit int
+	hits  []searchHitRef
+	total int
+}
+
+func (t *topHits) add(h searchHitRef) {
+	t.total++
+	t.hits = append(t.hits, h)
+	if t.limit > 0 && len(t.hits) >= 2*t.limit {
+		t.cut()
+	}
+}
+
+// cut sorts the hits kept and drops those past the limit.
+func (t *topHits) cut() {
+	slices.SortFunc(t.hits, func(a, b searchHitRef) int {
+		if a.before(&b) {
+			return -1
+		}
+		if b.before(&a) {
+			return 1
+		}
+		return 0
+	})
+	if t.limit > 0 && len(t.hits) > t.limit {
+		t.hits = t.hits[:t.limit]
+	}
+}
+
+// batchOrder is what ordering a sighting needs of its batch.
+type batchOrder struct {
+	affiliate string
+	released  Released
+	ingested  time.Time
+}
+
+// firstSightings calls fn with the earliest sighting and the number of sightings of each image of
+// set, in hash order (images without a sighting are left out). A large set is served by one
+// sequential pass over the image->batches index, a small one by a seek per image; either way in
+// hash order, so the index is read forward once.
+func firstSightings(tx *bolt.Tx, set shaList, fn func(searchHitRef)) error {
+	cache := map[BatchID]batchOrder{}
+	batchOf := func(id BatchID) (batchOrder, error) {
+		b, ok := cache[id]
+		if !ok {
+			rec, err := getBatch(tx, id)
+			if err != nil {
+				return b, err
 			}
+			b = batchOrder{rec.Affiliate, rec.Released, rec.Ingested}
 			cache[id] = b
 		}
 		return b, nil
 	}
 	ibat := tx.Bucket(bucketImageBatches)
-	byImage := make(map[SHA256]*searchHitRef, len(set))
-	visit := func(k, v []byte) error {
-		s, id, pos, err := parseImageBatchKey(k)
-		if err != nil {
-			return err
-		}
-		b, err := batchOf(id)
-		if err != nil {
-			return err
-		}
-		si := Sighting{SHA256: s, Batch: id, Affiliate: b.Affiliate, Released: b.Released, Name: string(v), Position: pos, Ingested: b.Ingested}
-		h := byImage[s]
-		if h == nil {
-			byImage[s] = &searchHitRef{sha: s, first: si, n: 1}
-			return nil
-		}
-		h.n++
-		if si.Before(h.first) {
-			h.first = si
-		}
-		return nil
+	watch := mapWatch{tx: tx}
+	// The last near id stands for the number of images (Bucket.Stats would read every page of the
+	// index to count it); images without pixels have none, so a catalog of them seeks.
+	var images uint64
+	if k, _ := tx.Bucket(bucketNearIDs).Cursor().Last(); len(k) == 8 {
+		images = binary.BigEndian.Uint64(k)
 	}
-	if n := ibat.Stats().KeyN; len(set) > n/32 {
-		cur := ibat.Cursor()
-		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			var s SHA256
-			copy(s[:], k)
-			if _, ok := set[s]; !ok {
-				continue
+	dense := uint64(len(set)) > images/32
+	cur := ibat.Cursor()
+	var k, v []byte
+	if dense {
+		k, v = cur.First()
+	}
+	for _, s := range set {
+		if dense {
+			for k != nil && bytes.Compare(k[:min(len(k), len(s))], s[:]) < 0 {
+				watch.step()
+				k, v = cur.Next()
 			}
-			if err := visit(k, v); err != nil {
-				return nil, err
-			}
+		} else {
+			k, v = cur.Seek(s[:])
 		}
-	} else {
-		cur := ibat.Cursor()
-		for s := range set {
-			for k, v := cur.Seek(s[:]); k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
-				if err := visit(k, v); err != nil {
-					return nil, err
-				}
+		h := searchHitRef{sha: s}
+		for ; k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
+			watch.step()
+			_, id, pos, err := parseImageBatchKey(k)
+			if err != nil {
+				return err
+			}
+			b, err := batchOf(id)
+			if err != nil {
+				return err
+			}
+			si := Sighting{SHA256: s, Batch: id, Affiliate: b.affiliate, Released: b.released, Name: string(v), Position: pos, Ingested: b.ingested}
+			if h.n++; h.n == 1 || si.Before(h.first) {
+				h.first = si
 			}
 		}
+		if h.n > 0 {
+			fn(h)
+		}
 	}
-	out := make([]searchHitRef, 0, len(byImage))
-	for _, h := range byImage {
-		out = append(out, *h)
-	}
-	return out, nil
+	return nil
 }
 
 // Search finds the images that match every filter of q, from the search index and the batch
@@ -240,19 +309,19 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 	res := &SearchResult{Hits: []SearchHit{}}
 	err := c.view(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketSearch)
-		var sets []shaSet
-		collect := func(prefix []byte, keep func(k []byte) bool) shaSet {
-			s := shaSet{}
+		var sets []shaList
+		watch := mapWatch{tx: tx}
+		collect := func(prefix []byte) shaList {
+			var s []SHA256
 			cur := idx.Cursor()
 			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-				if len(k) < 33 || (keep != nil && !keep(k)) {
+				watch.step()
+				if len(k) < 33 {
 					continue
 				}
-				var h SHA256
-				copy(h[:], k[len(k)-32:])
-				s[h] = struct{}{}
+				s = append(s, SHA256(k[len(k)-32:]))
 			}
-			return s
+			return distinctSHAs(s)
 		}
 		for _, f := range []struct {
 			field byte
@@ -270,13 +339,13 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 			} else {
 				prefix = append([]byte{f.field}, searchText(v)...)
 			}
-			sets = append(sets, collect(prefix, nil))
+			sets = append(sets, collect(prefix))
 		}
 		if q.Stripped {
-			sets = append(sets, collect([]byte{searchStripped}, nil))
+			sets = append(sets, collect([]byte{searchStripped}))
 		}
 		if q.LowQuality {
-			sets = append(sets, collect([]byte{searchLowQual}, nil))
+			sets = append(sets, collect([]byte{searchLowQual}))
 		}
 		if !q.TakenFrom.IsZero() || !q.TakenTo.IsZero() {
 			lo, hi := uint64(0), uint64(math.MaxUint64)
@@ -286,21 +355,19 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 			if !q.TakenTo.IsZero() {
 				hi = binary.BigEndian.Uint64(searchTimeValue(rangeEnd(q.TakenTo)))
 			}
-			s := shaSet{}
+			var s []SHA256
 			cur := idx.Cursor()
 			start := append([]byte{searchTaken}, binary.BigEndian.AppendUint64(nil, lo)...)
 			for k, _ := cur.Seek(start); k != nil && k[0] == searchTaken && len(k) == 41; k, _ = cur.Next() {
 				if binary.BigEndian.Uint64(k[1:9]) > hi {
 					break
 				}
-				var h SHA256
-				copy(h[:], k[9:])
-				s[h] = struct{}{}
+				s = append(s, SHA256(k[9:]))
 			}
-			sets = append(sets, s)
+			sets = append(sets, distinctSHAs(s))
 		}
-		geo := func(b GeoBox, keep func(lat, lon float64) bool) shaSet {
-			s := shaSet{}
+		geo := func(b GeoBox, keep func(lat, lon float64) bool) shaList {
+			var s []SHA256
 			cur := idx.Cursor()
 			start := append([]byte{searchGPS}, searchGPSValue(b.South, -180)[:4]...)
 			for k, _ := cur.Seek(start); k != nil && k[0] == searchGPS && len(k) == 41; k, _ = cur.Next() {
@@ -311,11 +378,9 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 				if lat < b.South-1e-7 || !b.hasLon(lon) || (keep != nil && !keep(lat, lon)) {
 					continue
 				}
-				var h SHA256
-				copy(h[:], k[9:])
-				s[h] = struct{}{}
+				s = append(s, SHA256(k[9:]))
 			}
-			return s
+			return distinctSHAs(s)
 		}
 		if q.Box != nil {
 			sets = append(sets, geo(*q.Box, nil))
@@ -324,7 +389,7 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 			sets = append(sets, geo(g.box(), func(lat, lon float64) bool { return haversineKm(g.Lat, g.Lon, lat, lon) <= g.RadiusKm }))
 		}
 		if len(affs) > 0 || !q.ReleasedFrom.IsZero() || !q.ReleasedTo.IsZero() {
-			s := shaSet{}
+			var s []SHA256
 			bimg := tx.Bucket(bucketBatchImages)
 			err := forEachBatch(tx, func(b *Batch) error {
 				if len(affs) > 0 && !affs[b.Affiliate] {
@@ -342,43 +407,27 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 					if err := json.Unmarshal(v, &rec); err != nil {
 						return fmt.Errorf("batch %s sighting %x: %w", b.ID, k, err)
 					}
-					s[rec.SHA256] = struct{}{}
+					s = append(s, rec.SHA256)
 				}
 				return nil
 			})
 			if err != nil {
 				return err
 			}
-			sets = append(sets, s)
+			sets = append(sets, distinctSHAs(s))
 		}
-		sort.Slice(sets, func(i, j int) bool { return len(sets[i]) < len(sets[j]) })
+		slices.SortFunc(sets, func(a, b shaList) int { return len(a) - len(b) })
 		matched := sets[0]
-		if len(sets) > 1 {
-			matched = shaSet{}
-		next:
-			for h := range sets[0] {
-				for _, s := range sets[1:] {
-					if _, ok := s[h]; !ok {
-						continue next
-					}
-				}
-				matched[h] = struct{}{}
-			}
+		for _, s := range sets[1:] {
+			matched = matched.intersect(s)
 		}
-		hits, err := firstSightings(tx, matched)
-		if err != nil {
+		top := topHits{limit: q.Limit}
+		if err := firstSightings(tx, matched, top.add); err != nil {
 			return err
 		}
-		sort.Slice(hits, func(i, j int) bool {
-			if hits[i].first != hits[j].first {
-				return hits[i].first.Before(hits[j].first)
-			}
-			return bytes.Compare(hits[i].sha[:], hits[j].sha[:]) < 0
-		})
-		res.Total = len(hits)
-		if q.Limit > 0 && len(hits) > q.Limit {
-			hits = hits[:q.Limit]
-		}
+		top.cut()
+		res.Total = top.total
+		hits := top.hits
 		for _, h := range hits {
 			img, err := getImage(tx, h.sha)
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -179,4 +181,52 @@ func dumpBucket(t *testing.T, c *Catalog, name []byte) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestSearchLimitKeepsOrder: a search with --limit N gives the first N hits of the whole list, in
+// the same order, and the same total; the hits are kept in bounded memory (topHits), the images
+// recycled across releases (several sightings each) ordered by their earliest sighting.
+func TestSearchLimitKeepsOrder(t *testing.T) {
+	c, err := Open(filepath.Join(t.TempDir(), "cat"), Options{Now: fixedClock(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	buildScale(t, c, 600, 3, nil)
+	for _, q := range []SearchQuery{
+		{Affiliates: []string{"aff-03", "aff-07", "aff-11"}},
+		{Format: "jpeg"},
+		{Format: "jpeg", Affiliates: []string{"aff-05"}},
+	} {
+		all, err := c.Search(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all.Total < 12 || len(all.Hits) != all.Total {
+			t.Fatalf("%+v: %d hits of %d", q, len(all.Hits), all.Total)
+		}
+		recycled := 0
+		for i, h := range all.Hits {
+			if h.Sightings > 1 {
+				recycled++
+			}
+			if i > 0 && h.First.Before(all.Hits[i-1].First) {
+				t.Fatalf("%+v: hit %d first seen before hit %d", q, i, i-1)
+			}
+		}
+		if recycled == 0 {
+			t.Errorf("%+v: no hit with several sightings: the order of first sightings is not exercised", q)
+		}
+		for _, limit := range []int{1, 2, 3, 7, 19, all.Total, all.Total + 5} {
+			q.Limit = limit
+			r, err := c.Search(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := all.Hits[:min(limit, len(all.Hits))]
+			if r.Total != all.Total || !reflect.DeepEqual(r.Hits, want) {
+				t.Errorf("%+v: --limit %d gave %d hits (total %d), not the first %d of %d", q, limit, len(r.Hits), r.Total, len(want), all.Total)
+			}
+		}
+	}
 }
