@@ -95,21 +95,45 @@ const exportChunk = 256
 
 // Export calls fn for every image sighted in a selected batch, in SHA-256 order. It reads in
 // chunks (short read transactions: a long export never holds up a writer's file growth) and stops
-// at the first error fn returns or when ctx is cancelled.
+// at the first error fn returns or when ctx is cancelled. The whole catalog streams: each chunk
+// reads on from the last image of the one before, so the first rows come at once and no list of
+// every image is held; a selection lists its images first (what it selects, not the catalog).
 func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) error) error {
-	shas, err := c.selectedImages(s)
-	if err != nil {
-		return err
+	all := s.IsZero()
+	var shas []SHA256
+	if !all {
+		var err error
+		if shas, err = c.selectedImages(s); err != nil {
+			return err
+		}
 	}
-	for start := 0; start < len(shas); start += exportChunk {
+	var last []byte // whole catalog: the key of the last image read
+	for start := 0; all || start < len(shas); start += exportChunk {
 		if err := ctx.Err(); err != nil {
 			return ErrInterrupted
 		}
-		end := min(start+exportChunk, len(shas))
+		var chunk []SHA256
+		if !all {
+			chunk = shas[start:min(start+exportChunk, len(shas))]
+		}
 		var rows []ExportRow
 		err := c.view(func(tx *bolt.Tx) error {
+			if all {
+				cur := tx.Bucket(bucketImages).Cursor()
+				k, _ := cur.First()
+				if last != nil {
+					if k, _ = cur.Seek(last); bytes.Equal(k, last) {
+						k, _ = cur.Next()
+					}
+				}
+				for ; k != nil && len(chunk) < exportChunk; k, _ = cur.Next() {
+					if len(k) == len(SHA256{}) {
+						chunk = append(chunk, SHA256(k))
+					}
+				}
+			}
 			cache := map[BatchID]*Batch{}
-			for _, sha := range shas[start:end] {
+			for _, sha := range chunk {
 				img, err := getImage(tx, sha)
 				if err != nil {
 					return err
@@ -120,10 +144,19 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 				}
 				rows = append(rows, ExportRow{Image: img, Sightings: ss, Batches: cache})
 			}
+			// The mapping outlives the transaction: let go of its pages as a long read does.
+			w := mapWatch{tx: tx}
+			w.stepN(mapWatchEvery)
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if all {
+			if len(chunk) == 0 {
+				return nil
+			}
+			last = append(last[:0], chunk[len(chunk)-1][:]...)
 		}
 		for _, r := range rows {
 			if err := fn(r); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -517,5 +518,40 @@ func TestExportSearchFilters(t *testing.T) {
 	})
 	if err != nil || n == 0 || n >= got {
 		t.Errorf("--affiliate is-khorasan --stripped: %d of %d (%v)", n, got, err)
+	}
+}
+
+// TestExportWholeCatalogStreams: the whole-catalog export reads on chunk after chunk from the last
+// image of the one before (no list of every image first): every image once, in SHA-256 order,
+// across several chunks.
+func TestExportWholeCatalogStreams(t *testing.T) {
+	c, err := Open(filepath.Join(t.TempDir(), "cat"), Options{Now: fixedClock(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	buildScale(t, c, 3*exportChunk+17, 5, nil)
+	var want []SHA256
+	if err := c.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketImages).ForEach(func(k, _ []byte) error {
+			want = append(want, SHA256(k))
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got []SHA256
+	err = c.Export(t.Context(), Selection{}, func(r ExportRow) error {
+		got = append(got, r.Image.SHA256)
+		if len(r.Sightings) == 0 {
+			t.Errorf("%s: exported without its sightings", r.Image.SHA256)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) <= 3*exportChunk || !slices.Equal(got, want) {
+		t.Fatalf("exported %d images, the catalog holds %d (equal in order: %v)", len(got), len(want), slices.Equal(got, want))
 	}
 }
