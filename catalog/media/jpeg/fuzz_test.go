@@ -64,13 +64,31 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("both decode but differ: %d %v", d, derr)
 			}
 		}
-		for _, s := range []int{2, 8} {
-			if _, err := Decode(context.Background(), data, Options{Scale: s, MaxMemory: limit}); err != nil && strings.Contains(err.Error(), "internal error") {
+		for _, s := range []int{2, 4, 8} {
+			fresh, err := Decode(context.Background(), data, Options{Scale: s, MaxMemory: limit})
+			if err != nil && strings.Contains(err.Error(), "internal error") {
 				t.Fatalf("1/%d panic: %v", s, err)
+			}
+			// Buffers left by earlier inputs (of other sizes, scales and layouts) give the
+			// same verdict and the same samples as fresh ones.
+			reused, rerr := Decode(context.Background(), data, Options{Scale: s, MaxMemory: limit, Buffers: &fuzzBuffers})
+			if (err == nil) != (rerr == nil) {
+				t.Fatalf("1/%d: fresh buffers %v, reused %v", s, err, rerr)
+			}
+			if err == nil {
+				want, got := planes(fresh), planes(reused)
+				for p := range want {
+					if !bytes.Equal(got[p], want[p]) {
+						t.Fatalf("1/%d: plane %d differs with reused buffers", s, p)
+					}
+				}
 			}
 		}
 	})
 }
+
+// fuzzBuffers are lent to every reduced decode of FuzzDecode, dirty from the inputs before.
+var fuzzBuffers Buffers
 
 // verdictOK says whether two verdicts on data agree. image/jpeg counts restart intervals of
 // a progressive non-interleaved scan in groups of H x V luma blocks instead of single
