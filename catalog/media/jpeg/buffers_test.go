@@ -25,8 +25,8 @@ func planes(img image.Image) [][]uint8 {
 }
 
 // TestCompactLayoutAndReusedBuffers: a reduced decode of every progressive test file keeps only the
-// AC coefficients its inverse DCT reads (acLayouts) and gives exactly the samples of a decode
-// keeping all 63; and a decode into Buffers left dirty by other files (their slots overwritten
+// AC coefficients its inverse DCT reads (acLayouts), at 1/4 transforms them sparsely
+// (idct2Sparse), and gives exactly the samples of a decode keeping all 63 through idct2; and a decode into Buffers left dirty by other files (their slots overwritten
 // with garbage) gives exactly the samples of a decode into fresh buffers.
 func TestCompactLayoutAndReusedBuffers(t *testing.T) {
 	files := testFiles(t)
@@ -48,11 +48,12 @@ func TestCompactLayoutAndReusedBuffers(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s at 1/%d: %v", name, s, err)
 			}
-			// Every AC coefficient kept, as before the compact layout.
+			// Every AC coefficient kept, as before the compact layout, and the 1/4 inverse
+			// DCT through a natural-order block (idct2), not idct2Sparse.
 			saved := acLayouts[8/s]
-			acLayouts[8/s] = acLayouts[8]
+			acLayouts[8/s], sparseIDCT2 = acLayouts[8], false
 			full, err := Decode(context.Background(), data, Options{Scale: s})
-			acLayouts[8/s] = saved
+			acLayouts[8/s], sparseIDCT2 = saved, true
 			if err != nil {
 				t.Fatalf("%s at 1/%d, full layout: %v", name, s, err)
 			}

@@ -45,6 +45,17 @@ func init() {
 			}
 		}
 	}
+	for k := 1; k < 64; k++ {
+		row, col := int(unzig[k]/8), int(unzig[k]%8)
+		if row != 0 && row&1 == 0 || col != 0 && col&1 == 0 {
+			continue // averages to zero over a 4-sample window: not read at 1/4
+		}
+		sparseWeight[k] = basis[2][0][row]
+		sparseSum[k] = uint8(col)
+		if row != 0 {
+			sparseSum[k] += 8
+		}
+	}
 	var r, c uint8
 	for k := range 64 {
 		r = max(r, unzig[k]/8)

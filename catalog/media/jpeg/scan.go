@@ -647,8 +647,12 @@ func (d *decoder) finish() error {
 				if uint32(v+maxCoef) > 2*maxCoef {
 					v = d.wildCoef(v)
 				}
-				blk[0] = v
 				last := max(0, 63-bits.LeadingZeros64(nz))
+				if n == 2 && last > 0 && sparseIDCT2 {
+					d.idct2Sparse(b, mask, v, q, c.plane[by*2*c.stride+bx*2:], c.stride)
+					continue
+				}
+				blk[0] = v
 				for m := mask &^ 1; m != 0; m &= m - 1 {
 					k := bits.TrailingZeros64(m) & 63
 					v := int32(b[slot[k]&63]) * int32(q[k])
@@ -666,6 +670,48 @@ func (d *decoder) finish() error {
 	}
 	return nil
 }
+
+// sparseIDCT2 selects idct2Sparse for the 1/4 decodes of progressive files (a variable so that
+// tests can compare it with idct2).
+var sparseIDCT2 = true
+
+// idct2Sparse is idct2 for a block of a progressive file, from its stored coefficients: the
+// first pass's column sums (e and o of idct2, per column) are accumulated from the non-zero
+// coefficients alone (mask, zig-zag indices; dc dequantized) instead of going through a
+// natural-order block that is then cleared. Integer sums in another order: the same samples.
+func (d *decoder) idct2Sparse(b *[64]int16, mask uint64, dc int32, q *[64]uint16, dst []uint8, stride int) {
+	a := &basis[2][0]
+	k0, k1, k3, k5, k7 := a[0], a[1], a[3], a[5], a[7]
+	var sum [16]int32 // e of column u at u, o at 8+u
+	sum[0] = k0 * dc
+	for m := mask &^ 1; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m) & 63
+		v := int32(b[d.layout.slot[k]&63]) * int32(q[k])
+		if uint32(v+maxCoef) > 2*maxCoef {
+			v = d.wildCoef(v)
+		}
+		sum[sparseSum[k]&15] += sparseWeight[k] * v
+	}
+	var t0, t1 [8]int32
+	for _, u := range [5]int{0, 1, 3, 5, 7} {
+		e, o := sum[u], sum[8+u]
+		t0[u] = (e + o + r1) >> s1
+		t1[u] = (e - o + r1) >> s1
+	}
+	for m, r := range [2]*[8]int32{&t0, &t1} {
+		e := k0*r[0] + r2
+		o := k1*r[1] + k3*r[3] + k5*r[5] + k7*r[7]
+		dst[m*stride] = clamp8((e + o) >> s2)
+		dst[m*stride+1] = clamp8((e - o) >> s2)
+	}
+}
+
+// sparseSum and sparseWeight say, per zig-zag index read at 1/4, where idct2Sparse adds the
+// coefficient (its column, plus 8 for an odd row) and its row's weight (set with basis).
+var (
+	sparseSum    [64]uint8
+	sparseWeight [64]int32
+)
 
 // maxCoef bounds a dequantized coefficient: an 8x8 block of 8-bit samples has none beyond
 // about 1100 in magnitude, so larger ones come from corrupt data. They are clamped, which
