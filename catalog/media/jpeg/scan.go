@@ -375,43 +375,76 @@ func (d *decoder) acFirst(c *component, b *[64]int16, nz *uint64, s *scanInfo) e
 		d.eobrun--
 		return nil
 	}
+	// As baselineBlock: the bit buffer in locals, refilled before each coefficient (which needs
+	// at most 31 bits), short codes and their magnitude bits decoded by one lookup (fast).
 	r := &d.br
 	h := &d.ac[c.ta]
-	for k := s.ss; k <= s.se; k++ {
-		var rs uint8
-		if e := h.lut[r.acc>>(64-lutBits)]; e != 0 && r.nbits >= 16 {
-			// decode's common case, inline: enough bits buffered, a short code.
-			n := uint(e >> 8)
-			r.acc <<= n
-			r.nbits -= n
-			rs = uint8(e)
-		} else {
-			var ok bool
-			if rs, ok = r.decode(h); !ok {
-				return formatError("bad Huffman code")
-			}
+	slot := &d.layout.slot
+	al, se := s.al, s.se
+	mask := *nz
+	acc, nbits := r.acc, r.nbits
+	for k := s.ss; k <= se; k++ {
+		if nbits < 32 {
+			r.acc, r.nbits = acc, nbits
+			r.fill()
+			acc, nbits = r.acc, r.nbits
 		}
+		if f := h.fast[acc>>(64-lutBits)]; f != 0 {
+			k += int(f>>12) & 15
+			if k > se { // a run past the band: stop before the magnitude bits
+				n := uint(f>>8) & 15
+				acc <<= n
+				nbits -= n
+				break
+			}
+			n := uint(f) & 0xff
+			acc <<= n
+			nbits -= n
+			v := int16((f >> 16) << al)
+			b[slot[k&63]&63] = v
+			mask = mask&^(1<<(k&63)) | nonZero(v)<<(k&63)
+			continue
+		}
+		var rs uint8
+		var l uint
+		if e := h.lut[acc>>(64-lutBits)]; e != 0 {
+			rs, l = uint8(e), uint(e>>8)
+		} else if rs, l = h.slow(uint32(acc >> 48)); l == 0 {
+			r.acc, r.nbits, *nz = acc, nbits, mask
+			return errBadCode
+		}
+		acc <<= l
+		nbits -= l
 		run, size := int(rs>>4), uint(rs&15)
 		if size != 0 {
 			k += run
-			if k > s.se {
+			if k > se {
 				break
 			}
-			v := int16(r.receiveExtend(size) << s.al)
-			b[d.layout.slot[k&63]&63] = v
-			*nz = *nz&^(1<<k) | nonZero(v)<<k
+			x := int32(acc >> (64 - size))
+			acc <<= size
+			nbits -= size
+			if x < 1<<(size-1) {
+				x += -1<<size + 1
+			}
+			v := int16(x << al)
+			b[slot[k&63]&63] = v
+			mask = mask&^(1<<(k&63)) | nonZero(v)<<(k&63)
 			continue
 		}
 		if run != 15 {
 			d.eobrun = 1 << run
 			if run > 0 {
-				d.eobrun |= int(r.bits(uint(run)))
+				d.eobrun |= int(acc >> (64 - uint(run)))
+				acc <<= uint(run)
+				nbits -= uint(run)
 			}
 			d.eobrun--
 			break
 		}
 		k += 15
 	}
+	r.acc, r.nbits, *nz = acc, nbits, mask
 	return nil
 }
 
