@@ -147,20 +147,6 @@ func (r *bitReader) fill() {
 	}
 }
 
-// bits returns the next n (0..16) bits as an unsigned number.
-func (r *bitReader) bits(n uint) uint32 {
-	if r.nbits < n {
-		r.fill()
-	}
-	if n == 0 {
-		return 0
-	}
-	v := uint32(r.acc >> (64 - n))
-	r.acc <<= n
-	r.nbits -= n
-	return v
-}
-
 // bit returns the next bit.
 func (r *bitReader) bit() bool {
 	if r.nbits == 0 {
@@ -170,41 +156,4 @@ func (r *bitReader) bit() bool {
 	v := int64(r.acc) < 0
 	r.acc <<= 1
 	return v
-}
-
-// receiveExtend reads an s-bit (0..16) magnitude and sign-extends it (T.81 F.2.2.1).
-func (r *bitReader) receiveExtend(s uint) int32 {
-	if s == 0 {
-		return 0
-	}
-	if r.nbits < s {
-		r.fill()
-	}
-	v := int32(r.acc >> (64 - s))
-	r.acc <<= s
-	r.nbits -= s
-	if v < 1<<(s-1) {
-		v += -1<<s + 1
-	}
-	return v
-}
-
-// decode reads one Huffman-coded symbol; ok is false for a code not in the table.
-func (r *bitReader) decode(h *huffTable) (sym uint8, ok bool) {
-	if r.nbits < 16 {
-		r.fill()
-	}
-	if e := h.lut[r.acc>>(64-lutBits)]; e != 0 {
-		n := uint(e >> 8)
-		r.acc <<= n
-		r.nbits -= n
-		return uint8(e), true
-	}
-	sym, l := h.slow(uint32(r.acc >> 48))
-	if l == 0 {
-		return 0, false
-	}
-	r.acc <<= l
-	r.nbits -= l
-	return sym, true
 }

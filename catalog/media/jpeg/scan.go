@@ -252,14 +252,36 @@ func (d *decoder) restart(k int) error {
 func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 	r := &d.br
 	q := &d.quant[c.tq]
-	t, ok := r.decode(&d.dc[c.td])
-	if !ok {
+	acc, nbits := r.acc, r.nbits
+	if nbits < 32 {
+		r.fill()
+		acc, nbits = r.acc, r.nbits
+	}
+	// The DC term: a code and up to 16 magnitude bits.
+	hd := &d.dc[c.td]
+	var t uint8
+	var l uint
+	if e := hd.lut[acc>>(64-lutBits)]; e != 0 {
+		t, l = uint8(e), uint(e>>8)
+	} else if t, l = hd.slow(uint32(acc >> 48)); l == 0 {
 		return 0, errBadCode
 	}
+	acc <<= l
+	nbits -= l
 	if t > 16 {
+		r.acc, r.nbits = acc, nbits
 		return 0, unsupported("excessive DC component")
 	}
-	c.pred += r.receiveExtend(uint(t))
+	if t > 0 {
+		size := uint(t)
+		x := int32(acc >> (64 - size))
+		acc <<= size
+		nbits -= size
+		if x < 1<<(size-1) {
+			x += -1<<size + 1
+		}
+		c.pred += x
+	}
 	blk[0] = c.pred * int32(q[0])
 	if uint32(blk[0]+maxCoef) > 2*maxCoef {
 		blk[0] = d.wildCoef(blk[0])
@@ -269,10 +291,10 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 		// An end-of-band run (symbols 0x10..0xE0, which only progressive files should
 		// use) skips the AC terms of the following blocks, as image/jpeg reads them.
 		d.eobrun--
+		r.acc, r.nbits = acc, nbits
 		return 0, nil
 	}
 	h := &d.ac[c.ta]
-	acc, nbits := r.acc, r.nbits
 	for k := 1; k < 64; k++ {
 		if nbits < 32 {
 			r.acc, r.nbits = acc, nbits
@@ -345,14 +367,34 @@ var errBadCode = formatError("bad Huffman code")
 
 func (d *decoder) dcFirst(c *component, dc *int16, al uint8) error {
 	r := &d.br
-	t, ok := r.decode(&d.dc[c.td])
-	if !ok {
-		return formatError("bad Huffman code")
+	if r.nbits < 32 {
+		r.fill()
 	}
+	acc, nbits := r.acc, r.nbits
+	h := &d.dc[c.td]
+	var t uint8
+	var l uint
+	if e := h.lut[acc>>(64-lutBits)]; e != 0 {
+		t, l = uint8(e), uint(e>>8)
+	} else if t, l = h.slow(uint32(acc >> 48)); l == 0 {
+		return errBadCode
+	}
+	acc <<= l
+	nbits -= l
 	if t > 16 {
 		return unsupported("excessive DC component")
 	}
-	c.pred += r.receiveExtend(uint(t))
+	if t > 0 { // up to 16 magnitude bits: buffered
+		size := uint(t)
+		x := int32(acc >> (64 - size))
+		acc <<= size
+		nbits -= size
+		if x < 1<<(size-1) {
+			x += -1<<size + 1
+		}
+		c.pred += x
+	}
+	r.acc, r.nbits = acc, nbits
 	*dc = int16(c.pred << al)
 	return nil
 }
