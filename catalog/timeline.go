@@ -37,6 +37,12 @@ type TimelineRelease struct {
 // (first released here). Origins are the one rule's (OriginOf over the family, read by batchDetailTx
 // as Catalog.Batch reads them for show, history and the ingest summary).
 func (c *Catalog) Timeline(o TimelineOptions) ([]TimelineRelease, error) {
+	return c.TimelinePage(o, nil)
+}
+
+// TimelinePage is Timeline for one page of it: page is told how many releases o selects and
+// returns the window [lo, hi) of them (in time order) to read; only those are read (nil: all).
+func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi int)) ([]TimelineRelease, error) {
 	bs, err := c.Batches(o.Affiliate)
 	if err != nil {
 		return nil, err
@@ -46,6 +52,11 @@ func (c *Catalog) Timeline(o TimelineOptions) ([]TimelineRelease, error) {
 		if o.Since.IsZero() || !b.Released.Time.Before(o.Since.Time) {
 			ids = append(ids, b.ID)
 		}
+	}
+	if page != nil {
+		lo, hi := page(len(ids))
+		lo, hi = max(0, min(lo, len(ids))), max(0, min(hi, len(ids)))
+		ids = ids[lo:max(lo, hi)]
 	}
 	out := []TimelineRelease{}
 	// The releases are read timelineChunk at a time, each chunk in one read transaction (a
