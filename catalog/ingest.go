@@ -730,7 +730,7 @@ func (c *Catalog) commitChunk(batch *Batch, sum *BatchSummary, chunk []processed
 func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *BatchSummary, chunk []processed, opts IngestOptions, final bool, run uint64) (logged bool, metaNote string, lastRun uint64, err error) {
 	err = func() error {
 		now := c.now().UTC()
-		entry := LogEntry{Action: "ingest", Batch: batch.ID.String(), Affiliate: batch.Affiliate}
+		entry := LogEntry{Action: ActionIngest, Batch: batch.ID.String(), Affiliate: batch.Affiliate}
 		changed := false
 
 		affs := tx.Bucket(bucketAffiliates)

@@ -173,10 +173,19 @@ func UpgradeLogHeadV2(tx *bolt.Tx) error {
 }
 
 // Log calls fn for every log entry in order; fn returning false stops.
-func (c *Catalog) Log(fn func(LogEntry) bool) error {
+func (c *Catalog) Log(fn func(LogEntry) bool) error { return c.logWhere(nil, fn) }
+
+// logWhere is Log for the entries whose stored bytes skip does not reject (nil: all): a reader that
+// wants a few entries of a long log skips the others undecoded.
+func (c *Catalog) logWhere(skip func(raw []byte) bool, fn func(LogEntry) bool) error {
 	return c.view(func(tx *bolt.Tx) error {
+		watch := mapWatch{tx: tx}
 		cur := tx.Bucket(bucketLog).Cursor()
 		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			watch.step()
+			if skip != nil && skip(v) {
+				continue
+			}
 			var e LogEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("log entry %x: %w", k, err)
@@ -224,7 +233,9 @@ func (c *Catalog) LogEach(o LogOptions, fn func(LogEntry) bool) error {
 			k, v = cur.Seek(seqKey(lo))
 		}
 		n := 0
+		watch := mapWatch{tx: tx}
 		for ; k != nil; k, v = cur.Next() {
+			watch.step()
 			var e LogEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("log entry %x: %w", k, err)

@@ -238,6 +238,14 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 	if err != nil {
 		return nil, err
 	}
+	if regions == nil {
+		// A stored image whose edges answer o: one read, no search.
+		var f *Family
+		var ok bool
+		if err := c.view(func(tx *bolt.Tx) (err error) { f, ok, err = familyFromEdges(tx, s, p, o, nil); return err }); err != nil || ok {
+			return f, err
+		}
+	}
 	f := &Family{SHA256: s, Sightings: []Sighting{}, Near: []Match{}}
 	q := &hashSet{whole: p}
 	if regions != nil {
@@ -291,17 +299,7 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 			}
 		}
 		if stored {
-			ms, err := edgeMatches(tx, s, p.Quality, o)
-			if err != nil {
-				return err
-			}
-			for _, m := range ms {
-				if m.Sightings, err = sightingsOf(tx, m.SHA256, cache); err != nil {
-					return err
-				}
-				f.Near = append(f.Near, m)
-			}
-			return nil
+			return edgeNear(tx, f, p, o, cache)
 		}
 		for _, cs := range cands {
 			cp, err := storedHashSet(tx, cs)
@@ -328,6 +326,55 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 	sortMatches(f.Near)
 	f.Origin = OriginOf(f.Sightings, f.Near)
 	return f, nil
+}
+
+// familyFromEdges is Family in tx for an image without a perceptual hash (p nil: its sightings) or a
+// stored image whose stored edges answer o (ok false: neither; Family searches). cache holds the
+// batch records read (nil: a fresh one), so that a caller reading many families in one transaction
+// reads each batch once.
+func familyFromEdges(tx *bolt.Tx, s SHA256, p *PDQInfo, o MatchOptions, cache map[BatchID]*Batch) (*Family, bool, error) {
+	if p != nil {
+		v := tx.Bucket(bucketPDQ).Get(s[:])
+		if _, ok := pdqNearID(v); !ok || !edgesAnswer(o) {
+			return nil, false, nil
+		}
+		if sp, err := parsePDQValue(v); err != nil || sp.Hash != p.Hash || sp.Quality != p.Quality {
+			return nil, false, nil
+		}
+	}
+	if cache == nil {
+		cache = map[BatchID]*Batch{}
+	}
+	f := &Family{SHA256: s, Sightings: []Sighting{}, Near: []Match{}}
+	if tx.Bucket(bucketImages).Get(s[:]) != nil {
+		var err error
+		if f.Sightings, err = sightingsOf(tx, s, cache); err != nil {
+			return nil, false, err
+		}
+	}
+	if p != nil {
+		if err := edgeNear(tx, f, p, o, cache); err != nil {
+			return nil, false, err
+		}
+	}
+	sortMatches(f.Near)
+	f.Origin = OriginOf(f.Sightings, f.Near)
+	return f, true, nil
+}
+
+// edgeNear adds to f the near matches its stored edges give under o, with their sightings.
+func edgeNear(tx *bolt.Tx, f *Family, p *PDQInfo, o MatchOptions, cache map[BatchID]*Batch) error {
+	ms, err := edgeMatches(tx, f.SHA256, p.Quality, o)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Sightings, err = sightingsOf(tx, m.SHA256, cache); err != nil {
+			return err
+		}
+		f.Near = append(f.Near, m)
+	}
+	return nil
 }
 
 // matchPair decides whether stored image s (hash sp) is a near match of the query q under o, and

@@ -296,47 +296,89 @@ type BatchDetail struct {
 
 // Batch returns a batch and its images in file order, each with its origin.
 func (c *Catalog) Batch(id BatchID) (*BatchDetail, error) {
-	var d BatchDetail
-	err := c.view(func(tx *bolt.Tx) error {
-		b, err := getBatch(tx, id)
-		if err != nil {
-			return err
-		}
-		d.Batch = *b
-		cur := tx.Bucket(bucketBatchImages).Cursor()
-		for k, v := cur.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, v = cur.Next() {
-			_, pos, err := parseBatchImageKey(k)
-			if err != nil {
-				return err
-			}
-			var rec sightingRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("batch %s position %d: %w", id, pos, err)
-			}
-			img, err := getImage(tx, rec.SHA256)
-			if err != nil {
-				// Damage: the sighting names an image without a (readable) record. Show the rest.
-				noteDamage(tx, "batch %s #%d: %v: left out", id, pos, err)
-				continue
-			}
-			d.Images = append(d.Images, BatchImage{Position: pos, Name: rec.Name, Image: img})
-		}
-		return nil
+	var d *BatchDetail
+	var pending []int
+	err := c.view(func(tx *bolt.Tx) (err error) {
+		d, pending, err = batchDetailTx(tx, id, map[BatchID]*Batch{})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	if err := c.finishBatchDetail(d, pending); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// batchDetailTx reads batch id and its images in tx, and relates each image to its family where
+// the stored edges answer (familyFromEdges: no search, in the same transaction; cache is shared by
+// the families read in tx); pending lists the images whose family needs a search
+// (finishBatchDetail).
+func batchDetailTx(tx *bolt.Tx, id BatchID, cache map[BatchID]*Batch) (*BatchDetail, []int, error) {
+	var d BatchDetail
+	b, err := getBatch(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.Batch = *b
+	cur := tx.Bucket(bucketBatchImages).Cursor()
+	for k, v := cur.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, v = cur.Next() {
+		_, pos, err := parseBatchImageKey(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		var rec sightingRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return nil, nil, fmt.Errorf("batch %s position %d: %w", id, pos, err)
+		}
+		img, err := getImage(tx, rec.SHA256)
+		if err != nil {
+			// Damage: the sighting names an image without a (readable) record. Show the rest.
+			noteDamage(tx, "batch %s #%d: %v: left out", id, pos, err)
+			continue
+		}
+		d.Images = append(d.Images, BatchImage{Position: pos, Name: rec.Name, Image: img})
+	}
+	o, err := MatchOptions{}.norm()
+	if err != nil {
+		return nil, nil, err
+	}
+	var pending []int
 	for i := range d.Images {
+		bi := &d.Images[i]
+		f, ok, err := familyFromEdges(tx, bi.Image.SHA256, bi.Image.PDQ, o, cache)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			pending = append(pending, i)
+			continue
+		}
+		d.relate(bi, f)
+	}
+	return &d, pending, nil
+}
+
+// finishBatchDetail relates the images batchDetailTx left pending to their families (a search each).
+func (c *Catalog) finishBatchDetail(d *BatchDetail, pending []int) error {
+	for _, i := range pending {
 		bi := &d.Images[i]
 		f, err := c.Family(bi.Image.SHA256, bi.Image.PDQ, MatchOptions{})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		bi.Origin = f.Origin
-		self := Sighting{SHA256: bi.Image.SHA256, Batch: id, Released: d.Batch.Released, Ingested: d.Batch.Ingested, Position: bi.Position}
-		bi.Earlier, bi.Near = seenBefore(f, self)
+		d.relate(bi, f)
 	}
-	return &d, nil
+	return nil
+}
+
+// relate records how image bi of the batch stands in its family: its origin, and whether the same
+// bytes or a near-duplicate holding the origin were released before.
+func (d *BatchDetail) relate(bi *BatchImage, f *Family) {
+	bi.Origin = f.Origin
+	self := Sighting{SHA256: bi.Image.SHA256, Batch: d.Batch.ID, Released: d.Batch.Released, Ingested: d.Batch.Ingested, Position: bi.Position}
+	bi.Earlier, bi.Near = seenBefore(f, self)
 }
 
 // seenBefore relates the sighting self of a photo to its family: earlier is the earliest sighting of

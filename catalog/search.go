@@ -235,12 +235,12 @@ func firstSightings(tx *bolt.Tx, set shaList, fn func(searchHitRef)) error {
 	ibat := tx.Bucket(bucketImageBatches)
 	watch := mapWatch{tx: tx}
 	// The last near id stands for the number of images (Bucket.Stats would read every page of the
-	// index to count it); images without pixels have none, so a catalog of them seeks.
+	// index to count it); a catalog without near ids (images without pixels) seeks.
 	var images uint64
 	if k, _ := tx.Bucket(bucketNearIDs).Cursor().Last(); len(k) == 8 {
 		images = binary.BigEndian.Uint64(k)
 	}
-	dense := uint64(len(set)) > images/32
+	dense := images > 0 && uint64(len(set)) > images/32
 	cur := ibat.Cursor()
 	var k, v []byte
 	if dense {

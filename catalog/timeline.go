@@ -1,6 +1,10 @@
 package catalog
 
-import "sort"
+import (
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // TimelineOptions select the releases of Timeline.
 type TimelineOptions struct {
@@ -30,61 +34,107 @@ type TimelineRelease struct {
 // its photos are new and how many were recycled from which earlier releases, in the ingest summary's
 // three groups: identical (these bytes were released before: the source is the earliest release of
 // the bytes), near (only a near-duplicate was released before: the source is the photo's origin), new
-// (first released here). Origins are the one rule's (OriginOf over the family, via Catalog.Batch, as
-// in show, history and the ingest summary).
+// (first released here). Origins are the one rule's (OriginOf over the family, read by batchDetailTx
+// as Catalog.Batch reads them for show, history and the ingest summary).
 func (c *Catalog) Timeline(o TimelineOptions) ([]TimelineRelease, error) {
+	return c.TimelinePage(o, nil)
+}
+
+// TimelinePage is Timeline for one page of it: page is told how many releases o selects and
+// returns the window [lo, hi) of them (in time order) to read; only those are read (nil: all).
+func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi int)) ([]TimelineRelease, error) {
 	bs, err := c.Batches(o.Affiliate)
 	if err != nil {
 		return nil, err
 	}
-	out := []TimelineRelease{}
+	var ids []BatchID
 	for _, b := range bs {
-		if !o.Since.IsZero() && b.Released.Time.Before(o.Since.Time) {
-			continue
+		if o.Since.IsZero() || !b.Released.Time.Before(o.Since.Time) {
+			ids = append(ids, b.ID)
 		}
-		d, err := c.Batch(b.ID)
+	}
+	if page != nil {
+		lo, hi := page(len(ids))
+		lo, hi = max(0, min(lo, len(ids))), max(0, min(hi, len(ids)))
+		ids = ids[lo:max(lo, hi)]
+	}
+	out := []TimelineRelease{}
+	// The releases are read timelineChunk at a time, each chunk in one read transaction (a
+	// release's images and families from the stored edges; a read-only process opens catalog.db
+	// for every transaction, so one per image cost more than the reading).
+	for start := 0; start < len(ids); start += timelineChunk {
+		ds := make([]*BatchDetail, 0, timelineChunk)
+		var pending [][]int
+		err := c.view(func(tx *bolt.Tx) error {
+			cache := map[BatchID]*Batch{}
+			watch := mapWatch{tx: tx}
+			for _, id := range ids[start:min(start+timelineChunk, len(ids))] {
+				d, p, err := batchDetailTx(tx, id, cache)
+				if err != nil {
+					return err
+				}
+				ds, pending = append(ds, d), append(pending, p)
+				watch.stepN(len(d.Images))
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		r := TimelineRelease{Batch: d.Batch, Sources: []TimelineSource{}}
-		from := map[BatchID]*TimelineSource{}
-		source := func(ref ReleaseRef) *TimelineSource {
-			src := from[ref.Batch]
-			if src == nil {
-				src = &TimelineSource{ReleaseRef: ref}
-				from[ref.Batch] = src
+		for i, d := range ds {
+			if err := c.finishBatchDetail(d, pending[i]); err != nil {
+				return nil, err
 			}
-			return src
+			out = append(out, timelineRelease(d))
 		}
-		for _, bi := range d.Images {
-			r.Photos++
-			if bi.Origin != nil && bi.Origin.Uncertain {
-				r.Uncertain++
-			}
-			switch og := bi.Origin; {
-			case bi.Earlier != nil:
-				// These bytes were released before: recycled from that release.
-				r.Identical++
-				source(ReleaseRef{Batch: bi.Earlier.Batch, Affiliate: bi.Earlier.Affiliate, Released: bi.Earlier.Released}).Identical++
-			case og != nil && og.Sighting.Batch != b.ID:
-				// Only a near-duplicate was released before: recycled from the origin's release.
-				r.Near++
-				source(ReleaseRef{Batch: og.Sighting.Batch, Affiliate: og.Sighting.Affiliate, Released: og.Sighting.Released}).Near++
-			default:
-				r.New++
-			}
-		}
-		for _, s := range from {
-			r.Sources = append(r.Sources, *s)
-		}
-		sort.Slice(r.Sources, func(i, j int) bool {
-			a, b := r.Sources[i], r.Sources[j]
-			if !a.Released.Time.Equal(b.Released.Time) {
-				return a.Released.Time.Before(b.Released.Time)
-			}
-			return a.Batch.String() < b.Batch.String()
-		})
-		out = append(out, r)
 	}
 	return out, nil
+}
+
+// timelineChunk is how many releases one read transaction of Timeline reads.
+const timelineChunk = 64
+
+// timelineRelease counts a release's new and recycled photos and the earlier releases they come
+// from.
+func timelineRelease(d *BatchDetail) TimelineRelease {
+	b := d.Batch
+	r := TimelineRelease{Batch: d.Batch, Sources: []TimelineSource{}}
+	from := map[BatchID]*TimelineSource{}
+	source := func(ref ReleaseRef) *TimelineSource {
+		src := from[ref.Batch]
+		if src == nil {
+			src = &TimelineSource{ReleaseRef: ref}
+			from[ref.Batch] = src
+		}
+		return src
+	}
+	for _, bi := range d.Images {
+		r.Photos++
+		if bi.Origin != nil && bi.Origin.Uncertain {
+			r.Uncertain++
+		}
+		switch og := bi.Origin; {
+		case bi.Earlier != nil:
+			// These bytes were released before: recycled from that release.
+			r.Identical++
+			source(ReleaseRef{Batch: bi.Earlier.Batch, Affiliate: bi.Earlier.Affiliate, Released: bi.Earlier.Released}).Identical++
+		case og != nil && og.Sighting.Batch != b.ID:
+			// Only a near-duplicate was released before: recycled from the origin's release.
+			r.Near++
+			source(ReleaseRef{Batch: og.Sighting.Batch, Affiliate: og.Sighting.Affiliate, Released: og.Sighting.Released}).Near++
+		default:
+			r.New++
+		}
+	}
+	for _, s := range from {
+		r.Sources = append(r.Sources, *s)
+	}
+	sort.Slice(r.Sources, func(i, j int) bool {
+		a, b := r.Sources[i], r.Sources[j]
+		if !a.Released.Time.Equal(b.Released.Time) {
+			return a.Released.Time.Before(b.Released.Time)
+		}
+		return a.Batch.String() < b.Batch.String()
+	})
+	return r
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -47,5 +48,27 @@ func TestTimelineOnSamples(t *testing.T) {
 	}
 	if _, err := c.Timeline(TimelineOptions{Affiliate: "is-atlantis"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown affiliate: %v", err)
+	}
+}
+
+// TestTimelinePage: a page of the timeline is that window of the whole one, and the page function
+// is told the number of releases the options select.
+func TestTimelinePage(t *testing.T) {
+	c := openTest(t)
+	ingestDirs(t, c, "a", sampleDirs(t)...)
+	all, err := c.Timeline(TimelineOptions{})
+	if err != nil || len(all) < 4 {
+		t.Fatalf("timeline: %v, %d releases", err, len(all))
+	}
+	for _, w := range [][2]int{{0, 2}, {1, 3}, {2, len(all)}, {len(all) - 1, len(all) + 3}, {3, 3}} {
+		told := -1
+		got, err := c.TimelinePage(TimelineOptions{}, func(total int) (int, int) { told = total; return w[0], w[1] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := all[w[0]:min(w[1], len(all))]
+		if told != len(all) || !reflect.DeepEqual(got, want) {
+			t.Errorf("window %v: told %d of %d, got %d releases, want %d", w, told, len(all), len(got), len(want))
+		}
 	}
 }

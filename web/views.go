@@ -474,16 +474,20 @@ type timelinePage struct {
 // viewTimeline lists every release in time order with its new and recycled photos and where they
 // were recycled from (catalog.Timeline).
 func viewTimeline(c *catalog.Catalog, pageNo int, l links, href func(int) string) (string, *timelinePage, error) {
-	rs, err := c.Timeline(catalog.TimelineOptions{})
+	v := &timelinePage{}
+	var window func(int) (int, int)
+	if pageNo > 0 {
+		// Only the page's releases are read (a million-image catalog has tens of thousands).
+		window = func(total int) (lo, hi int) {
+			lo, hi, v.Pager = paginate(total, pageNo, href)
+			return lo, hi
+		}
+	}
+	rs, err := c.TimelinePage(catalog.TimelineOptions{}, window)
 	if err != nil {
 		return "", nil, err
 	}
-	v := &timelinePage{}
-	lo, hi := 0, len(rs)
-	if pageNo > 0 {
-		lo, hi, v.Pager = paginate(len(rs), pageNo, href)
-	}
-	for _, tr := range rs[lo:hi] {
+	for _, tr := range rs {
 		v.Releases = append(v.Releases, viewRelease(tr, l))
 	}
 	return "Timeline", v, nil
