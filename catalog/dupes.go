@@ -136,7 +136,7 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 		// A small --limit without filters reads only what the first clusters need: the sightings
 		// in first-seen order (batch records ordered, then each batch's images), each image's
 		// candidacy read by key when first met. Otherwise one pass lists every candidate.
-		lazy := o.Limit > 0 && o.Limit <= lazyDupesLimit && o.Since.IsZero() && o.Affiliate == "" && !o.AcrossAffiliates
+		lazy := o.ReadsByLimit(o.Limit)
 		var all []dupeEntry
 		pos := map[SHA256]int{}
 		var cr *candReader
@@ -390,6 +390,13 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 // lazyDupesLimit is the largest --limit (without filters) that dupes answers by reading images in
 // first-seen order, one at a time, instead of listing every candidate first.
 const lazyDupesLimit = 1000
+
+// ReadsByLimit says whether a Limit of n clusters makes Dupes read only what those clusters need
+// (n up to 1,000 and no Since, Affiliate or AcrossAffiliates filter), rather than every candidate
+// before the first cluster (a list cut into pages asks it for the first pages).
+func (o DupesOptions) ReadsByLimit(n int) bool {
+	return n > 0 && n <= lazyDupesLimit && o.Since.IsZero() && o.Affiliate == "" && !o.AcrossAffiliates
+}
 
 // dupesLazyReads counts the images whose candidacy a --limit read one at a time (tests).
 var dupesLazyReads atomic.Int64

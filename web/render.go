@@ -319,15 +319,19 @@ func viewPhoto(pos int, name string, img *catalog.Image, sightings []catalog.Sig
 type pager struct {
 	Page, Pages, Total int
 	PrevHref, NextHref string
+	More               bool // the list goes on past the pages counted (Total is what was read)
 }
 
 // PageSize is how many items a server page shows; longer lists are paginated.
 const PageSize = 200
 
+// pageSize is PageSize (tests make it smaller).
+var pageSize = PageSize
+
 // paginate returns the range [lo, hi) of page p (1-based, clamped) of n items and its pager; href
 // builds the URL of a page.
 func paginate(n, p int, href func(int) string) (int, int, *pager) {
-	pages := max(1, (n+PageSize-1)/PageSize)
+	pages := max(1, (n+pageSize-1)/pageSize)
 	p = min(max(p, 1), pages)
 	pg := &pager{Page: p, Pages: pages, Total: n}
 	if p > 1 {
@@ -336,7 +340,7 @@ func paginate(n, p int, href func(int) string) (int, int, *pager) {
 	if p < pages {
 		pg.NextHref = href(p + 1)
 	}
-	return (p - 1) * PageSize, min(p*PageSize, n), pg
+	return (p - 1) * pageSize, min(p*pageSize, n), pg
 }
 
 // render writes one page.

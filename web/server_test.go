@@ -452,3 +452,49 @@ func TestPagination(t *testing.T) {
 		t.Error("page 9 is not clamped to the last page")
 	}
 }
+
+// TestDupesPagesReadByLimit: the first pages of an unfiltered dupes list read only their clusters
+// and one more, say that more follow instead of counting them all, and cut the same list as the
+// whole one.
+func TestDupesPagesReadByLimit(t *testing.T) {
+	c, err := catalog.Open(fixture(t), catalog.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	all, err := c.Dupes(catalog.DupesOptions{})
+	if err != nil || len(all) < 5 {
+		t.Fatalf("dupes: %v, %d clusters", err, len(all))
+	}
+	defer func(n int) { pageSize = n }(pageSize)
+	pageSize = 2
+	href := func(p int) string { return "/dupes?page=" + itoa(p) }
+	pages := (len(all) + 1) / 2
+	var seen []string
+	for p := 1; p <= pages; p++ {
+		_, v, err := viewDupes(c, catalog.DupesOptions{}, p, serverThumbs, serverLinks{}, href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := all[(p-1)*2 : min(p*2, len(all))]
+		if len(v.Clusters) != len(want) {
+			t.Fatalf("page %d: %d clusters, want %d", p, len(v.Clusters), len(want))
+		}
+		for i, cv := range v.Clusters {
+			if cv.First.SHA != want[i].Members[0].SHA256.String() || cv.N != (p-1)*2+i+1 {
+				t.Errorf("page %d cluster %d: %s (#%d), want %s", p, i, cv.First.SHA[:12], cv.N, want[i].Members[0].SHA256.String()[:12])
+			}
+			seen = append(seen, cv.First.SHA)
+		}
+		last := p == pages
+		if v.Pager == nil || v.Pager.More == last || (v.Pager.NextHref != "") == last || v.Pager.Page != p {
+			t.Errorf("page %d of %d: pager %+v", p, pages, v.Pager)
+		}
+		if last && v.Pager.Total != len(all) {
+			t.Errorf("last page: total %d, want %d", v.Pager.Total, len(all))
+		}
+	}
+	if len(seen) != len(all) {
+		t.Errorf("the pages show %d clusters, dupes %d", len(seen), len(all))
+	}
+}

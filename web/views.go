@@ -267,9 +267,18 @@ type dupesQuery struct {
 // viewDupes shows recycled photos as side-by-side pairs, origin first: each copy's thumbnail is
 // turned back as the match says (a mirrored copy looks mirrored back).
 func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thumbSource, l links, href func(int) string) (string, *dupesPage, error) {
+	// The first pages of an unfiltered list read only their clusters and one more (whether a next
+	// page exists), not every cluster of the catalog to count the pages.
+	more := false
+	if pageNo > 0 && o.Limit == 0 && o.ReadsByLimit(pageNo*pageSize+1) {
+		o.Limit = pageNo*pageSize + 1
+	}
 	cls, err := c.Dupes(o)
 	if err != nil {
 		return "", nil, err
+	}
+	if o.Limit > 0 && len(cls) == o.Limit {
+		more, cls = true, cls[:len(cls)-1]
 	}
 	v := &dupesPage{}
 	if o.Exact {
@@ -292,6 +301,9 @@ func viewDupes(c *catalog.Catalog, o catalog.DupesOptions, pageNo int, thumb thu
 	lo, hi := 0, len(cls)
 	if pageNo > 0 {
 		lo, hi, v.Pager = paginate(len(cls), pageNo, href)
+		if more {
+			v.Pager.More, v.Pager.NextHref = true, href(v.Pager.Page+1)
+		}
 	}
 	imgs := map[catalog.SHA256]*catalog.Image{}
 	image := func(s catalog.SHA256) *catalog.Image {
