@@ -173,12 +173,13 @@ func (d *decoder) scan(s *scanInfo) error {
 }
 
 // scanAC decodes an AC scan of a progressive file (one component, mx x my blocks): the loop of
-// scan without its per-block dispatch, and a block inside an end-of-band run of a first scan
-// costs no call.
+// scan without its per-block dispatch, and a block inside an end-of-band run costs no call
+// unless it has coefficients to refine.
 func (d *decoder) scanAC(s *scanInfo, mx, my int) error {
 	c := s.comps[0]
 	stride := d.layout.stride
 	refine := s.ah != 0
+	band := bandMask(s.ss, s.se)
 	mcu := 0
 	for y := range my {
 		if err := d.cancelled(); err != nil {
@@ -191,7 +192,9 @@ func (d *decoder) scanAC(s *scanInfo, mx, my int) error {
 				}
 			}
 			mcu++
-			if !refine && d.eobrun > 0 {
+			if d.eobrun > 0 && (!refine || c.nz[i]&band == 0) {
+				// Inside an end-of-band run a block reads nothing, unless a refinement
+				// scan has non-zero coefficients of the band to correct.
 				d.eobrun--
 				continue
 			}
