@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -154,10 +155,14 @@ func storeContentFile(ctx context.Context, dir, rel string, size int64, sum SHA2
 		}
 		replaced = true
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, err
-	}
+	// The folder is made only when missing (a stat per file was 1 % of ingest's CPU).
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return false, err
+		}
+		tmp, err = os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	}
 	if err != nil {
 		return false, err
 	}
