@@ -62,13 +62,15 @@
 //
 // # Speed
 //
-// CPU per decode of a generated q90 4:2:0 photo (catalog's BenchmarkIngestStages, 2-core machine
-// under a load average of about 9): 4000x3000, image/jpeg 137 ms, this decoder 79 ms at full size
-// and 49 ms at 1/2; 1600x1200, 23 ms against 13. Ingest decodes every JPEG of 1024 px or more at
-// the largest reduction keeping 512 px a side (a 12 MP photo at 1/4, a 1600 px one at 1/2), makes
-// its 1024 px work image from that decode (catalog/media ShrinkReduced) and hashes the reference
-// PDQ from it too (catalog/pdq FromReduced); `relcat hash` and `ingest --exact-pdq` decode at full
-// size.
+// CPU per decode (BenchmarkDecode, 2-core machine, load average 2.5-3.4): a generated q90 4:2:0
+// 4000x3000 photo, image/jpeg 139.6 ms, this decoder 76.2 ms at full size, 46.1 at 1/2, 35.8 at
+// 1/4; 1600x1200, 24.5 against 13.5. cjpeg's progressive versions of the 12 MP photo at 1/4: 83.3
+// (4:2:0) and 98.4 ms (4:2:2); on bench/ingest-vs-peers.sh's progressive photos at 1/4, 134-166
+// ms before the refinement, layout and buffer work above and 78-98 after.
+// Ingest decodes every JPEG of 1024 px or more at the largest reduction keeping 512 px a side (a
+// 12 MP photo at 1/4, a 1600 px one at 1/2), makes its 1024 px work image from that decode
+// (catalog/media ShrinkReduced) and hashes the reference PDQ from it too (catalog/pdq
+// FromReduced); `relcat hash` and `ingest --exact-pdq` decode at full size.
 //
 // The package imports no other relcat package.
 package jpeg
