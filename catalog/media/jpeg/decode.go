@@ -116,8 +116,9 @@ type component struct {
 	tq     uint8
 	bw, bh int // blocks per row and per column of the component's MCU-padded grid
 	// Set by the scan header.
-	td, ta uint8
-	pred   int32
+	td, ta  uint8
+	scanned bool // a scan has covered the component
+	pred    int32
 	// Output: n x n samples per block.
 	plane  []uint8
 	stride int

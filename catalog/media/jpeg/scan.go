@@ -51,6 +51,7 @@ func (d *decoder) sos(seg []byte) error {
 		if c.ta > 3 || (d.baseline && c.ta > 1) {
 			return formatError("bad Ta value")
 		}
+		c.scanned = true
 		total += c.h * c.v
 	}
 	if ns > 1 && total > 10 {
