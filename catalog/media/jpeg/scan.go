@@ -573,15 +573,9 @@ func (d *decoder) acRefine(c *component, bp *[64]int16, nz *uint64, s *scanInfo)
 			}
 			if m := mask & bandMask(k, p); m != 0 {
 				if n := uint(bits.OnesCount64(m)); n <= nbits {
-					// correct's common case, inline.
+					// correct's common case, inlined.
 					nbits -= n
-					for ; m != 0; m &= m - 1 {
-						j := slot[bits.TrailingZeros64(m)&63] & 63
-						v := bp[j]
-						sg := v >> 15
-						bp[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
-						acc <<= 1
-					}
+					acc = applyBuffered(bp, slot, m, p1, acc)
 				} else {
 					acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
 				}
@@ -603,13 +597,7 @@ eob:
 		if m := mask & bandMask(k, se); m != 0 {
 			if n := uint(bits.OnesCount64(m)); n <= nbits {
 				nbits -= n
-				for ; m != 0; m &= m - 1 {
-					j := slot[bits.TrailingZeros64(m)&63] & 63
-					v := bp[j]
-					sg := v >> 15
-					bp[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
-					acc <<= 1
-				}
+				acc = applyBuffered(bp, slot, m, p1, acc)
 			} else {
 				acc, nbits = r.correct(bp, slot, m, p1, acc, nbits)
 			}
@@ -685,6 +673,13 @@ func (r *bitReader) correct(b *[64]int16, slot *[64]uint8, m uint64, p1 int16, a
 		}
 	}
 	nbits -= uint(bits.OnesCount64(m))
+	return applyBuffered(b, slot, m, p1, acc), nbits
+}
+
+// applyBuffered applies one correction bit from the top of acc to each coefficient of mask m (in
+// order), all of them buffered: a set bit moves the coefficient p1 further from zero. Small enough
+// to be inlined into the refinement loops.
+func applyBuffered(b *[64]int16, slot *[64]uint8, m uint64, p1 int16, acc uint64) uint64 {
 	for ; m != 0; m &= m - 1 {
 		j := slot[bits.TrailingZeros64(m)&63] & 63
 		v := b[j]
@@ -692,7 +687,7 @@ func (r *bitReader) correct(b *[64]int16, slot *[64]uint8, m uint64, p1 int16, a
 		b[j] = v + ((p1^sg)-sg)&-int16(acc>>63)
 		acc <<= 1
 	}
-	return acc, nbits
+	return acc
 }
 
 // finish turns the coefficients of a progressive file into samples.
