@@ -238,23 +238,26 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 	if err != nil {
 		return nil, err
 	}
-	if regions == nil {
-		// A stored image whose edges answer o: one read, no search.
-		var f *Family
-		var ok bool
-		if err := c.view(func(tx *bolt.Tx) (err error) { f, ok, err = familyFromEdges(tx, s, p, o, nil); return err }); err != nil || ok {
-			return f, err
-		}
-	}
 	f := &Family{SHA256: s, Sightings: []Sighting{}, Near: []Match{}}
 	q := &hashSet{whole: p}
 	if regions != nil {
 		q.regions = *regions
 	}
 	// A stored image's near matches are its stored edges when they answer o (edges.go): no search.
-	stored := false
-	if p != nil {
+	// Asked of a stored image (regions nil), the whole family comes from that one read.
+	stored, done := false, false
+	if p != nil || regions == nil {
 		err = c.view(func(tx *bolt.Tx) error {
+			if regions == nil {
+				ef, ok, err := familyFromEdges(tx, s, p, o, nil)
+				if err != nil || ok {
+					f, done = ef, ok
+					return err
+				}
+			}
+			if p == nil {
+				return nil
+			}
 			v := tx.Bucket(bucketPDQ).Get(s[:])
 			if _, ok := pdqNearID(v); ok {
 				sp, err := parsePDQValue(v)
@@ -266,8 +269,8 @@ func (c *Catalog) family(s SHA256, p *PDQInfo, regions *[]RegionHash, o MatchOpt
 			}
 			return nil
 		})
-		if err != nil {
-			return nil, err
+		if err != nil || done {
+			return f, err
 		}
 	}
 	var cands []SHA256
