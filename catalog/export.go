@@ -108,6 +108,8 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 		}
 	}
 	var last []byte // whole catalog: the key of the last image read
+	// One watch over the chunks: a catalog open for writing keeps its mapping between them.
+	var watch mapWatch
 	for start := 0; all || start < len(shas); start += exportChunk {
 		if err := ctx.Err(); err != nil {
 			return ErrInterrupted
@@ -132,8 +134,10 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 					}
 				}
 			}
+			watch.tx = tx
 			cache := map[BatchID]*Batch{}
 			for _, sha := range chunk {
+				watch.step()
 				img, err := getImage(tx, sha)
 				if err != nil {
 					return err
@@ -144,9 +148,6 @@ func (c *Catalog) Export(ctx context.Context, s Selection, fn func(ExportRow) er
 				}
 				rows = append(rows, ExportRow{Image: img, Sightings: ss, Batches: cache})
 			}
-			// The mapping outlives the transaction: let go of its pages as a long read does.
-			w := mapWatch{tx: tx}
-			w.stepN(mapWatchEvery)
 			return nil
 		})
 		if err != nil {
