@@ -423,14 +423,42 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 		add("index", nearFileName, "near id %d: the file disagrees with the catalog's %s quality %d (run `relcat reindex`)", id, s, q)
 		return "damaged"
 	}
+	// locate names the first stored hash the file disagrees with, looked up one by one.
+	locate := func() string {
+		var found string
+		_ = tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
+			id, _ := pdqNearID(v)
+			if id > h.top {
+				return nil
+			}
+			var hash [32]byte
+			copy(hash[:], v[2+int(v[1]):])
+			if got, ok := ix.Hash(uint32(id)); !ok || got != hash {
+				found = differs()
+				return errStop
+			}
+			if shas[id] != SHA256(k) || qual[id] != v[0] {
+				found = mismatch(int(id), SHA256(k), v[0])
+				return errStop
+			}
+			return nil
+		})
+		if found == "" {
+			return differs() // an id in the file the catalog does not have (counts differ)
+		}
+		return found
+	}
+	// The hashes the catalog gives (id, image, quality, hash; in the pdq bucket's order) and those
+	// the file holds (in id order), summed: a lookup in the file per hash would read it at random.
+	// Only when they differ is each hash looked up, to name the first that disagrees.
+	sums := newSetSums(2)
+	stored, held := sums[0], sums[1]
+	var idBuf [8]byte
 	count := 0
 	watch := mapWatch{tx: tx}
 	var found string
 	err = tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
 		watch.step()
-		if count%16384 == 16383 {
-			release()
-		}
 		id, ok := pdqNearID(v)
 		if !ok || len(k) != 32 || id == 0 || id > maxNearID {
 			return fmt.Errorf("pdq record %x: %d bytes, malformed or without a near id", k, len(v))
@@ -438,22 +466,12 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 		if id > h.top {
 			return nil // added since the file was written
 		}
-		var s SHA256
-		copy(s[:], k)
-		var hash [32]byte
-		copy(hash[:], v[2+int(v[1]):])
 		if int(id) >= slots {
-			found = mismatch(int(id), s, v[0])
+			found = mismatch(int(id), SHA256(k), v[0])
 			return errStop
 		}
-		if got, ok := ix.Hash(uint32(id)); !ok || got != hash {
-			found = differs()
-			return errStop
-		}
-		if shas[id] != s || qual[id] != v[0] {
-			found = mismatch(int(id), s, v[0])
-			return errStop
-		}
+		binary.BigEndian.PutUint64(idBuf[:], id)
+		stored.add(idBuf[:], k, v[:1], v[2+int(v[1]):][:32])
 		count++
 		return nil
 	})
@@ -463,8 +481,15 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	if err != nil {
 		return "not checked: " + err.Error() // reported with the hashes
 	}
-	if ix.Len() != count {
-		return differs()
+	ix.Each(func(id uint32, hash [32]byte) {
+		if held.n%16384 == 16383 {
+			release()
+		}
+		binary.BigEndian.PutUint64(idBuf[:], uint64(id))
+		held.add(idBuf[:], shas[id][:], qual[id:id+1], hash[:])
+	})
+	if !stored.same(held) {
+		return locate()
 	}
 	// No image where the catalog has none (ids without a hash, the room): zeros.
 	named := 0

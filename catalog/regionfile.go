@@ -265,8 +265,8 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 
 // checkRegionFile holds a current regions.idx against the regions bucket (a stale file is no
 // problem: it is not used) and says what it found. As checkNearFile does, it maps the file and
-// checks it in place, nothing rebuilt: every region hash the index should hold is there under its
-// slot, nothing else is (count), the bucket tables agree with the hashes (hindex CheckTables), the
+// checks it in place, nothing rebuilt: the region hashes the index should hold and those it holds,
+// each under its slot, are the same (summed, verifysums.go), the bucket tables agree with the hashes (hindex CheckTables), the
 // id space is the room the writer keeps, and the padding after the index is zeros.
 func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) string {
 	f, err := os.Open(filepath.Join(c.dir, regionFileName))
@@ -305,21 +305,29 @@ func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format st
 	if err != nil || used > int(h.indexLen) || !allZero(data[nearFileHeader+used:]) || ix.CheckTables(release) != nil {
 		return differs()
 	}
-	count, natural, same := 0, 0, true
+	// The region hashes the catalog gives (in the regions bucket's order) and those the file holds
+	// (in slot order), summed: a lookup in the file per region hash would read its hashes at random.
+	sums := newSetSums(2)
+	stored, held := sums[0], sums[1]
+	var slotBuf [4]byte
+	count, natural := 0, 0
 	err = forEachIndexedRegion(tx, h.top, func(slot uint32, hash [32]byte) {
-		if count%16384 == 16383 {
-			release()
-		}
-		if got, ok := ix.Hash(slot); !ok || got != hash {
-			same = false
-		}
+		binary.BigEndian.PutUint32(slotBuf[:], slot)
+		stored.add(slotBuf[:], hash[:])
 		count++
 		natural = max(natural, int(slot)+1)
 	})
 	if err != nil {
 		return "not checked: " + err.Error() // reported with the regions records
 	}
-	if !same || ix.Len() != count || ix.IDs() != max(natural, regionFileRoom(count, h.top)) {
+	ix.Each(func(slot uint32, hash [32]byte) {
+		if held.n%16384 == 16383 {
+			release()
+		}
+		binary.BigEndian.PutUint32(slotBuf[:], slot)
+		held.add(slotBuf[:], hash[:])
+	})
+	if !stored.same(held) || ix.Len() != count || ix.IDs() != max(natural, regionFileRoom(count, h.top)) {
 		return differs()
 	}
 	return fmt.Sprintf("current (%d region hashes, near ids up to %d)", count, h.top)

@@ -688,7 +688,9 @@ func TestVerifyChecksRegionFile(t *testing.T) {
 	if st, ps := verifyRegions(); !strings.HasPrefix(st, "current") || len(ps) != 0 {
 		t.Fatalf("sound regions.idx: %q %v", st, ps)
 	}
-	for _, at := range []int{nearFileHeader + 9, len(sound) - 1} {
+	// The index's header, a byte of the first image's first region hash (slot 8, after the index's
+	// 64-byte header), the room.
+	for _, at := range []int{nearFileHeader + 9, nearFileHeader + 64 + 8*32 + 5, len(sound) - 1} {
 		damaged := bytes.Clone(sound)
 		damaged[at] ^= 0x40
 		if err := os.WriteFile(path, damaged, 0o600); err != nil {
