@@ -162,7 +162,7 @@ func removeTempFiles(dir string) {
 			_ = os.Remove(m)
 		}
 	}
-	for _, name := range []string{nearFileName, verdictFileName, regionFileName} {
+	for _, name := range []string{nearFileName, verdictFileName, regionFileName, dbFileName} {
 		matches, _ := filepath.Glob(filepath.Join(dir, name+".tmp-*"))
 		for _, m := range matches {
 			_ = os.Remove(m)

@@ -490,17 +490,34 @@ func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, form
 		}
 		return n, nil
 	}
-	err = rb.ForEach(func(k, v []byte) error {
+	// Both buckets are keyed by the image's SHA-256: two cursors move along together (a lookup in
+	// the other bucket per record would read its pages at random).
+	rc, pc := rb.Cursor(), pb.Cursor()
+	rk, rv := rc.First()
+	pk, _ := pc.First()
+	for rk != nil || pk != nil {
 		watch.step()
 		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ErrInterrupted
+			return 0, ErrInterrupted
 		}
-		subject := fmt.Sprintf("%x", k)
-		ver, rs, err := parseRegionsValue(v)
+		c := -1 // which comes first: the regions record (-1), the hash (1), or both (0)
+		switch {
+		case rk == nil:
+			c = 1
+		case pk != nil:
+			c = bytes.Compare(rk, pk)
+		}
+		if c > 0 {
+			wholeOnly++ // a hash without regions
+			pk, _ = pc.Next()
+			continue
+		}
+		subject := fmt.Sprintf("%x", rk)
+		ver, rs, err := parseRegionsValue(rv)
 		switch {
 		case err != nil:
 			add("index", subject, "%v (run `relcat reindex`)", err)
-		case len(k) != 32 || pb.Get(k) == nil:
+		case len(rk) != 32 || c != 0:
 			add("index", subject, "region hashes of an image without a perceptual hash (run `relcat reindex`)")
 		case ver != RegionSetVersion:
 			add("index", subject, "region set version %d, this relcat computes %d (run `relcat reindex`)", ver, RegionSetVersion)
@@ -513,23 +530,10 @@ func checkRegions(ctx context.Context, tx *bolt.Tx, add func(kind, subject, form
 				seen[r.Region] = true
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	err = pb.ForEach(func(k, _ []byte) error {
-		watch.step()
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ErrInterrupted
+		rk, rv = rc.Next()
+		if c == 0 {
+			pk, _ = pc.Next()
 		}
-		if rb.Get(k) == nil {
-			wholeOnly++
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
 	}
 	eb := tx.Bucket(bucketEdges)
 	cur := eb.Cursor()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/relcat/relcat/catalog"
 )
@@ -65,7 +64,7 @@ folder again changes nothing and says so; an interrupted ingest re-run completes
 			defer c.Close()
 			defer a.reportDamage(c)
 			var bar *progressbar.ProgressBar
-			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
+			if a.stderrIsTerminal() {
 				o.Start = func(dir string, n int) {
 					bar = progressbar.NewOptions(n, progressbar.OptionSetWriter(a.stderr),
 						progressbar.OptionSetDescription(clean(dir)), progressbar.OptionClearOnFinish(),

@@ -36,25 +36,12 @@ the log are kept; the reindex itself is logged. Safe to interrupt and run again.
 			if o.Operator == "" {
 				o.Operator = currentUser()
 			}
-			var bar *progressbar.ProgressBar
-			last := ""
-			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
-				o.Progress = func(step string, done, total int) {
-					if step != last {
-						if bar != nil {
-							_ = bar.Finish()
-						}
-						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr),
-							progressbar.OptionSetDescription(step), progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
-						last = step
-					}
-					_ = bar.Set(done)
-				}
+			var bar stepBar
+			if a.stderrIsTerminal() {
+				o.Progress = func(step string, done, total int) { bar.set(a, step, int64(done), int64(total), true) }
 			}
 			r, err := c.Reindex(a.ctx, o)
-			if bar != nil {
-				_ = bar.Finish()
-			}
+			bar.finish()
 			if err != nil {
 				return err
 			}
@@ -73,4 +60,71 @@ the log are kept; the reindex itself is logged. Safe to interrupt and run again.
 	}
 	cmd.Flags().StringVar(&o.Operator, "operator", "", "who runs the reindex (for the log; default: the current user)")
 	return cmd
+}
+
+// stepBar is a progress bar on standard error that starts anew when the step's name changes.
+type stepBar struct {
+	bar  *progressbar.ProgressBar
+	last string
+}
+
+func (b *stepBar) set(a *app, step string, done, total int64, count bool) {
+	if b.bar == nil || step != b.last {
+		b.finish()
+		opts := []progressbar.Option{progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(step), progressbar.OptionClearOnFinish()}
+		if count {
+			opts = append(opts, progressbar.OptionShowCount())
+		} else {
+			opts = append(opts, progressbar.OptionShowBytes(true))
+		}
+		b.bar, b.last = progressbar.NewOptions64(total, opts...), step
+	}
+	_ = b.bar.Set64(done)
+}
+
+func (b *stepBar) finish() {
+	if b.bar != nil {
+		_ = b.bar.Finish()
+	}
+}
+
+// stderrIsTerminal reports whether progress can be drawn: standard error is a terminal and the
+// output is text.
+func (a *app) stderrIsTerminal() bool {
+	f, ok := a.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut
+}
+
+func (a *app) compactCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite catalog.db without its free pages: the same records in a smaller file, faster long reads",
+		Long: `Rewrite catalog.db without the free pages it has gathered (its storage engine reuses freed pages
+but never returns them, and leaves pages half full after splits): every bucket is copied in key
+order into a new file beside catalog.db, read back and held against the original's content, then
+swapped in by one rename. Records, the log and the index files are unchanged (nothing is logged:
+nothing in the record changes). Readers go on reading during the copy and wait at most for the
+swap. Needs free disk space for the new file. Ctrl-C stops it and leaves catalog.db as it was.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.writer(func(c *catalog.Catalog) error {
+				var bar stepBar
+				var progress func(done, total int64)
+				if a.stderrIsTerminal() {
+					progress = func(done, total int64) { bar.set(a, "copying", done, total, false) }
+				}
+				r, err := c.Compact(a.ctx, progress)
+				bar.finish()
+				if err != nil {
+					return err
+				}
+				p := a.printer()
+				if p.json {
+					return p.record("compact", r)
+				}
+				p.textf("catalog.db: %d -> %d bytes (%d records in %d buckets copied and read back)\n", r.BytesBefore, r.BytesAfter, r.Records, r.Buckets)
+				return nil
+			})
+		},
+	}
 }

@@ -3,11 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/relcat/relcat/catalog"
 )
@@ -42,7 +40,7 @@ progress bar on a terminal; Ctrl-C stops it within a second. Exits 1 when anythi
 			defer c.Close()
 			return func(c *catalog.Catalog) error {
 				var bar *progressbar.ProgressBar
-				if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.jsonOut {
+				if a.stderrIsTerminal() {
 					o.Progress = func(done, total int) {
 						if bar == nil {
 							bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr),

@@ -111,6 +111,7 @@ func TestREADMEListsEveryJSONField(t *testing.T) {
 	}
 	runJSON("repair")
 	runJSON("batch", "rm", yemen, "--yes")
+	runJSON("compact")
 
 	var missing []string
 	for typ, fields := range seen {

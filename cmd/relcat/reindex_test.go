@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +51,42 @@ func TestReindexCommand(t *testing.T) {
 	}
 	if out, errOut, code := relcat(t, "--catalog", cat, "verify"); code != exitOK {
 		t.Errorf("verify after reindex: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestCompactCommand: compact on a catalog with free pages says what it did (text and JSON), the
+// file shrinks, and verify and the answers are as before.
+func TestCompactCommand(t *testing.T) {
+	cat := filepath.Join(t.TempDir(), "cat")
+	if out, errOut, code := relcat(t, append([]string{"--catalog", cat, "ingest"}, sampleDirs(t)...)...); code != exitOK {
+		t.Fatalf("ingest exit %d\n%s\n%s", code, out, errOut)
+	}
+	dupes, _, _ := relcat(t, "--catalog", cat, "dupes")
+	before, err := os.Stat(filepath.Join(cat, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := relcat(t, "--catalog", cat, "compact")
+	if code != exitOK || !strings.HasPrefix(out, "catalog.db: ") || !strings.Contains(out, "records in") {
+		t.Fatalf("compact exit %d\n%s\n%s", code, out, errOut)
+	}
+	after, err := os.Stat(filepath.Join(cat, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Size() >= before.Size() {
+		t.Errorf("catalog.db %d -> %d bytes: not smaller", before.Size(), after.Size())
+	}
+	if out, _, code := relcat(t, "--catalog", cat, "verify"); code != exitOK {
+		t.Errorf("verify after compact: exit %d\n%s", code, out)
+	}
+	if got, _, _ := relcat(t, "--catalog", cat, "dupes"); got != dupes {
+		t.Errorf("dupes after compact:\n%s\nwant\n%s", got, dupes)
+	}
+	out, _, code = relcat(t, "--catalog", cat, "--json", "compact")
+	recs := jsonLines(t, out)
+	// A second compact starts from the file the first left.
+	if code != exitOK || len(recs) != 1 || recs[0]["type"] != "compact" || recs[0]["bytes_before"] != float64(after.Size()) || recs[0]["bytes_after"] == nil {
+		t.Errorf("compact --json: exit %d %v", code, recs)
 	}
 }

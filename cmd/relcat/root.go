@@ -127,7 +127,7 @@ Catalog location: --catalog DIR, else $RELCAT_CATALOG, else $XDG_DATA_HOME/relca
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCommand(), a.batchesCommand(), a.affiliatesCommand(), a.showCommand(),
 		a.lookupCommand(), a.dupesCommand(), a.hashCommand(), a.historyCommand(), a.logCommand(), a.verifyCommand(),
-		a.reportCommand(), a.serveCommand(), a.reindexCommand())
+		a.reportCommand(), a.serveCommand(), a.reindexCommand(), a.compactCommand())
 	root.AddCommand(a.shareCommands()...) // export, watchlist, bundle (cmd_share.go)
 	root.AddCommand(a.camerasCommand(), a.searchCommand(), a.affiliateCommand(), a.batchCommand(), a.timelineCommand(), a.repairCommand())
 	return root
