@@ -381,8 +381,9 @@ type crashEnv struct {
 	bin   string
 	dirs  []string
 	want  string
-	files int // preserved originals in a complete catalog
-	more  int // RELCAT_CRASH_LOOPS: extra kill points and rounds
+	files int    // preserved originals in a complete catalog
+	ref   string // the uninterrupted catalog (not to be written)
+	more  int    // RELCAT_CRASH_LOOPS: extra kill points and rounds
 }
 
 func TestCrashSafety(t *testing.T) {
@@ -436,6 +437,89 @@ func TestCrashSafety(t *testing.T) {
 	t.Run("SIGKILL repeatedly", func(t *testing.T) { crashKillRepeatedly(t, env) })
 	t.Run("SIGINT", func(t *testing.T) { crashInterrupt(t, env) })
 	t.Run("readers during a write", func(t *testing.T) { crashReaders(t, env) })
+	env.ref = ref
+	t.Run("SIGKILL during compact", func(t *testing.T) { crashCompact(t, env) })
+}
+
+// crashCompact kills `relcat compact` while it writes the new file (as soon as it appears) on a copy
+// of the uninterrupted catalog: catalog.db is still the old file, verifies and answers as before (the
+// same file: a writer's Open commits, so its bytes differ in the meta pages); the next
+// writer removes the temporary file; a compact run to the end answers the same.
+// The kill races the copy: up to 5 tries, one of which must land before the swap.
+func crashCompact(t *testing.T, env crashEnv) {
+	landed := false
+	for try := 0; try < 5 && !landed; try++ {
+		cat := filepath.Join(t.TempDir(), "cat")
+		crashCopyTree(t, env.ref, cat)
+		db := filepath.Join(cat, "catalog.db")
+		was, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := crashStart(t, env.bin, "--catalog", cat, "compact")
+		var temps []string
+		for len(temps) == 0 && !p.exited() {
+			temps, _ = filepath.Glob(db + ".tmp-*")
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		code := p.wait(t)
+		now, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left, _ := filepath.Glob(db + ".tmp-*")
+		if code == -1 && len(left) > 0 {
+			landed = true
+			if !os.SameFile(now, was) {
+				t.Errorf("try %d: compact killed while it wrote %v replaced catalog.db", try, left)
+			}
+		} else {
+			t.Logf("try %d: compact ended (exit %d) before the kill landed", try, code)
+		}
+		crashCompare(t, env, cat, fmt.Sprintf("compact killed (try %d)", try))
+		// The next writer removes what the killed compact left; a compact run to the end.
+		p, code = crashRun(t, env.bin, "--catalog", cat, "compact")
+		if code != exitOK {
+			t.Fatalf("compact after the kill: exit %d\n%s", code, p.stderr.String())
+		}
+		if left, _ := filepath.Glob(db + ".tmp-*"); len(left) > 0 {
+			t.Errorf("temporary files left after a complete compact: %v", left)
+		}
+		crashCompare(t, env, cat, "compacted after a killed compact")
+	}
+	if !landed {
+		t.Errorf("no kill landed while compact wrote the new file in 5 tries")
+	}
+}
+
+// crashCopyTree copies the directory tree src to dst (regular files and directories).
+func crashCopyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // crashResume re-runs the interrupted ingest, which must complete, and compares the catalog
