@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,9 +44,25 @@ func (c *Catalog) Timeline(o TimelineOptions) ([]TimelineRelease, error) {
 // TimelinePage is Timeline for one page of it: page is told how many releases o selects and
 // returns the window [lo, hi) of them (in time order) to read; only those are read (nil: all).
 func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi int)) ([]TimelineRelease, error) {
-	bs, err := c.Batches(o.Affiliate)
+	out := []TimelineRelease{}
+	err := c.TimelineEach(context.Background(), o, page, func(rs []TimelineRelease) error {
+		out = append(out, rs...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// TimelineEach is TimelinePage handing the releases to fn as they are read, a chunk of up to
+// timelineChunk at a time in time order, so that a listing of every release starts at once and holds
+// one chunk (at a million images the whole timeline takes minutes). It stops when fn returns an
+// error, or with ErrInterrupted when ctx is done (checked between chunks).
+func (c *Catalog) TimelineEach(ctx context.Context, o TimelineOptions, page func(total int) (lo, hi int), fn func([]TimelineRelease) error) error {
+	bs, err := c.Batches(o.Affiliate)
+	if err != nil {
+		return err
 	}
 	var ids []BatchID
 	for _, b := range bs {
@@ -58,11 +75,13 @@ func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi i
 		lo, hi = max(0, min(lo, len(ids))), max(0, min(hi, len(ids)))
 		ids = ids[lo:max(lo, hi)]
 	}
-	out := []TimelineRelease{}
 	// The releases are read timelineChunk at a time, each chunk in one read transaction (a
 	// release's images and families from the stored edges; a read-only process opens catalog.db
 	// for every transaction, so one per image cost more than the reading).
 	for start := 0; start < len(ids); start += timelineChunk {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
 		ds := make([]*BatchDetail, 0, timelineChunk)
 		var pending [][]int
 		err := c.view(func(tx *bolt.Tx) error {
@@ -79,20 +98,24 @@ func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi i
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
+		rs := make([]TimelineRelease, 0, len(ds))
 		for i, d := range ds {
 			if err := c.finishBatchDetail(d, pending[i]); err != nil {
-				return nil, err
+				return err
 			}
-			out = append(out, timelineRelease(d))
+			rs = append(rs, timelineRelease(d))
+		}
+		if err := fn(rs); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
-// timelineChunk is how many releases one read transaction of Timeline reads.
-const timelineChunk = 64
+// timelineChunk is how many releases one read transaction of Timeline reads (tests lower it).
+var timelineChunk = 64
 
 // timelineRelease counts a release's new and recycled photos and the earlier releases they come
 // from.

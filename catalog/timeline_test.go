@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -70,5 +71,42 @@ func TestTimelinePage(t *testing.T) {
 		if told != len(all) || !reflect.DeepEqual(got, want) {
 			t.Errorf("window %v: told %d of %d, got %d releases, want %d", w, told, len(all), len(got), len(want))
 		}
+	}
+}
+
+// TestTimelineEach: the releases come a chunk at a time, in order, and together are the timeline; an
+// error from fn stops the reading there; a cancelled context stops it before the first chunk.
+func TestTimelineEach(t *testing.T) {
+	c := openTest(t)
+	ingestDirs(t, c, "a", sampleDirs(t)...)
+	all, err := c.Timeline(TimelineOptions{})
+	if err != nil || len(all) < 4 {
+		t.Fatalf("timeline: %v, %d releases", err, len(all))
+	}
+	defer func(n int) { timelineChunk = n }(timelineChunk)
+	timelineChunk = 2
+	var got []TimelineRelease
+	calls := 0
+	err = c.TimelineEach(context.Background(), TimelineOptions{}, nil, func(rs []TimelineRelease) error {
+		calls++
+		if len(rs) == 0 || len(rs) > 2 {
+			t.Errorf("a chunk of %d releases", len(rs))
+		}
+		got = append(got, rs...)
+		return nil
+	})
+	if err != nil || calls != (len(all)+1)/2 || !reflect.DeepEqual(got, all) {
+		t.Errorf("TimelineEach: %v, %d chunks, %d releases; want %d chunks, the timeline", err, calls, len(got), (len(all)+1)/2)
+	}
+	stop := errors.New("enough")
+	calls = 0
+	if err := c.TimelineEach(context.Background(), TimelineOptions{}, nil, func([]TimelineRelease) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("fn's error: %v after %d calls, want it after 1", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls = 0
+	if err := c.TimelineEach(ctx, TimelineOptions{}, nil, func([]TimelineRelease) error { calls++; return nil }); !errors.Is(err, ErrInterrupted) || calls != 0 {
+		t.Errorf("cancelled: %v after %d calls", err, calls)
 	}
 }

@@ -28,6 +28,21 @@ func TestTimelineCommand(t *testing.T) {
 	if _, errOut, code := relcat(t, "--catalog", cat, "timeline", "--affiliate", "is-atlantis"); code != exitError || !strings.Contains(errOut, "unknown affiliate") {
 		t.Errorf("unknown affiliate: exit %d %s", code, errOut)
 	}
+	// --limit: the first releases, the same rows as the whole timeline's (the columns as wide as
+	// what is printed).
+	lim, _, code := relcat(t, "--catalog", cat, "timeline", "--limit", "2")
+	limLines := strings.Split(strings.TrimSpace(lim), "\n")
+	if code != exitOK || len(limLines) != 3 {
+		t.Fatalf("timeline --limit 2: exit %d\n%s", code, lim)
+	}
+	for i, l := range limLines {
+		if strings.Join(strings.Fields(l), " ") != strings.Join(strings.Fields(lines[i]), " ") {
+			t.Errorf("timeline --limit 2, line %d: %q, the whole timeline has %q", i, l, lines[i])
+		}
+	}
+	if _, _, code := relcat(t, "--catalog", cat, "timeline", "--limit", "-1"); code != exitUsage {
+		t.Errorf("--limit -1: exit %d", code)
+	}
 	if _, _, code := relcat(t, "--catalog", cat, "timeline", "--since", "soon"); code != exitUsage {
 		t.Errorf("bad --since: exit %d", code)
 	}
