@@ -52,6 +52,8 @@ type StorageReport struct {
 	// Problems that leave it readable (a stale second meta page, leaked pages) do not set it.
 	Unsafe bool
 	Pages  uint64 // pages under the high-water mark
+	Free   uint64 // of them, pages on the free list (`relcat compact` gives them back)
+	Size   uint64 // bytes a page
 }
 
 type boltMeta struct {
@@ -182,6 +184,7 @@ func (w *storageWalker) run() error {
 		return nil
 	}
 	w.ps = ps
+	w.r.Size = ps
 	m1 := readBoltMeta(w.data[ps:])
 	// bbolt uses the valid meta with the higher transaction id.
 	var m boltMeta
@@ -214,6 +217,7 @@ func (w *storageWalker) run() error {
 	w.used = make([]bool, m.hwm)
 	w.used[0], w.used[1] = true, true
 	free := w.freelist(m.freelist)
+	w.r.Free = uint64(len(free))
 	if m.root < 2 || m.root >= m.hwm {
 		w.bad("root bucket page %d is outside the database (pages 2..%d)", m.root, m.hwm-1)
 		return nil

@@ -52,6 +52,11 @@ type VerifyReport struct {
 	// WholeOnly counts the images with a perceptual hash but no region hashes (ingested before them,
 	// or with --no-copy and not upgraded by `relcat reindex`): matched whole-image only. Not a problem.
 	WholeOnly int `json:"whole_only"`
+	// Pages and FreePages are catalog.db's pages (under its high-water mark) and how many of them are
+	// free: space the file keeps that `relcat compact` gives back. Not a problem.
+	Pages     uint64 `json:"pages"`
+	FreePages uint64 `json:"free_pages"`
+	PageSize  uint64 `json:"page_size"`
 	// lookedUp names the checks that looked records up one by one, because the two sides they hold
 	// against each other differed (tests: a sound catalog is read in key order only).
 	lookedUp []string
@@ -125,7 +130,7 @@ func (c *Catalog) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, e
 			add(f.kind, f.subject, "%s: content does not match its recorded SHA-256 (altered or damaged)%s", f.rel, repairHint(f.kind))
 		}
 	}
-	if !c.verifyStorage(ctx, add) {
+	if !c.verifyStorage(ctx, r, add) {
 		if ctx.Err() != nil {
 			return r, ErrInterrupted
 		}
@@ -812,7 +817,7 @@ func checkLoggedPart(ctx context.Context, tx *bolt.Tx, add func(kind, subject, f
 
 // verifyStorage reports the storage check of catalog.db and the buckets the catalog lacks; it returns
 // false when the records cannot be read safely (then nothing else is checked).
-func (c *Catalog) verifyStorage(ctx context.Context, add func(kind, subject, format string, args ...any)) bool {
+func (c *Catalog) verifyStorage(ctx context.Context, r *VerifyReport, add func(kind, subject, format string, args ...any)) bool {
 	sr := c.storage
 	if !c.noDB {
 		// Read the file inside a read transaction: no commit changes it meanwhile (lock.go).
@@ -829,6 +834,7 @@ func (c *Catalog) verifyStorage(ctx context.Context, add func(kind, subject, for
 		}
 	}
 	if sr != nil {
+		r.Pages, r.FreePages, r.PageSize = sr.Pages, sr.Free, sr.Size
 		for _, p := range sr.Problems {
 			add("storage", "catalog.db", "%s", p)
 		}

@@ -13,6 +13,10 @@ import (
 // errProblems makes verify exit 1 after printing what it found.
 var errProblems = errors.New("verify found problems")
 
+// compactHintBytes is how much free space in catalog.db (a quarter of it or more) makes verify name
+// `relcat compact` (tests lower it).
+var compactHintBytes uint64 = 64 << 20
+
 func (a *app) verifyCommand() *cobra.Command {
 	var o catalog.VerifyOptions
 	cmd := &cobra.Command{
@@ -76,6 +80,11 @@ progress bar on a terminal; Ctrl-C stops it within a second. Exits 1 when anythi
 						p.textf("ok\n")
 					} else {
 						p.textf("%d problem(s)\n", len(r.Problems))
+					}
+					// A quarter or more of a large file free: say what compact would give back.
+					if free := r.FreePages * r.PageSize; r.FreePages*4 >= r.Pages && free >= compactHintBytes {
+						p.textf("catalog.db: %d of its %d pages are free (%.0f MB): `relcat compact` gives them back and packs half-full ones\n",
+							r.FreePages, r.Pages, float64(free)/1e6)
 					}
 				}
 				if len(r.Problems) > 0 {

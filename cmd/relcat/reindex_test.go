@@ -62,6 +62,25 @@ func TestCompactCommand(t *testing.T) {
 		t.Fatalf("ingest exit %d\n%s\n%s", code, out, errOut)
 	}
 	dupes, _, _ := relcat(t, "--catalog", cat, "dupes")
+	// verify says how much is free, and names compact when a quarter or more is.
+	defer func(b uint64) { compactHintBytes = b }(compactHintBytes)
+	compactHintBytes = 1
+	vout, _, code := relcat(t, "--catalog", cat, "--json", "verify", "--quick")
+	var freeBefore, pagesBefore float64
+	for _, r := range jsonLines(t, vout) {
+		if r["type"] == "verify" {
+			freeBefore, pagesBefore = r["free_pages"].(float64), r["pages"].(float64)
+			if code != exitOK || r["page_size"] != float64(os.Getpagesize()) || freeBefore <= 0 || freeBefore >= r["pages"].(float64) {
+				t.Errorf("verify before compact: exit %d, pages %v, free %v, page size %v", code, r["pages"], freeBefore, r["page_size"])
+			}
+		}
+	}
+	if freeBefore*4 < pagesBefore {
+		t.Fatalf("the samples' catalog has %v free pages of %v: less than the quarter this test needs", freeBefore, pagesBefore)
+	}
+	if vout, _, _ := relcat(t, "--catalog", cat, "verify", "--quick"); !strings.Contains(vout, "`relcat compact` gives them back") {
+		t.Errorf("verify names no compact (%v of %v pages free):\n%s", freeBefore, pagesBefore, vout)
+	}
 	before, err := os.Stat(filepath.Join(cat, "catalog.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +96,7 @@ func TestCompactCommand(t *testing.T) {
 	if after.Size() >= before.Size() {
 		t.Errorf("catalog.db %d -> %d bytes: not smaller", before.Size(), after.Size())
 	}
-	if out, _, code := relcat(t, "--catalog", cat, "verify"); code != exitOK {
+	if out, _, code := relcat(t, "--catalog", cat, "verify"); code != exitOK || strings.Contains(out, "relcat compact") {
 		t.Errorf("verify after compact: exit %d\n%s", code, out)
 	}
 	if got, _, _ := relcat(t, "--catalog", cat, "dupes"); got != dupes {
