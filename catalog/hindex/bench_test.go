@@ -1,6 +1,7 @@
 package hindex
 
 import (
+	"bytes"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -272,5 +273,22 @@ func BenchmarkCompact1M(b *testing.B) {
 			ix.pend = append(ix.pend, uint32(id))
 		}
 		ix.Compact()
+	}
+}
+
+// BenchmarkLoad1M: Load of a persisted index of 1M ids with room for 8M (as regions.idx keeps at a
+// million images: 8 slots an image), from memory: the structure checks every process pays before its
+// first search (go test -run x -bench Load1M ./catalog/hindex/).
+func BenchmarkLoad1M(b *testing.B) {
+	ix := load(uniformData())
+	var buf bytes.Buffer
+	if _, err := ix.WriteWithRoom(&buf, 8<<20); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	for b.Loop() {
+		if _, _, err := Load(data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
