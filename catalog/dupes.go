@@ -388,11 +388,15 @@ func (c *Catalog) DupesEach(ctx context.Context, o DupesOptions, fn func(Cluster
 }
 
 // lazyDupesLimit is the largest --limit (without filters) that dupes answers by reading images in
-// first-seen order, one at a time, instead of listing every candidate first.
-const lazyDupesLimit = 1000
+// first-seen order, one at a time, instead of listing every candidate first. Measured on the
+// compacted million-image catalog (126,429 clusters), --limit 2,000 / 5,000 / 10,000 / 20,000:
+// 0.41 / 0.71 / 1.15 / 2.00 s of CPU and 26 / 40 / 63 / 106 MiB of heap read lazily, against 2.5 /
+// 2.6 / 2.8 / 3.2 s and 251-307 MiB listing every candidate first (the same clusters, byte for
+// byte): the web UI's /dupes pages up to the 100th read lazily.
+const lazyDupesLimit = 20000
 
 // ReadsByLimit says whether a Limit of n clusters makes Dupes read only what those clusters need
-// (n up to 1,000 and no Since, Affiliate or AcrossAffiliates filter), rather than every candidate
+// (n up to 20,000 and no Since, Affiliate or AcrossAffiliates filter), rather than every candidate
 // before the first cluster (a list cut into pages asks it for the first pages).
 func (o DupesOptions) ReadsByLimit(n int) bool {
 	return n > 0 && n <= lazyDupesLimit && o.Since.IsZero() && o.Affiliate == "" && !o.AcrossAffiliates
