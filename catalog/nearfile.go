@@ -427,9 +427,9 @@ func (c *Catalog) checkNearFile(tx *bolt.Tx, add func(kind, subject, format stri
 	locate := func() string {
 		var found string
 		_ = tx.Bucket(bucketPDQ).ForEach(func(k, v []byte) error {
-			id, _ := pdqNearID(v)
-			if id > h.top {
-				return nil
+			id, ok := pdqNearID(v)
+			if !ok || id > h.top || int(id) >= slots {
+				return nil // reported by the pass that summed them
 			}
 			var hash [32]byte
 			copy(hash[:], v[2+int(v[1]):])

@@ -266,8 +266,9 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 // checkRegionFile holds a current regions.idx against the regions bucket (a stale file is no
 // problem: it is not used) and says what it found. As checkNearFile does, it maps the file and
 // checks it in place, nothing rebuilt: the region hashes the index should hold and those it holds,
-// each under its slot, are the same (summed, verifysums.go), the bucket tables agree with the hashes (hindex CheckTables), the
-// id space is the room the writer keeps, and the padding after the index is zeros.
+// each under its slot, are the same (summed, verifysums.go), the bucket tables agree with the
+// hashes (hindex CheckTables), the id space is the room the writer keeps, and the padding after the
+// index is zeros.
 func (c *Catalog) checkRegionFile(tx *bolt.Tx, add func(kind, subject, format string, args ...any)) string {
 	f, err := os.Open(filepath.Join(c.dir, regionFileName))
 	if err != nil {
