@@ -11,6 +11,7 @@ import (
 type TimelineOptions struct {
 	Affiliate string   // only this affiliate's releases (slug, alias or name); sources may be any affiliate's
 	Since     Released // only releases at or after this time
+	Limit     int      // only the first this many releases (0: all); TimelinePage's window applies after
 }
 
 // TimelineSource is an earlier release that photos of a release were recycled from.
@@ -60,15 +61,14 @@ func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi i
 // one chunk (at a million images the whole timeline takes minutes). It stops when fn returns an
 // error, or with ErrInterrupted when ctx is done (checked between chunks).
 func (c *Catalog) TimelineEach(ctx context.Context, o TimelineOptions, page func(total int) (lo, hi int), fn func([]TimelineRelease) error) error {
-	bs, err := c.Batches(o.Affiliate)
+	// The releases selected, in time order (only those decoded: BatchesEach applies Since and Limit).
+	var ids []BatchID
+	err := c.BatchesEach(BatchListOptions{Affiliate: o.Affiliate, Since: o.Since, Limit: o.Limit}, func(b Batch) error {
+		ids = append(ids, b.ID)
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	var ids []BatchID
-	for _, b := range bs {
-		if o.Since.IsZero() || !b.Released.Time.Before(o.Since.Time) {
-			ids = append(ids, b.ID)
-		}
 	}
 	if page != nil {
 		lo, hi := page(len(ids))

@@ -61,6 +61,10 @@ func TestTimelinePage(t *testing.T) {
 	if err != nil || len(all) < 4 {
 		t.Fatalf("timeline: %v, %d releases", err, len(all))
 	}
+	// Limit: the first releases (only those read).
+	if got, err := c.Timeline(TimelineOptions{Limit: 2}); err != nil || !reflect.DeepEqual(got, all[:2]) {
+		t.Errorf("Limit 2: %v, %d releases", err, len(got))
+	}
 	for _, w := range [][2]int{{0, 2}, {1, 3}, {2, len(all)}, {len(all) - 1, len(all) + 3}, {3, 3}} {
 		told := -1
 		got, err := c.TimelinePage(TimelineOptions{}, func(total int) (int, int) { told = total; return w[0], w[1] })

@@ -13,7 +13,6 @@ import (
 func (a *app) timelineCommand() *cobra.Command {
 	var o catalog.TimelineOptions
 	var since string
-	var limit int
 	cmd := &cobra.Command{
 		Use:   "timeline [--affiliate A] [--since DATE] [--limit N]",
 		Short: "Releases in time order: new photos, recycled ones and the earlier releases they come from",
@@ -33,12 +32,8 @@ large catalog's timeline come at once.`,
 				}
 				o.Since = r
 			}
-			var page func(int) (int, int)
-			if limit < 0 {
-				return usagef("--limit: %d is negative", limit)
-			}
-			if limit > 0 {
-				page = func(int) (int, int) { return 0, limit }
+			if o.Limit < 0 {
+				return usagef("--limit: %d is negative", o.Limit)
 			}
 			return a.reader(func(c *catalog.Catalog) error {
 				p := a.printer()
@@ -46,7 +41,7 @@ large catalog's timeline come at once.`,
 				// widths of the first chunk and widen (never narrow) for a longer cell later.
 				var w columns
 				n := 0
-				err := c.TimelineEach(a.ctx, o, page, func(rs []catalog.TimelineRelease) error {
+				err := c.TimelineEach(a.ctx, o, nil, func(rs []catalog.TimelineRelease) error {
 					if p.json {
 						for _, r := range rs {
 							if err := p.record("timeline_release", r); err != nil {
@@ -75,7 +70,7 @@ large catalog's timeline come at once.`,
 			})
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", 0, "only the first N releases (0: all)")
+	cmd.Flags().IntVar(&o.Limit, "limit", 0, "only the first N releases (0: all)")
 	cmd.Flags().StringVar(&o.Affiliate, "affiliate", "", "only this affiliate's releases (slug, alias or name)")
 	cmd.Flags().StringVar(&since, "since", "", "only releases at or after this date or date-time")
 	return cmd
