@@ -24,8 +24,8 @@ import (
 //
 // File times have the granularity of the kernel's coarse clock (a few milliseconds): a write within
 // the same tick as the time recorded could leave both times as they were. A verdict is therefore
-// trusted only when it was proven at least verdictMargin after the file's last change (the check
-// started that much later, so any later write gets a later ctime). A writer knows the file it
+// trusted only when it was proven at least verdictMargin (two ticks of that clock) after the
+// file's last change (the check started that much later, so any later write gets a later ctime). A writer knows the file it
 // committed is as sound as the one it opened (bbolt writes it; between commits the writer holds the
 // file shared, so a writer that respects the lock cannot change it), and records the verdict when it
 // closes the catalog, waiting out the margin first when its last commit was that recent; a killed
@@ -44,8 +44,17 @@ const (
 )
 
 // verdictMargin is how long after the file's last change a verdict must have been proven to be
-// trusted (several ticks of the coarsest kernel clock in use).
-const verdictMargin = 50 * time.Millisecond
+// trusted: two ticks of the clock file times come from (so that any later write gets a later time,
+// with a tick to spare), at least 5 ms; 50 ms when the tick cannot be read. It was a fixed 50 ms,
+// which a writer of a large catalog waited out at every Close (4 ms ticks here: 8 ms now).
+var verdictMargin = marginOf(fileTimeTick())
+
+func marginOf(tick time.Duration) time.Duration {
+	if tick <= 0 || tick > 25*time.Millisecond {
+		return 50 * time.Millisecond
+	}
+	return max(2*tick, 5*time.Millisecond)
+}
 
 // verdictMinSize: below this size catalog.db is checked at every Open (tests lower it).
 var verdictMinSize int64 = 64 << 20

@@ -147,3 +147,25 @@ func TestStorageVerdictMargin(t *testing.T) {
 		t.Error("a verdict with a flipped bit decodes")
 	}
 }
+
+// TestVerdictMargin: the margin is two ticks of the file-time clock (at least 5 ms), 50 ms when the
+// tick is unknown or coarse; on Linux the tick is read from the kernel.
+func TestVerdictMargin(t *testing.T) {
+	for _, c := range []struct{ tick, want time.Duration }{
+		{4 * time.Millisecond, 8 * time.Millisecond},
+		{10 * time.Millisecond, 20 * time.Millisecond},
+		{time.Millisecond, 5 * time.Millisecond},
+		{time.Nanosecond, 5 * time.Millisecond},
+		{0, 50 * time.Millisecond},
+		{40 * time.Millisecond, 50 * time.Millisecond},
+	} {
+		if got := marginOf(c.tick); got != c.want {
+			t.Errorf("tick %v: margin %v, want %v", c.tick, got, c.want)
+		}
+	}
+	if runtime.GOOS == "linux" {
+		if tick := fileTimeTick(); tick <= 0 || tick > time.Second {
+			t.Errorf("file-time tick %v", tick)
+		}
+	}
+}
