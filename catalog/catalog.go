@@ -18,6 +18,9 @@ import (
 type Options struct {
 	// ReadOnly opens the catalog for queries only; several readers may share it.
 	ReadOnly bool
+	// MustExist makes a writer refuse (ErrNotFound) a directory without a catalog instead of
+	// starting a new one: only what adds records (ingest, imports) starts a catalog.
+	MustExist bool
 	// LockTimeout is how long to wait for another process holding the catalog (default 3 s).
 	LockTimeout time.Duration
 	// Now is the clock (default time.Now); tests inject a fixed one for deterministic provenance.

@@ -184,7 +184,7 @@ func preflight(dir, dbPath string, opts Options) (*StorageReport, error) {
 		if content := catalogContent(dir); content != "" {
 			return nil, fmt.Errorf("%w: %s: catalog.db is %s but %s: this is a damaged catalog, not a new one, and relcat will not start an empty catalog over it (the originals would be orphaned); restore catalog.db from a backup, or move the directory aside and ingest the release folders again into a new catalog", ErrDamaged, dir, state, content)
 		}
-		if opts.ReadOnly {
+		if opts.ReadOnly || opts.MustExist {
 			return nil, fmt.Errorf("%w: no catalog at %s (run `relcat ingest` first, or pass --catalog)", ErrNotFound, dir)
 		}
 		return nil, nil // a new catalog

@@ -11,9 +11,14 @@ import (
 	"github.com/relcat/relcat/catalog"
 )
 
-// writer opens the catalog for writing for fn and closes it after.
+// writer opens an existing catalog for writing for fn and closes it after (a command that only
+// changes or rewrites records does not start a catalog where there is none).
 func (a *app) writer(fn func(c *catalog.Catalog) error) error {
-	c, err := a.open(false)
+	dir, err := a.dir()
+	if err != nil {
+		return err
+	}
+	c, err := catalog.Open(dir, catalog.Options{MustExist: true, Version: version})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ the log are kept; the reindex itself is logged. Safe to interrupt and run again.
 			if err != nil {
 				return err
 			}
-			c, err := catalog.Open(dir, catalog.Options{Version: version, Upgrade: true})
+			c, err := catalog.Open(dir, catalog.Options{Version: version, Upgrade: true, MustExist: true})
 			if err != nil {
 				return err
 			}

@@ -109,3 +109,19 @@ func TestCompactCommand(t *testing.T) {
 		t.Errorf("compact --json: exit %d %v", code, recs)
 	}
 }
+
+// TestWritersNeedACatalog: commands that only change or rewrite records refuse a directory without
+// a catalog (naming it) and create nothing there; ingest starts one.
+func TestWritersNeedACatalog(t *testing.T) {
+	cat := filepath.Join(t.TempDir(), "none")
+	for _, args := range [][]string{{"compact"}, {"reindex"}, {"repair"}, {"affiliate", "alias", "is-sinai", "ISS"},
+		{"batch", "rm", "0123456789abcdef", "--yes"}} {
+		_, errOut, code := relcat(t, append([]string{"--catalog", cat}, args...)...)
+		if code != exitError || !strings.Contains(errOut, "no catalog at "+cat) {
+			t.Errorf("%v on no catalog: exit %d %q", args, code, errOut)
+		}
+		if _, err := os.Stat(cat); !os.IsNotExist(err) {
+			t.Fatalf("%v created %s: %v", args, cat, err)
+		}
+	}
+}
