@@ -389,16 +389,13 @@ tat-json, hma-csv and plain lines of SHA-256 or MD5 hex.`,
 		Short: "Remove a watchlist (logged)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.open(false)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := c.RemoveWatchlist(args[0], currentUser(), "relcat "+strings.Join(os.Args[1:], " ")); err != nil {
-				return err
-			}
-			a.printer().textf("watchlist %s removed\n", args[0])
-			return nil
+			return a.writer(func(c *catalog.Catalog) error {
+				if err := c.RemoveWatchlist(args[0], currentUser(), "relcat "+strings.Join(os.Args[1:], " ")); err != nil {
+					return err
+				}
+				a.printer().textf("watchlist %s removed\n", args[0])
+				return nil
+			})
 		},
 	}
 	var mo catalog.MatchOptions

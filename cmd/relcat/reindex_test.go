@@ -115,7 +115,7 @@ func TestCompactCommand(t *testing.T) {
 func TestWritersNeedACatalog(t *testing.T) {
 	cat := filepath.Join(t.TempDir(), "none")
 	for _, args := range [][]string{{"compact"}, {"reindex"}, {"repair"}, {"affiliate", "alias", "is-sinai", "ISS"},
-		{"batch", "rm", "0123456789abcdef", "--yes"}} {
+		{"batch", "rm", "0123456789abcdef", "--yes"}, {"watchlist", "rm", "partners"}} {
 		_, errOut, code := relcat(t, append([]string{"--catalog", cat}, args...)...)
 		if code != exitError || !strings.Contains(errOut, "no catalog at "+cat) {
 			t.Errorf("%v on no catalog: exit %d %q", args, code, errOut)
