@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -282,31 +284,54 @@ func firstSightings(tx *bolt.Tx, set shaList, fn func(searchHitRef)) error {
 // records: each filter is one index range (or one scan of the selected batches' sightings), the
 // sets are intersected, and only the hits' records are read.
 func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
+	res := &SearchResult{Hits: []SearchHit{}}
+	err := c.SearchEach(context.Background(), q, func(total int, hits []SearchHit) error {
+		res.Total = total
+		res.Hits = append(res.Hits, hits...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// searchChunk is how many hits' records SearchEach reads in one read transaction (tests lower it).
+var searchChunk = 4096
+
+// SearchEach is Search handing the hits to fn in order, up to searchChunk at a time, with the
+// number of images that match. Each chunk's records are read in a read transaction of its own. A
+// listing of every hit (--limit 0: hundreds of thousands at a million images) holds only the hits'
+// order keys, not their records, and a writer can commit between chunks. fn is called once with no
+// hits when nothing matches. It stops when fn returns an error, or with ErrInterrupted when ctx is
+// done (between chunks).
+func (c *Catalog) SearchEach(ctx context.Context, q SearchQuery, fn func(total int, hits []SearchHit) error) error {
 	if q.empty() {
-		return nil, fmt.Errorf("%w: search needs at least one filter (see relcat search --help)", ErrBadArgument)
+		return fmt.Errorf("%w: search needs at least one filter (see relcat search --help)", ErrBadArgument)
 	}
 	if q.Box != nil {
 		if err := q.Box.valid(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if g := q.Near; g != nil {
 		if err := (GeoBox{South: g.Lat, North: g.Lat, West: g.Lon, East: g.Lon}).valid(); err != nil {
-			return nil, err
+			return err
 		}
 		if !(g.RadiusKm > 0) || g.RadiusKm > 20100 {
-			return nil, fmt.Errorf("%w: radius %v km: must be above 0 and at most 20100", ErrBadArgument, g.RadiusKm)
+			return fmt.Errorf("%w: radius %v km: must be above 0 and at most 20100", ErrBadArgument, g.RadiusKm)
 		}
 	}
 	affs := map[string]bool{}
 	for _, a := range q.Affiliates {
 		slug, err := c.ResolveAffiliate(a)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		affs[slug] = true
 	}
-	res := &SearchResult{Hits: []SearchHit{}}
+	var total int
+	var refs []searchHitRef
 	err := c.view(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketSearch)
 		var sets []shaList
@@ -426,23 +451,46 @@ func (c *Catalog) Search(q SearchQuery) (*SearchResult, error) {
 			return err
 		}
 		top.cut()
-		res.Total = top.total
-		hits := top.hits
-		for _, h := range hits {
-			img, err := getImage(tx, h.sha)
-			if err != nil {
-				return err
-			}
-			m := img.EXIF
-			res.Hits = append(res.Hits, SearchHit{SHA256: h.sha, Format: img.Format, Make: m.Make, Model: m.Model,
-				Serial: m.Serial, Lens: m.Lens, Software: m.Software, Taken: m.DateTimeOriginal, GPS: m.GPS,
-				Stripped: m.Stripped(), LowQuality: img.PDQ != nil && img.PDQ.Quality < DefaultMinQuality,
-				First: h.first, Sightings: h.n})
-		}
+		total, refs = top.total, top.hits
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return res, nil
+	if len(refs) == 0 {
+		return fn(total, nil)
+	}
+	for start := 0; start < len(refs); start += searchChunk {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		chunk := refs[start:min(start+searchChunk, len(refs))]
+		hits := make([]SearchHit, 0, len(chunk))
+		err := c.view(func(tx *bolt.Tx) error {
+			watch := mapWatch{tx: tx}
+			for _, h := range chunk {
+				watch.step()
+				img, err := getImage(tx, h.sha)
+				if errors.Is(err, ErrNotFound) && start > 0 {
+					continue // removed by a commit since the first chunk
+				}
+				if err != nil {
+					return err
+				}
+				m := img.EXIF
+				hits = append(hits, SearchHit{SHA256: h.sha, Format: img.Format, Make: m.Make, Model: m.Model,
+					Serial: m.Serial, Lens: m.Lens, Software: m.Software, Taken: m.DateTimeOriginal, GPS: m.GPS,
+					Stripped: m.Stripped(), LowQuality: img.PDQ != nil && img.PDQ.Quality < DefaultMinQuality,
+					First: h.first, Sightings: h.n})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := fn(total, hits); err != nil {
+			return err
+		}
+	}
+	return nil
 }

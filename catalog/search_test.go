@@ -230,3 +230,53 @@ func TestSearchLimitKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchEach: the hits come in order, a chunk at a time, each with the total, and together are
+// Search's; an error from fn stops it; a cancelled context stops it before the first chunk; no match
+// is one call without hits.
+func TestSearchEach(t *testing.T) {
+	c := openTest(t)
+	ingestSamples(t, c)
+	q := SearchQuery{Format: "jpeg"}
+	all, err := c.Search(q)
+	if err != nil || len(all.Hits) < 10 {
+		t.Fatalf("search: %v, %d hits", err, len(all.Hits))
+	}
+	defer func(n int) { searchChunk = n }(searchChunk)
+	searchChunk = 3
+	var got []SearchHit
+	calls := 0
+	err = c.SearchEach(context.Background(), q, func(total int, hits []SearchHit) error {
+		calls++
+		if total != all.Total || len(hits) == 0 || len(hits) > 3 {
+			t.Errorf("chunk %d: total %d, %d hits", calls, total, len(hits))
+		}
+		got = append(got, hits...)
+		return nil
+	})
+	if err != nil || calls != (len(all.Hits)+2)/3 || !reflect.DeepEqual(got, all.Hits) {
+		t.Errorf("SearchEach: %v, %d chunks, %d hits; want Search's %d", err, calls, len(got), len(all.Hits))
+	}
+	stop := errors.New("enough")
+	calls = 0
+	if err := c.SearchEach(context.Background(), q, func(int, []SearchHit) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("fn's error: %v after %d calls", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls = 0
+	if err := c.SearchEach(ctx, q, func(int, []SearchHit) error { calls++; return nil }); !errors.Is(err, ErrInterrupted) || calls != 0 {
+		t.Errorf("cancelled: %v after %d calls", err, calls)
+	}
+	calls = 0
+	err = c.SearchEach(context.Background(), SearchQuery{Make: "Nobody"}, func(total int, hits []SearchHit) error {
+		calls++
+		if total != 0 || len(hits) != 0 {
+			t.Errorf("no match: total %d, %d hits", total, len(hits))
+		}
+		return nil
+	})
+	if err != nil || calls != 1 {
+		t.Errorf("no match: %v, %d calls", err, calls)
+	}
+}

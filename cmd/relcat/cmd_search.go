@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -61,11 +59,11 @@ Hits are listed earliest first release first; --limit caps the list (0: all), th
 				return usagef("--limit %d: give 0 (all) or more", q.Limit)
 			}
 			return a.reader(func(c *catalog.Catalog) error {
-				r, err := c.Search(q)
-				if err != nil {
+				var sp searchPrinter
+				if err := c.SearchEach(a.ctx, q, func(total int, hits []catalog.SearchHit) error { return sp.chunk(a, total, hits) }); err != nil {
 					return err
 				}
-				return printSearch(a, r)
+				return sp.end(a)
 			})
 		},
 	}
@@ -106,23 +104,30 @@ func floats(flag, s string, n int) ([]float64, error) {
 	return out, nil
 }
 
-func printSearch(a *app, r *catalog.SearchResult) error {
+// searchPrinter prints search hits as they come, a chunk at a time (text columns widen as they go),
+// then the count.
+type searchPrinter struct {
+	w            columns
+	total, shown int
+}
+
+func (sp *searchPrinter) chunk(a *app, total int, hits []catalog.SearchHit) error {
 	p := a.printer()
+	sp.total = total
 	if p.json {
-		for _, h := range r.Hits {
+		for _, h := range hits {
 			if err := p.record("search_hit", h); err != nil {
 				return err
 			}
 		}
-		return p.record("search", map[string]any{"total": r.Total, "shown": len(r.Hits)})
-	}
-	if r.Total == 0 {
-		p.textf("no image matches\n")
+		sp.shown += len(hits)
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SHA256\tFIRST SEEN\tAFFILIATE\tFORMAT\tCAMERA\tSERIAL/LENS\tTAKEN\tGPS\tFILE")
-	for _, h := range r.Hits {
+	rows := make([][]string, 0, len(hits)+1)
+	if sp.shown == 0 && len(hits) > 0 {
+		rows = append(rows, []string{"SHA256", "FIRST SEEN", "AFFILIATE", "FORMAT", "CAMERA", "SERIAL/LENS", "TAKEN", "GPS", "FILE"})
+	}
+	for _, h := range hits {
 		id := h.Serial
 		if id == "" {
 			id = h.Lens
@@ -131,19 +136,27 @@ func printSearch(a *app, r *catalog.SearchResult) error {
 		if h.Stripped {
 			cam = "(no EXIF)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", short(h.SHA256), h.First.Released, h.First.Affiliate, h.Format,
-			cut(cam, 30), cut(id, 24), cut(h.Taken, 25), gpsText(h.GPS), cut(h.First.Name, 40))
+		rows = append(rows, []string{short(h.SHA256), h.First.Released.String(), h.First.Affiliate, h.Format,
+			cut(cam, 30), cut(id, 24), cut(h.Taken, 25), gpsText(h.GPS), cut(h.First.Name, 40)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	sp.shown += len(hits)
+	return sp.w.print(a.stdout, rows)
+}
+
+func (sp *searchPrinter) end(a *app) error {
+	p := a.printer()
+	if p.json {
+		return p.record("search", map[string]any{"total": sp.total, "shown": sp.shown})
 	}
 	switch {
-	case r.Total > len(r.Hits):
-		p.textf("%d images match (the first %d shown; --limit 0 shows all)\n", r.Total, len(r.Hits))
-	case r.Total == 1:
+	case sp.total == 0:
+		p.textf("no image matches\n")
+	case sp.total > sp.shown:
+		p.textf("%d images match (the first %d shown; --limit 0 shows all)\n", sp.total, sp.shown)
+	case sp.total == 1:
 		p.textf("1 image matches\n")
 	default:
-		p.textf("%d images match\n", r.Total)
+		p.textf("%d images match\n", sp.total)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -94,32 +93,4 @@ func timelineRow(r catalog.TimelineRelease) []string {
 	}
 	return []string{r.Batch.Released.String(), r.Batch.Affiliate, r.Batch.ID.String(), fmt.Sprint(r.Photos), fmt.Sprint(r.New),
 		fmt.Sprint(r.Identical), fmt.Sprint(r.Near), strings.Join(from, "; ")}
-}
-
-// columns prints rows in columns two spaces apart, a batch of rows at a time: each column as wide
-// as its widest cell so far (the last column unpadded), so that a listing can print as it goes.
-type columns []int
-
-func (w *columns) print(out io.Writer, rows [][]string) error {
-	for _, row := range rows {
-		for i, cell := range row[:len(row)-1] {
-			if i >= len(*w) {
-				*w = append(*w, 0)
-			}
-			(*w)[i] = max((*w)[i], len([]rune(cell)))
-		}
-	}
-	var b, line strings.Builder
-	for _, row := range rows {
-		line.Reset()
-		for i, cell := range row[:len(row)-1] {
-			line.WriteString(cell)
-			line.WriteString(strings.Repeat(" ", (*w)[i]-len([]rune(cell))+2))
-		}
-		line.WriteString(row[len(row)-1])
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteString("\n")
-	}
-	_, err := io.WriteString(out, b.String())
-	return err
 }
