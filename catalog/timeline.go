@@ -63,7 +63,7 @@ func (c *Catalog) TimelinePage(o TimelineOptions, page func(total int) (lo, hi i
 func (c *Catalog) TimelineEach(ctx context.Context, o TimelineOptions, page func(total int) (lo, hi int), fn func([]TimelineRelease) error) error {
 	// The releases selected, in time order (only those decoded: BatchesEach applies Since and Limit).
 	var ids []BatchID
-	err := c.BatchesEach(BatchListOptions{Affiliate: o.Affiliate, Since: o.Since, Limit: o.Limit}, func(b Batch) error {
+	err := c.BatchesEach(BatchListOptions(o), func(b Batch) error {
 		ids = append(ids, b.ID)
 		return nil
 	})
