@@ -163,16 +163,56 @@ func (a shaList) intersect(b shaList) shaList {
 	return out
 }
 
+// searchHitRef is a hit as SearchEach sorts it: the image, how many sightings it has, and its first
+// sighting as batch and position, the batch's order fields in the search's batch table (the
+// sighting's name is read with the hit's record). About 56 bytes a hit: a listing of every hit
+// holds these, not the hits.
 type searchHitRef struct {
 	sha   SHA256
-	first Sighting
-	n     int
+	batch BatchID
+	pos   int32
+	n     int32
+	order uint32 // the first sighting's batch in searchBatches.list
 }
 
-// before orders hits: earliest first sighting first, then by hash.
-func (h *searchHitRef) before(o *searchHitRef) bool {
-	if h.first != o.first {
-		return h.first.Before(o.first)
+// searchBatches is what ordering a sighting needs of the batches the hits' sightings name, each
+// read once.
+type searchBatches struct {
+	list []batchOrder
+	at   map[BatchID]uint32
+}
+
+// batchOrder is what ordering a sighting needs of its batch.
+type batchOrder struct {
+	affiliate string
+	released  Released
+	ingested  time.Time
+}
+
+func (sb *searchBatches) of(tx *bolt.Tx, id BatchID) (uint32, error) {
+	if i, ok := sb.at[id]; ok {
+		return i, nil
+	}
+	rec, err := getBatch(tx, id)
+	if err != nil {
+		return 0, err
+	}
+	i := uint32(len(sb.list))
+	sb.list = append(sb.list, batchOrder{rec.Affiliate, rec.Released, rec.Ingested})
+	sb.at[id] = i
+	return i, nil
+}
+
+// sighting is the first sighting of h but for its name.
+func (sb *searchBatches) sighting(h *searchHitRef) Sighting {
+	b := sb.list[h.order]
+	return Sighting{SHA256: h.sha, Batch: h.batch, Affiliate: b.affiliate, Released: b.released, Position: int(h.pos), Ingested: b.ingested}
+}
+
+// before orders hits: earliest first sighting first (Sighting.Before), then by hash.
+func (sb *searchBatches) before(h, o *searchHitRef) bool {
+	if h.batch != o.batch || h.pos != o.pos {
+		return sb.sighting(h).Before(sb.sighting(o))
 	}
 	return bytes.Compare(h.sha[:], o.sha[:]) < 0
 }
@@ -180,9 +220,10 @@ func (h *searchHitRef) before(o *searchHitRef) bool {
 // topHits keeps the first limit hits in hit order (all of them when limit is 0), in bounded memory:
 // a buffer of 2*limit is cut back to the best limit whenever it fills.
 type topHits struct {
-	limit int
-	hits  []searchHitRef
-	total int
+	limit   int
+	hits    []searchHitRef
+	total   int
+	batches *searchBatches
 }
 
 func (t *topHits) add(h searchHitRef) {
@@ -196,10 +237,10 @@ func (t *topHits) add(h searchHitRef) {
 // cut sorts the hits kept and drops those past the limit.
 func (t *topHits) cut() {
 	slices.SortFunc(t.hits, func(a, b searchHitRef) int {
-		if a.before(&b) {
+		if t.batches.before(&a, &b) {
 			return -1
 		}
-		if b.before(&a) {
+		if t.batches.before(&b, &a) {
 			return 1
 		}
 		return 0
@@ -209,31 +250,11 @@ func (t *topHits) cut() {
 	}
 }
 
-// batchOrder is what ordering a sighting needs of its batch.
-type batchOrder struct {
-	affiliate string
-	released  Released
-	ingested  time.Time
-}
-
 // firstSightings calls fn with the earliest sighting and the number of sightings of each image of
 // set, in hash order (images without a sighting are left out). A large set is served by one
 // sequential pass over the image->batches index, a small one by a seek per image; either way in
 // hash order, so the index is read forward once.
-func firstSightings(tx *bolt.Tx, set shaList, fn func(searchHitRef)) error {
-	cache := map[BatchID]batchOrder{}
-	batchOf := func(id BatchID) (batchOrder, error) {
-		b, ok := cache[id]
-		if !ok {
-			rec, err := getBatch(tx, id)
-			if err != nil {
-				return b, err
-			}
-			b = batchOrder{rec.Affiliate, rec.Released, rec.Ingested}
-			cache[id] = b
-		}
-		return b, nil
-	}
+func firstSightings(tx *bolt.Tx, set shaList, sb *searchBatches, fn func(searchHitRef)) error {
 	ibat := tx.Bucket(bucketImageBatches)
 	watch := mapWatch{tx: tx}
 	// The last near id stands for the number of images (Bucket.Stats would read every page of the
@@ -244,33 +265,33 @@ func firstSightings(tx *bolt.Tx, set shaList, fn func(searchHitRef)) error {
 	}
 	dense := images > 0 && uint64(len(set)) > images/32
 	cur := ibat.Cursor()
-	var k, v []byte
+	var k []byte
 	if dense {
-		k, v = cur.First()
+		k, _ = cur.First()
 	}
 	for _, s := range set {
 		if dense {
 			for k != nil && bytes.Compare(k[:min(len(k), len(s))], s[:]) < 0 {
 				watch.step()
-				k, v = cur.Next()
+				k, _ = cur.Next()
 			}
 		} else {
-			k, v = cur.Seek(s[:])
+			k, _ = cur.Seek(s[:])
 		}
 		h := searchHitRef{sha: s}
-		for ; k != nil && bytes.HasPrefix(k, s[:]); k, v = cur.Next() {
+		for ; k != nil && bytes.HasPrefix(k, s[:]); k, _ = cur.Next() {
 			watch.step()
 			_, id, pos, err := parseImageBatchKey(k)
 			if err != nil {
 				return err
 			}
-			b, err := batchOf(id)
+			i, err := sb.of(tx, id)
 			if err != nil {
 				return err
 			}
-			si := Sighting{SHA256: s, Batch: id, Affiliate: b.affiliate, Released: b.released, Name: string(v), Position: pos, Ingested: b.ingested}
-			if h.n++; h.n == 1 || si.Before(h.first) {
-				h.first = si
+			si := searchHitRef{sha: s, batch: id, pos: int32(pos), order: i}
+			if h.n++; h.n == 1 || sb.before(&si, &h) {
+				h.batch, h.pos, h.order = si.batch, si.pos, si.order
 			}
 		}
 		if h.n > 0 {
@@ -332,6 +353,7 @@ func (c *Catalog) SearchEach(ctx context.Context, q SearchQuery, fn func(total i
 	}
 	var total int
 	var refs []searchHitRef
+	sb := &searchBatches{at: map[BatchID]uint32{}}
 	err := c.view(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketSearch)
 		var sets []shaList
@@ -446,8 +468,8 @@ func (c *Catalog) SearchEach(ctx context.Context, q SearchQuery, fn func(total i
 		for _, s := range sets[1:] {
 			matched = matched.intersect(s)
 		}
-		top := topHits{limit: q.Limit}
-		if err := firstSightings(tx, matched, top.add); err != nil {
+		top := topHits{limit: q.Limit, batches: sb}
+		if err := firstSightings(tx, matched, sb, top.add); err != nil {
 			return err
 		}
 		top.cut()
@@ -468,20 +490,25 @@ func (c *Catalog) SearchEach(ctx context.Context, q SearchQuery, fn func(total i
 		hits := make([]SearchHit, 0, len(chunk))
 		err := c.view(func(tx *bolt.Tx) error {
 			watch := mapWatch{tx: tx}
-			for _, h := range chunk {
+			ibat := tx.Bucket(bucketImageBatches)
+			for i := range chunk {
+				h := &chunk[i]
 				watch.step()
 				img, err := getImage(tx, h.sha)
-				if errors.Is(err, ErrNotFound) && start > 0 {
+				name := ibat.Get(imageBatchKey(h.sha, h.batch, int(h.pos)))
+				if (errors.Is(err, ErrNotFound) || err == nil && name == nil) && start > 0 {
 					continue // removed by a commit since the first chunk
 				}
 				if err != nil {
 					return err
 				}
+				first := sb.sighting(h)
+				first.Name = string(name)
 				m := img.EXIF
 				hits = append(hits, SearchHit{SHA256: h.sha, Format: img.Format, Make: m.Make, Model: m.Model,
 					Serial: m.Serial, Lens: m.Lens, Software: m.Software, Taken: m.DateTimeOriginal, GPS: m.GPS,
 					Stripped: m.Stripped(), LowQuality: img.PDQ != nil && img.PDQ.Quality < DefaultMinQuality,
-					First: h.first, Sightings: h.n})
+					First: first, Sightings: int(h.n)})
 			}
 			return nil
 		})
