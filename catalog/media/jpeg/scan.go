@@ -370,9 +370,10 @@ func (d *decoder) baselineBlock(c *component, blk *[64]int32) (int, error) {
 var errBadCode = formatError("bad Huffman code")
 
 // dcFirst reads the DC difference as baselineBlock does, written out in both: one helper
-// (dcDiff(h, acc, nbits) (x, acc, nbits, err)) is not inlined (cost 246, budget 80), and the call per
-// block measured 0-8 % slower at full scale (BenchmarkDecode 12MP and 12MP-prog422 scale 1, three
-// alternating runs each), equal at 1/8.
+// (dcDiff(h, acc, nbits) (x, acc, nbits, err)) is not inlined (cost 246, budget 80), and with the
+// call per block BenchmarkDecode's medians of three alternating runs went 69.8 -> 73.3 cpu-ms (12MP
+// scale 1), 140.5 -> 152.4 (12MP-prog422 scale 1), 78.0 -> 80.4 (12MP-prog420 scale 1/4), 29.6 ->
+// 29.2 (12MP scale 1/8).
 func (d *decoder) dcFirst(c *component, dc *int16, al uint8) error {
 	r := &d.br
 	if r.nbits < 32 {
