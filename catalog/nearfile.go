@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -308,7 +307,7 @@ func (c *Catalog) writeNearFile(n *nearIndex) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	w := newHugeChunkWriter(tmp)
 	hdr := make([]byte, nearFileHeader)
 	copy(hdr, nearFileMagic)
 	binary.LittleEndian.PutUint32(hdr[8:], nearFileVersion)

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -221,7 +220,7 @@ func (c *Catalog) writeRegionFile(r *regionIndex) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	w := newHugeChunkWriter(tmp)
 	room := regionFileRoom(r.ix.Len(), r.top)
 	r.ix.Compact()
 	hdr := make([]byte, nearFileHeader)
