@@ -202,13 +202,14 @@ func (c *Catalog) beginNear(tx *bolt.Tx) *nearTx {
 // put stores the hash of image s (an image without one so far) under the next near id and stores its
 // edges to every earlier image, including those put earlier in this transaction.
 func (w *nearTx) put(s SHA256, p *PDQInfo) error {
-	return w.putWithRegions(s, p, nil, false)
+	return w.putWithRegions(s, p, nil, false, nil)
 }
 
 // putWithRegions is put with the image's region hashes (issue 10) when it has them (have: the
 // image was hashed for regions, maybe with none): they are stored, their region edges found and
-// stored, and they join the region index.
-func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions []RegionHash, have bool) error {
+// stored, and they join the region index. pre, when not nil, is what a search of the indexes found
+// for the image before the commit (presearch): only the images that arrived since are added to it.
+func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions []RegionHash, have bool, pre *preSearch) error {
 	pb := w.tx.Bucket(bucketPDQ)
 	if pb.Get(s[:]) != nil {
 		if err := w.remove(s); err != nil {
@@ -241,33 +242,93 @@ func (w *nearTx) putWithRegions(s SHA256, p *PDQInfo, regions []RegionHash, have
 	if err := w.tx.Bucket(bucketNearIDs).Put(seqKey(id), s[:]); err != nil {
 		return err
 	}
-	if err := w.edges(newImage{s, p, id}); err != nil {
+	if pre != nil && pre.ix != w.ix {
+		pre = nil // searched in an index dropped since
+	}
+	if err := w.edges(newImage{s, p, id}, pre); err != nil {
 		return err
 	}
 	if have {
-		if err := w.regions(s, p, regions, id); err != nil {
+		if err := w.regions(s, p, regions, id, pre); err != nil {
 			return err
 		}
 	}
-	// Into the index at once, so that the next image of this transaction finds it; abort drops the
-	// index if the transaction does not commit.
+	// Into the indexes at once, so that the next image of this transaction finds it; abort drops
+	// them if the transaction does not commit. Both under the whole-image index's lock, which a
+	// presearch holds while it searches both: what it finds is all up to one near id (preSearch).
 	w.ix.mu.Lock()
 	w.ix.add(s, p, id)
-	w.ix.mu.Unlock()
 	if have && w.rix != nil {
 		w.rix.add(id, regions)
 	}
+	w.ix.mu.Unlock()
 	w.added = append(w.added, newImage{s, p, id})
 	return nil
 }
 
+// preSearch is what an arriving image finds in the near indexes before its commit. Ingest's
+// workers search as each file is hashed, beside the other files' decodes, instead of the commit
+// searching for every image of a chunk in turn, on one core, with the other one idle; the commit
+// then only adds the images that arrived after the search (near ids above top), as candidates
+// checked exactly like the hits. The edges stored are those a search at commit time finds (the
+// checks decide, and the searches are supersets of what they accept).
+type preSearch struct {
+	ix     *nearIndex
+	rix    *regionIndex    // nil: the region indexes were not searched
+	top    uint64          // the largest near id the indexes held when searched
+	whole  []hit           // discover's hits
+	region map[uint64]bool // regionCandidateIDs' ids
+}
+
+// presearch searches the near indexes for an image that ingest is about to store (hash p, region
+// hashes rs when have) as putWithRegions will need, or returns nil when they cannot be loaded now
+// (the commit then searches, and reports why).
+func (c *Catalog) presearch(p *PDQInfo, rs []RegionHash, have bool) *preSearch {
+	ix, err := c.index()
+	if err != nil {
+		return nil
+	}
+	pre := &preSearch{ix: ix}
+	if have {
+		if pre.rix, err = c.regionIndex(); err != nil {
+			return nil
+		}
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	pre.top = ix.top
+	pre.whole, _ = ix.discover(p, ix.top+1, nil)
+	if pre.rix != nil {
+		pre.region = regionCandidateIDs(ix, pre.rix, &hashSet{whole: p, regions: rs})
+	}
+	return pre
+}
+
+// arrived lists the images of the index with a near id above top and below `below` (those put
+// after a presearch), of quality at least EdgeMinQuality, as hits. The caller holds n.mu for
+// reading.
+func (n *nearIndex) arrived(top, below uint64) []hit {
+	var out []hit
+	for id := top + 1; id < below && id < uint64(len(n.shas)); id++ {
+		if n.shas[id] != (SHA256{}) && int(n.qual[id]) >= EdgeMinQuality {
+			out = append(out, hit{id, n.shas[id]})
+		}
+	}
+	return out
+}
+
 // edges stores the edges of a newly put image to the earlier images of the index (those put before
-// it in this transaction included).
-func (w *nearTx) edges(img newImage) error {
+// it in this transaction included): those pre found and those that arrived since, or (pre nil)
+// those a search finds now.
+func (w *nearTx) edges(img newImage, pre *preSearch) error {
+	var hits []hit
 	w.ix.mu.RLock()
-	hits, buf := w.ix.discover(img.pdq, img.id, w.buf)
+	if pre != nil {
+		hits = append(slices.Clip(pre.whole), w.ix.arrived(pre.top, img.id)...)
+	} else {
+		hits, w.buf = w.ix.discover(img.pdq, img.id, w.buf)
+	}
 	w.ix.mu.RUnlock()
-	w.buf = buf
 	if img.pdq.Quality < EdgeMinQuality {
 		return nil
 	}

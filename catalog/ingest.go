@@ -527,6 +527,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 	if err == nil && regionsAtIngest {
 		img.regions, img.hasRegions = rs, true
 	}
+	if err == nil && presearchAtIngest {
+		// Here, beside the other workers' decodes, not in the commit (preSearch).
+		img.pre = c.presearch(img.PDQ, img.regions, img.hasRegions)
+	}
 	if err == nil && ref == nil && refPDQAtIngest {
 		img.Warnings = append(img.Warnings, "no reference full-resolution PDQ: the image plus its hash buffers are over the decode-memory budget")
 	}
@@ -559,6 +563,10 @@ func (c *Catalog) decodeInto(ctx context.Context, img *Image, h *heldFile, f med
 // refPDQAtIngest: ingest stores the reference full-resolution PDQ beside the work-image one (a
 // variable only so that BenchmarkIngest can measure what it costs).
 var refPDQAtIngest = true
+
+// presearchAtIngest: ingest's workers search the near indexes for each new image (preSearch); a
+// variable so that a test can compare the edges stored with the commit's own searches.
+var presearchAtIngest = true
 
 // regionsAtIngest: ingest computes and stores region hashes (a variable so that BenchmarkIngest can
 // measure what they cost, and tests can make a catalog as a build before them did).
@@ -804,7 +812,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 					return err
 				}
 				if p.img.PDQ != nil {
-					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.hasRegions); err != nil {
+					if err := near.putWithRegions(s, p.img.PDQ, p.img.regions, p.img.hasRegions, p.img.pre); err != nil {
 						return err
 					}
 				}
@@ -831,7 +839,7 @@ func (c *Catalog) commitChunkTx(tx *bolt.Tx, near *nearTx, batch *Batch, sum *Ba
 							return err
 						}
 						if u.PDQ != nil {
-							if err := near.putWithRegions(s, u.PDQ, u.regions, u.hasRegions); err != nil {
+							if err := near.putWithRegions(s, u.PDQ, u.regions, u.hasRegions, u.pre); err != nil {
 								return err
 							}
 							img.PDQ = u.PDQ

@@ -306,30 +306,33 @@ func forEachIndexedRegion(tx *bolt.Tx, top uint64, fn func(slot uint32, h [32]by
 // for the pairs of regions the set compares. A superset of regionPairMatch's matches.
 // Ids the whole-image index does not know are resolved in tx (nil: in a read transaction of its own).
 func (c *Catalog) regionCandidates(ix *nearIndex, rix *regionIndex, q *hashSet, self SHA256, below uint64, tx *bolt.Tx) ([]SHA256, error) {
+	ix.mu.RLock()
+	ids := regionCandidateIDs(ix, rix, q)
+	ix.mu.RUnlock()
+	return c.candidateSHAs(ix, ids, self, below, tx)
+}
+
+// regionCandidateIDs is the search half of regionCandidates: the near ids of the candidates (self
+// and any bound included). The caller holds ix.mu for reading; rix.mu is taken here (in that order).
+func regionCandidateIDs(ix *nearIndex, rix *regionIndex, q *hashSet) map[uint64]bool {
 	plan := regionPlanOnce()
 	if plan.radius < 0 || q == nil {
-		return nil, nil
-	}
-	recs := q.records()
-	if len(recs) == 0 {
-		return nil, nil
+		return nil
 	}
 	ids := map[uint64]bool{}
 	var buf []hindex.Match
-	for _, rec := range recs {
+	for _, rec := range q.records() {
 		if rec.Quality < RegionMinQuality {
 			continue
 		}
 		for _, h := range []pdq.Hash{rec.AsIs, rec.Mirror} {
 			if rec.Region != RegionWhole && plan.withWhole[rec.Region] {
-				ix.mu.RLock()
 				buf = ix.ix.Search(h, plan.radius, buf[:0])
 				for _, m := range buf {
 					if int(m.ID) < len(ix.qual) && int(ix.qual[m.ID]) >= RegionMinQuality {
 						ids[uint64(m.ID)] = true
 					}
 				}
-				ix.mu.RUnlock()
 			}
 			if plan.withRegion[rec.Region] {
 				rix.mu.RLock()
@@ -341,6 +344,13 @@ func (c *Catalog) regionCandidates(ix *nearIndex, rix *regionIndex, q *hashSet, 
 			}
 		}
 	}
+	return ids
+}
+
+// candidateSHAs is the lookup half of regionCandidates: the images of the near ids, other than self
+// and below `below` when it is not 0, sorted. Ids the whole-image index does not know are resolved
+// in tx (nil: in a read transaction of its own).
+func (c *Catalog) candidateSHAs(ix *nearIndex, ids map[uint64]bool, self SHA256, below uint64, tx *bolt.Tx) ([]SHA256, error) {
 	var out []SHA256
 	var missing []uint64
 	ix.mu.RLock()
@@ -388,7 +398,7 @@ func (c *Catalog) regionCandidates(ix *nearIndex, rix *regionIndex, q *hashSet, 
 
 // regions stores the region hashes of newly put image s (near id id), and its region edges to the
 // earlier images (those put before it in this transaction included).
-func (w *nearTx) regions(s SHA256, p *PDQInfo, rs []RegionHash, id uint64) error {
+func (w *nearTx) regions(s SHA256, p *PDQInfo, rs []RegionHash, id uint64, pre *preSearch) error {
 	if len(rs) > maxStoredRegions {
 		return fmt.Errorf("image %s: %d region hashes, at most %d", s, len(rs), maxStoredRegions)
 	}
@@ -407,7 +417,21 @@ func (w *nearTx) regions(s SHA256, p *PDQInfo, rs []RegionHash, id uint64) error
 		w.rix = rix
 	}
 	q := &hashSet{whole: p, regions: rs}
-	cands, err := w.c.regionCandidates(w.ix, w.rix, q, s, id, w.tx)
+	var cands []SHA256
+	var err error
+	if pre != nil && pre.rix == w.rix {
+		// What the presearch found, and every image that arrived since (checked below).
+		ids := pre.region
+		if ids == nil {
+			ids = map[uint64]bool{}
+		}
+		for a := pre.top + 1; a < id; a++ {
+			ids[a] = true
+		}
+		cands, err = w.c.candidateSHAs(w.ix, ids, s, id, w.tx)
+	} else {
+		cands, err = w.c.regionCandidates(w.ix, w.rix, q, s, id, w.tx)
+	}
 	if err != nil {
 		return err
 	}

@@ -222,6 +222,8 @@ type Image struct {
 	// and stored in the regions bucket, not in the image record.
 	regions    []RegionHash
 	hasRegions bool
+	// pre is what the near indexes held for it when a worker searched them (presearch), or nil.
+	pre *preSearch
 }
 
 // Sighting is "image X appeared in batch B as file F at position P".

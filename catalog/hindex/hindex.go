@@ -156,10 +156,15 @@ func Distance(a, b [32]byte) int {
 // run concurrently with any other method.
 func (ix *Index) Add(id uint32, h [32]byte) {
 	ix.add(id, h)
-	if len(ix.pend) > 4096+ix.n/32 {
+	if ix.pendingLong() {
 		ix.Compact()
 	}
 }
+
+// pendingLong says the pending list has outgrown 4096 + Len/32 entries: scanning it at every
+// Search would cost more than freezing it into the tables (16 x 65,537 offsets, 4 MiB, however few
+// the ids).
+func (ix *Index) pendingLong() bool { return len(ix.pend) > 4096+ix.n/32 }
 
 func (ix *Index) add(id uint32, h [32]byte) {
 	if int(id) >= len(ix.hashes) {
@@ -187,8 +192,9 @@ func (ix *Index) add(id uint32, h [32]byte) {
 }
 
 // AddBatch adds hashes[i] under ids[i] for every i, like that many Add
-// calls, but freezes once at the end instead of along the way: use it to
-// load a catalog. It panics if the slices differ in length. It must not run
+// calls, but freezes at most once, at the end, when Add would have (a small
+// index stays a list that Search scans, and costs no tables): use it to load
+// a catalog. It panics if the slices differ in length. It must not run
 // concurrently with any other method.
 func (ix *Index) AddBatch(ids []uint32, hashes [][32]byte) {
 	if len(ids) != len(hashes) {
@@ -197,7 +203,9 @@ func (ix *Index) AddBatch(ids []uint32, hashes [][32]byte) {
 	for i, id := range ids {
 		ix.add(id, hashes[i])
 	}
-	ix.Compact()
+	if ix.pendingLong() {
+		ix.Compact()
+	}
 }
 
 // Len returns the number of ids present.

@@ -540,3 +540,30 @@ func TestAddBatch(t *testing.T) {
 	}()
 	ix.AddBatch([]uint32{1}, nil)
 }
+
+// A small batch is not frozen: it stays a list that Search scans (no 4 MiB of tables for a small
+// catalog), and answers the same.
+func TestAddBatchSmallStaysPending(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	ref := newRef()
+	ix := New(0)
+	var ids []uint32
+	var hs [][32]byte
+	for i := range 3000 {
+		h := randHash(rng)
+		ids, hs = append(ids, uint32(i+1)), append(hs, h)
+		ref.set(uint32(i+1), h)
+	}
+	ix.AddBatch(ids, hs)
+	if ix.off[0] != nil || len(ix.pend) != 3000 {
+		t.Fatalf("3,000 ids: tables built %v, %d pending", ix.off[0] != nil, len(ix.pend))
+	}
+	for range 20 {
+		q := flip(rng, ref.get(uint32(1+rng.IntN(3000))), rng.IntN(40))
+		if got, want := ix.Search(q, 31, nil), linear(ref, q, 31); !slices.Equal(got, want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	ix.Compact()
+	checkTables(t, ix)
+}
