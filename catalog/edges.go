@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 
@@ -283,12 +284,20 @@ type preSearch struct {
 // presearch searches the near indexes for an image that ingest is about to store (hash p, region
 // hashes rs when have) as putWithRegions will need, or returns nil when they cannot be loaded now
 // (the commit then searches, and reports why).
-func (c *Catalog) presearch(p *PDQInfo, rs []RegionHash, have bool) *preSearch {
+func (c *Catalog) presearch(p *PDQInfo, rs []RegionHash, have bool) (pre *preSearch) {
+	// A panic or a fault in a mapped index file here is not the file's doing: it is left to the
+	// commit, which searches again at the catalog boundary and reports the damage.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			pre = nil
+		}
+	}()
 	ix, err := c.index()
 	if err != nil {
 		return nil
 	}
-	pre := &preSearch{ix: ix}
+	pre = &preSearch{ix: ix}
 	if have {
 		if pre.rix, err = c.regionIndex(); err != nil {
 			return nil

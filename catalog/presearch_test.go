@@ -181,3 +181,27 @@ func TestIngestPresearchSameEdges(t *testing.T) {
 		}
 	}
 }
+
+// A presearch that fails (a damaged index that panics or faults) returns nothing: the file is not
+// rejected for it, and the commit searches again at the catalog boundary, where the damage is
+// reported.
+func TestPresearchLeavesFailuresToTheCommit(t *testing.T) {
+	photos := hashPresearchPhotos(t, filepath.Join(repoRoot(t), "samples", "releases", "2019-11-02-sinai"))
+	c, err := Open(filepath.Join(t.TempDir(), "cat"), Options{Now: fixedClock(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.noPersist = true
+	c.idx = &nearIndex{} // no hindex under it: every search panics
+	for _, p := range photos {
+		if p.p.Quality < EdgeMinQuality {
+			continue
+		}
+		if pre := c.presearch(p.p, p.rs, true); pre != nil {
+			t.Fatalf("%s: a failed presearch returned %+v", p.name, pre)
+		}
+		return
+	}
+	t.Fatal("no sample photo of quality enough to search for")
+}
