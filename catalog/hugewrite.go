@@ -11,7 +11,8 @@ import "io"
 // folios, the kernel maps each with one page-table entry (a PMD): one fault per 2 MiB, a few hundred
 // in all, and nothing to tear down page by page.
 //
-// Two things give the page cache those folios (Linux 6.x, ext4 or xfs, which keep large folios):
+// Two things give the page cache those folios (Linux 6.x, a filesystem with large folios: measured on
+// ext4):
 //   - writing the file in 2 MiB pieces at 2 MiB offsets (hugeChunkWriter): the writer's own page
 //     cache, what every later process maps while the file stays cached;
 //   - mapping it with MADV_HUGEPAGE (mapPrivate): a page read back from disk after the cache let go
